@@ -1,0 +1,399 @@
+//! What each input and timer does (PRODUCT.md §3.5–§3.11), in terms of the routing
+//! primitives of `routing.rs`. Inputs reach these functions only after validation, so they
+//! may rely on the ids they are given.
+
+use crate::engine::queue::Timer;
+use crate::engine::state::{AgentId, Chat, ChatId, ChatStatus, GroupId, InboxId};
+use crate::engine::{
+    AssignReason, CloseReason, Engine, Event, Move, Presence, Recipient, Recipients, Role, UnassignReason,
+};
+use std::cmp::Reverse;
+
+impl Engine {
+    pub(crate) fn arrive(
+        &mut self,
+        id: ChatId,
+        inbox: InboxId,
+        group: Option<GroupId>,
+        target: Option<AgentId>,
+    ) {
+        let now = self.core.now;
+        // A chat whose group (or agent) is already known skips the menu.
+        let menu = self
+            .core
+            .config
+            .settings
+            .menu_timeout
+            .filter(|_| group.is_none() && target.is_none());
+        let chat = Chat {
+            inbox,
+            group,
+            target,
+            status: ChatStatus::AwaitingMenu,
+            owner: None,
+            assign_seq: 0,
+            auto: false,
+            created_at: now,
+            needs_human_at: None,
+            last_message_at: now,
+            menu_deadline: menu.map(|d| now + d),
+            overflowed: false,
+            target_waiting: false,
+            excluded: None,
+            idx: Default::default(),
+        };
+        self.core.chats.insert(id, chat);
+        if menu.is_some() {
+            self.sync_chat(id);
+        } else {
+            self.become_routable(id);
+        }
+    }
+
+    /// The chat leaves the bot/menu phase: `needs_human_at` is now.
+    fn become_routable(&mut self, id: ChatId) {
+        let now = self.core.now;
+        let chat = self.core.chats.get_mut(&id).expect("caller checked the chat");
+        chat.needs_human_at = Some(now);
+        chat.menu_deadline = None;
+        self.route(id, AssignReason::Auto);
+    }
+
+    pub(crate) fn menu_choice(&mut self, id: ChatId, group: GroupId) {
+        self.message(id);
+        let chat = self.core.chats.get_mut(&id).expect("validated");
+        // A late choice (after the timeout, or after a first choice) is only a message.
+        if chat.status == ChatStatus::AwaitingMenu {
+            chat.group = Some(group);
+            self.become_routable(id);
+        }
+    }
+
+    pub(crate) fn message(&mut self, id: ChatId) {
+        let now = self.core.now;
+        self.core.chats.get_mut(&id).expect("validated").last_message_at = now;
+        self.sync_chat(id);
+    }
+
+    pub(crate) fn agent_message(&mut self, id: ChatId, agent: AgentId) {
+        self.message(id);
+        // Replying to an unassigned, routable chat makes the writer its owner (seed 003).
+        if self.core.chats[&id].status == ChatStatus::Queued {
+            self.assign(id, agent, AssignReason::SelfClaim);
+        }
+    }
+
+    pub(crate) fn set_presence(&mut self, agent: AgentId, presence: Presence) {
+        let old = self.core.agents[agent.index()].presence;
+        if old == presence {
+            return;
+        }
+        self.core.agents[agent.index()].presence = presence;
+        if old == Presence::Offline {
+            self.connect(agent);
+        }
+        self.reindex_agent(agent);
+        match presence {
+            Presence::Offline => self.disconnect(agent),
+            Presence::Available => {
+                self.drain(None);
+                if self.rebalance(agent) {
+                    // Donors freed slots: chats queued for them may now be placed.
+                    self.drain(None);
+                }
+            }
+            Presence::Away => {}
+        }
+    }
+
+    /// Offline → away or available: re-enter the rotation at the end, keep the chats (the
+    /// grace period, if any, is cancelled) and sync the agent's view.
+    fn connect(&mut self, agent: AgentId) {
+        self.core.online_seq += 1;
+        let admin = self.core.agents[agent.index()].role == Role::Admin;
+        let a = &mut self.core.agents[agent.index()];
+        a.online_key = self.core.online_seq;
+        a.grace_deadline = None;
+        let mut chats: Vec<ChatId> = a
+            .assigned
+            .iter()
+            .map(|&(_, c)| c)
+            .chain(a.taken_over.iter().copied())
+            .collect();
+        chats.sort_unstable();
+        let queued = admin.then(|| self.queued_chats());
+        self.emit(
+            Event::ChatAssignmentSync { agent, chats, queued },
+            Recipients::one(Recipient::Agent(agent)),
+        );
+    }
+
+    fn disconnect(&mut self, agent: AgentId) {
+        let settings = &self.core.config.settings;
+        if !settings.reassign_on_offline {
+            // The chats stay with the offline agent (orphaned).
+            return;
+        }
+        if settings.offline_grace.as_millis() == 0 {
+            self.offline_handoff(agent);
+        } else {
+            let deadline = self.core.now + settings.offline_grace;
+            self.core.agents[agent.index()].grace_deadline = Some(deadline);
+            self.reindex_agent(agent);
+        }
+    }
+
+    /// The grace period is over: unassign every chat of the agent, then reassign or queue
+    /// each one, in assignment order (PRODUCT.md §3.7).
+    fn offline_handoff(&mut self, agent: AgentId) {
+        if !self.core.config.settings.reassign_on_offline {
+            // Turned off during the grace period: the chats stay.
+            return;
+        }
+        let chats: Vec<ChatId> = self.core.agents[agent.index()]
+            .assigned
+            .iter()
+            .map(|&(_, c)| c)
+            .collect();
+        if chats.is_empty() {
+            return;
+        }
+        self.core.counters.offline_handoffs += 1;
+        for &chat in &chats {
+            self.detach(chat);
+            self.emit(
+                Event::ChatUnassigned {
+                    chat,
+                    agent,
+                    reason: UnassignReason::Offline,
+                },
+                Recipients::one(Recipient::Agent(agent)),
+            );
+        }
+        let moves = chats
+            .iter()
+            .map(|&chat| Move {
+                chat,
+                to: self.route(chat, AssignReason::Reassign),
+            })
+            .collect();
+        self.emit(
+            Event::AgentChatsReassigned { agent, moves },
+            Recipients::one(Recipient::AllAgentsAndAdmins),
+        );
+    }
+
+    /// PRODUCT.md §3.8. Returns whether any chat moved.
+    fn rebalance(&mut self, newcomer: AgentId) -> bool {
+        let settings = &self.core.config.settings;
+        let Some(threshold) = settings
+            .rebalance_idle_threshold
+            .filter(|_| settings.rebalance_on_online)
+        else {
+            return false;
+        };
+        let idle_before = self.core.now - threshold;
+        let mut moved = false;
+        let inboxes = self.derived.agent_inboxes[newcomer.index()].clone();
+        for inbox in inboxes {
+            if !self.inbox_is_auto(inbox) {
+                continue;
+            }
+            while let Some((donor, chat)) = self.rebalance_candidate(newcomer, inbox, idle_before) {
+                self.detach(chat);
+                self.emit(
+                    Event::ChatUnassigned {
+                        chat,
+                        agent: donor,
+                        reason: UnassignReason::Rebalance,
+                    },
+                    Recipients::one(Recipient::Agent(donor)),
+                );
+                self.assign(chat, newcomer, AssignReason::Rebalance);
+                moved = true;
+            }
+        }
+        moved
+    }
+
+    /// The next rebalance move into `inbox`, if the newcomer is still below the floor of the
+    /// mean load and some donor has an idle chat the newcomer may take.
+    fn rebalance_candidate(
+        &self,
+        newcomer: AgentId,
+        inbox: InboxId,
+        idle_before: crate::engine::SimTime,
+    ) -> Option<(AgentId, ChatId)> {
+        let me = &self.core.agents[newcomer.index()];
+        let avail = &self.derived.avail[inbox.index()];
+        let my_load = self.load_of(me);
+        if !self.base_eligible(me) || avail.by_load.is_empty() {
+            return None;
+        }
+        let floor_mean = avail.total_load / avail.by_load.len() as u64;
+        if u64::from(my_load) >= floor_mean {
+            return None;
+        }
+        for &(Reverse(load), donor) in &avail.by_load {
+            if load < my_load + 2 {
+                break;
+            }
+            if donor == newcomer {
+                continue;
+            }
+            let best = self.core.agents[donor.index()]
+                .assigned
+                .iter()
+                .map(|&(_, c)| (c, &self.core.chats[&c]))
+                .filter(|(_, c)| c.inbox == inbox && c.last_message_at <= idle_before)
+                // Only chats counted in the donor's load move, so a move always evens loads.
+                .filter(|(_, c)| {
+                    c.auto || self.core.config.settings.capacity_counts == crate::engine::CapacityCounts::All
+                })
+                .filter(|(_, c)| self.routing_group(c).is_none_or(|g| me.in_group(g)))
+                .min_by_key(|(id, c)| (c.last_message_at, *id));
+            if let Some((chat, _)) = best {
+                return Some((donor, chat));
+            }
+        }
+        None
+    }
+
+    pub(crate) fn manual_assign(&mut self, id: ChatId, agent: AgentId) {
+        let status = self.core.chats[&id].status;
+        let freed = match self.detach(id) {
+            Some(prev) => {
+                self.emit(
+                    Event::ChatUnassigned {
+                        chat: id,
+                        agent: prev,
+                        reason: UnassignReason::Manual,
+                    },
+                    Recipients::one(Recipient::Agent(prev)),
+                );
+                status == ChatStatus::Assigned
+            }
+            None => false,
+        };
+        self.assign(id, agent, AssignReason::Manual);
+        if freed {
+            self.drain(None);
+        }
+    }
+
+    pub(crate) fn unassign(&mut self, id: ChatId) {
+        let prev = self.detach(id).expect("validated: the chat is assigned");
+        self.emit(
+            Event::ChatUnassigned {
+                chat: id,
+                agent: prev,
+                reason: UnassignReason::Manual,
+            },
+            Recipients::one(Recipient::Agent(prev)),
+        );
+        let chat = self.core.chats.get_mut(&id).expect("validated");
+        chat.status = ChatStatus::Queued;
+        chat.excluded = Some(prev);
+        self.core.exclusions.push(id);
+        self.refresh_flags(id);
+        self.sync_chat(id);
+        self.drain(Some(id));
+        if self.core.chats[&id].status == ChatStatus::Queued {
+            self.enqueue(id);
+        }
+    }
+
+    pub(crate) fn takeover(&mut self, id: ChatId, admin: AgentId) {
+        let from = self.detach(id);
+        if let Some(prev) = from {
+            self.emit(
+                Event::ChatUnassigned {
+                    chat: id,
+                    agent: prev,
+                    reason: UnassignReason::Takeover,
+                },
+                Recipients::one(Recipient::Agent(prev)),
+            );
+        }
+        let chat = self.core.chats.get_mut(&id).expect("validated");
+        chat.status = ChatStatus::TakenOver;
+        chat.owner = Some(admin);
+        chat.target_waiting = false;
+        if chat.needs_human_at.is_none() {
+            chat.needs_human_at = Some(self.core.now);
+        }
+        self.core.agents[admin.index()].taken_over.insert(id);
+        self.sync_chat(id);
+        let to = match from {
+            Some(prev) => Recipients::two(Recipient::Agent(prev), Recipient::Agent(admin)),
+            None => Recipients::one(Recipient::Agent(admin)),
+        };
+        self.emit(
+            Event::ChatTakenOver {
+                chat: id,
+                from,
+                admin,
+            },
+            to,
+        );
+        if from.is_some() {
+            self.drain(None);
+        }
+    }
+
+    /// Closes a chat and forgets it; the caller drains.
+    pub(crate) fn close(&mut self, id: ChatId, reason: CloseReason) {
+        let owner = self.detach(id);
+        self.unindex_chat(id);
+        self.core.chats.remove(&id);
+        let to = match owner {
+            Some(a) => Recipients::two(Recipient::Agent(a), Recipient::AllAdmins),
+            None => Recipients::one(Recipient::AllAdmins),
+        };
+        self.emit(Event::ChatClosed { chat: id, reason }, to);
+    }
+
+    pub(crate) fn fire(&mut self, timer: Timer) {
+        match timer {
+            Timer::OfflineGrace(agent) => {
+                self.core.agents[agent.index()].grace_deadline = None;
+                self.core.agents[agent.index()].idx.grace = None;
+                self.offline_handoff(agent);
+            }
+            Timer::MenuTimeout(chat) => {
+                self.core
+                    .chats
+                    .get_mut(&chat)
+                    .expect("timer of an open chat")
+                    .idx
+                    .timers[0] = None;
+                // No choice in time: routable without a group.
+                self.become_routable(chat);
+            }
+            Timer::TargetFallback(chat) => {
+                let c = self.core.chats.get_mut(&chat).expect("timer of an open chat");
+                c.idx.timers[1] = None;
+                c.target_waiting = false;
+                self.sync_chat(chat);
+                self.drain(None);
+            }
+            Timer::GroupOverflow(chat) => {
+                let c = self.core.chats.get_mut(&chat).expect("timer of an open chat");
+                c.idx.timers[2] = None;
+                c.overflowed = true;
+                self.sync_chat(chat);
+                self.drain(None);
+            }
+            Timer::AutoClose(chat) => {
+                self.core
+                    .chats
+                    .get_mut(&chat)
+                    .expect("timer of an open chat")
+                    .idx
+                    .timers[3] = None;
+                self.close(chat, CloseReason::AutoClosed);
+                self.drain(None);
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Full invariant check of PRODUCT.md §3.13, for tests: run it after every step.
+//!
+//! The cheap per-decision check (a pick must be eligible) is always on, inside the
+//! engine; this module recomputes everything the engine derives — loads, queues, pools,
+//! timers — from scratch and compares, and checks that no queued chat has an eligible
+//! agent (which implies the FIFO rule of §3.6). It is O(chats × agents): a test tool, not
+//! something to call per step in production.
+
+use crate::engine::queue::{CHAT_TIMER_KINDS, Timer};
+use crate::engine::state::{AgentId, ChatStatus};
+use crate::engine::{Engine, Role};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// A broken invariant, described for a test failure message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvariantViolation(pub String);
+
+impl fmt::Display for InvariantViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvariantViolation {}
+
+macro_rules! ensure {
+    ($cond:expr, $($fmt:tt)+) => {
+        if !$cond {
+            return Err(InvariantViolation(format!($($fmt)+)));
+        }
+    };
+}
+
+/// Checks every invariant; the first one broken is returned.
+pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
+    let core = &engine.core;
+    ensure!(
+        core.counters.violations == 0,
+        "{} VIOLATION outputs were emitted",
+        core.counters.violations
+    );
+
+    // Ownership: every open chat is in exactly one status with a consistent owner.
+    let mut assigned_of = vec![BTreeSet::new(); core.agents.len()];
+    let mut taken_of = vec![BTreeSet::new(); core.agents.len()];
+    let mut n_queued = 0;
+    for (&id, chat) in &core.chats {
+        match chat.status {
+            ChatStatus::AwaitingMenu => {
+                ensure!(
+                    chat.owner.is_none() && chat.needs_human_at.is_none(),
+                    "chat {id:?} awaiting menu has an owner or needs_human_at"
+                );
+                ensure!(
+                    chat.menu_deadline.is_some(),
+                    "chat {id:?} awaits the menu without a deadline"
+                );
+            }
+            ChatStatus::Queued => {
+                n_queued += 1;
+                ensure!(
+                    chat.owner.is_none() && chat.needs_human_at.is_some(),
+                    "queued chat {id:?} has an owner or no needs_human_at"
+                );
+            }
+            ChatStatus::Assigned => {
+                let owner = chat
+                    .owner
+                    .ok_or_else(|| InvariantViolation(format!("assigned chat {id:?} has no owner")))?;
+                assigned_of[owner.index()].insert((chat.assign_seq, id));
+            }
+            ChatStatus::TakenOver => {
+                let owner = chat
+                    .owner
+                    .ok_or_else(|| InvariantViolation(format!("taken-over chat {id:?} has no owner")))?;
+                ensure!(
+                    core.agents[owner.index()].role == Role::Admin,
+                    "chat {id:?} taken over by non-admin {owner:?}"
+                );
+                taken_of[owner.index()].insert(id);
+            }
+        }
+        ensure!(
+            chat.status == ChatStatus::Queued || !chat.target_waiting,
+            "chat {id:?} waits for a target outside the queue"
+        );
+    }
+    for (i, agent) in core.agents.iter().enumerate() {
+        ensure!(
+            agent.assigned == assigned_of[i],
+            "agent {i} holds {:?} but chats say {:?}",
+            agent.assigned,
+            assigned_of[i]
+        );
+        ensure!(
+            agent.taken_over == taken_of[i],
+            "admin {i} holds {:?} but chats say {:?}",
+            agent.taken_over,
+            taken_of[i]
+        );
+        let n_auto = agent.assigned.iter().filter(|(_, c)| core.chats[c].auto).count() as u32;
+        ensure!(
+            agent.n_auto == n_auto,
+            "agent {i} counts {} auto chats, chats say {n_auto}",
+            agent.n_auto
+        );
+        ensure!(
+            agent.last_assigned <= core.assign_seq,
+            "agent {i} last assignment is in the future"
+        );
+    }
+
+    // Queues: exactly the queued chats, each where it belongs.
+    ensure!(
+        engine.derived.queues.len() == n_queued,
+        "queues hold {} chats, {n_queued} are queued",
+        engine.derived.queues.len()
+    );
+    for (&id, chat) in &core.chats {
+        ensure!(
+            chat.idx.slot == engine.desired_slot(id, chat),
+            "chat {id:?} is indexed at {:?}",
+            chat.idx.slot
+        );
+    }
+
+    // Pools: each agent indexed with its current key, each pool of the right size.
+    for (i, agent) in core.agents.iter().enumerate() {
+        let id = AgentId(i as u32);
+        let want = engine.base_eligible(agent).then(|| engine.agent_key(id));
+        ensure!(
+            agent.idx.key == want,
+            "agent {i} is indexed with {:?}, expected {want:?}",
+            agent.idx.key
+        );
+    }
+    for (inbox, pools) in engine.derived.pools.iter().enumerate() {
+        for (slot, pool) in pools.iter().enumerate() {
+            let Some(pool) = pool else { continue };
+            let want = core
+                .agents
+                .iter()
+                .enumerate()
+                .filter(|(i, a)| {
+                    engine.base_eligible(a)
+                        && engine.derived.agent_inboxes[*i]
+                            .iter()
+                            .any(|b| b.index() == inbox)
+                        && (slot == 0 || a.groups.iter().any(|g| g.index() + 1 == slot))
+                })
+                .count();
+            ensure!(
+                pool.len() == want,
+                "pool ({inbox}, {slot}) holds {} agents, {want} are eligible",
+                pool.len()
+            );
+        }
+    }
+
+    // Timers: exactly the deadlines the state asks for.
+    let mut want = BTreeSet::new();
+    for (i, agent) in core.agents.iter().enumerate() {
+        if let Some(t) = agent.grace_deadline {
+            want.insert((t, Timer::OfflineGrace(AgentId(i as u32))));
+        }
+    }
+    for (&id, chat) in &core.chats {
+        let timers = engine.desired_timers(chat);
+        for (kind, t) in timers.iter().enumerate().take(CHAT_TIMER_KINDS) {
+            if let Some(t) = t {
+                want.insert((*t, Timer::for_chat(kind, id)));
+            }
+        }
+    }
+    ensure!(
+        engine.derived.timers == want,
+        "timers {:?} differ from the state's {want:?}",
+        engine.derived.timers
+    );
+
+    // No queued chat has an eligible agent: every drain ran to completion, so no agent was
+    // ever given a newer chat while an older one they could take stayed queued.
+    for (&id, chat) in &core.chats {
+        if chat.status != ChatStatus::Queued {
+            continue;
+        }
+        for i in 0..core.agents.len() {
+            let agent = AgentId(i as u32);
+            ensure!(
+                !engine.eligible(agent, chat),
+                "queued chat {id:?} has eligible agent {agent:?}"
+            );
+        }
+    }
+    Ok(())
+}

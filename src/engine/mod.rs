@@ -1,0 +1,629 @@
+//! The production assignment engine: a sans-IO state machine (PRODUCT.md §2–§3).
+//!
+//! The engine decides which agent gets which chat. It has no clock, no I/O, no OS
+//! entropy and no threads: time comes in as `now`, decisions come out as [`Output`]s, and
+//! its one random generator (for the random strategy) is seeded from the configuration and
+//! serialized with the rest of its state. A live chat service could embed it unchanged;
+//! the simulator is its first caller.
+//!
+//! # Call contract
+//!
+//! - [`Engine::new`] builds an engine from an [`EngineConfig`]; its clock starts at
+//!   [`SimTime::ZERO`].
+//! - [`Engine::handle`] takes one [`Input`] at time `now`. `now` must never decrease: an
+//!   earlier `now` returns [`EngineError::TimeWentBackwards`] and changes nothing.
+//! - After each call, drain [`Engine::poll_output`] until it returns `None`, then read
+//!   [`Engine::next_deadline`] and call `handle(deadline, Input::Timeout)` when that time
+//!   comes. `Input::Timeout` fires every timer due at or before `now`, in (deadline, kind,
+//!   id) order, draining after each one.
+//! - An input at the same instant as a deadline counts as *before* it: the timer fires only
+//!   on `Timeout`. An input at a `now` *later* than a pending deadline first fires every
+//!   timer due strictly before `now` (as if the host had sent `Timeout` at each deadline).
+//! - A refused input (unknown id, wrong status, bad configuration…) returns an
+//!   [`EngineError`] and leaves the state as it was (save for timers due strictly before
+//!   `now`, which fire as just described). The engine never panics on input.
+//!
+//! # Outputs and their order
+//!
+//! Each input produces, in order: its direct effect (e.g. CHAT_ASSIGNMENT_SYNC on connect,
+//! the close, the unassignment), then the drain's assignments in drain order — queued
+//! chats in (`needs_human_at`, chat id) order across every queue — then rebalance moves,
+//! then, if rebalancing freed a slot, a second drain. Every output carries its time and
+//! symbolic [`Recipient`]s.
+//!
+//! # What it deliberately does not do
+//!
+//! It does not model customers or agents (that is the simulator's workload), deliver
+//! notifications, or keep closed chats: memory is bounded by open chats and agents.
+
+mod actions;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod invariants;
+mod queue;
+mod routing;
+pub mod state;
+pub mod strategy;
+pub mod time;
+
+pub use config::{
+    AgentConfig, Capacity, CapacityCounts, ConfigError, EligibleAgents, EngineConfig, InboxConfig,
+    NotifyAssignment, Presence, Role, RotationOrder, Settings,
+};
+pub use error::EngineError;
+pub use event::{
+    AssignReason, CloseReason, Event, Move, Output, Recipient, Recipients, UnassignReason, ViolationRule,
+};
+pub use state::{Agent, AgentId, Chat, ChatId, ChatStatus, GroupId, InboxId};
+pub use strategy::StrategyKind;
+pub use time::{SimDuration, SimTime};
+
+use queue::{Queues, Timer};
+use rand_core::SeedableRng;
+use rand_pcg::Pcg64Mcg;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use strategy::Strategy;
+
+/// One input to the engine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Input {
+    /// A chat reaches the engine (at creation, or at the bot's hand-off). Without a group
+    /// or target and with the menu on it waits for the menu; otherwise it is routed now.
+    ChatArrived {
+        /// Its id, unique among open chats.
+        chat: ChatId,
+        /// Its inbox.
+        inbox: InboxId,
+        /// Its group, if already known (trace, bot hand-off).
+        group: Option<GroupId>,
+        /// The agent it is aimed at, if any.
+        target: Option<AgentId>,
+    },
+    /// The customer picked a menu entry. Ignored (as a plain message) unless the chat is
+    /// still waiting for the menu.
+    MenuChoice {
+        /// The chat.
+        chat: ChatId,
+        /// The group chosen.
+        group: GroupId,
+    },
+    /// The customer wrote.
+    CustomerMessage {
+        /// The chat.
+        chat: ChatId,
+    },
+    /// An agent wrote; replying to a queued chat claims it (`self_claim`).
+    AgentMessage {
+        /// The chat.
+        chat: ChatId,
+        /// Who wrote.
+        agent: AgentId,
+    },
+    /// An agent's presence changed.
+    SetPresence {
+        /// The agent.
+        agent: AgentId,
+        /// The new presence.
+        presence: Presence,
+    },
+    /// An agent's `auto_assign` flag changed.
+    SetAutoAssign {
+        /// The agent.
+        agent: AgentId,
+        /// The new value.
+        auto_assign: bool,
+    },
+    /// An agent's capacity override changed (`None` = use the workspace setting).
+    SetAgentCapacity {
+        /// The agent.
+        agent: AgentId,
+        /// The new override.
+        capacity: Option<Capacity>,
+    },
+    /// The workspace settings changed.
+    Configure(Settings),
+    /// An inbox's strategy changed.
+    SetStrategy {
+        /// The inbox.
+        inbox: InboxId,
+        /// The new strategy.
+        strategy: StrategyKind,
+    },
+    /// A person moves a chat to an agent, ignoring presence and capacity.
+    Assign {
+        /// The chat.
+        chat: ChatId,
+        /// The new agent.
+        agent: AgentId,
+    },
+    /// An agent takes a queued chat.
+    Claim {
+        /// The chat.
+        chat: ChatId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The chat goes back to the queue and is drained at once, without its agent.
+    Unassign {
+        /// The chat.
+        chat: ChatId,
+    },
+    /// An admin takes over an assigned or queued chat.
+    Takeover {
+        /// The chat.
+        chat: ChatId,
+        /// The admin.
+        admin: AgentId,
+    },
+    /// The chat ends.
+    Close {
+        /// The chat.
+        chat: ChatId,
+        /// Why (not `auto_closed`, which is the engine's).
+        reason: CloseReason,
+    },
+    /// Time passed: fire every timer due at or before `now`.
+    Timeout,
+}
+
+/// Cumulative counts the engine keeps about itself (observability; serialized with it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Assignments by [`AssignReason`], in [`AssignReason::ALL`] order.
+    pub assigned: [u64; 8],
+    /// Timers fired: offline grace, menu timeout, target fallback, group overflow, auto-close.
+    pub timers_fired: [u64; 5],
+    /// Offline grace periods that ended with at least one chat to move.
+    pub offline_handoffs: u64,
+    /// VIOLATION outputs emitted.
+    pub violations: u64,
+}
+
+/// The serialized part of the engine: everything that is not an index.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Core {
+    config: EngineConfig,
+    now: SimTime,
+    agents: Vec<Agent>,
+    chats: BTreeMap<ChatId, Chat>,
+    /// Round-robin cursors: rotation key of the last agent picked, per queue.
+    cursors: BTreeMap<(InboxId, Option<GroupId>), u64>,
+    rng: Pcg64Mcg,
+    assign_seq: u64,
+    online_seq: u64,
+    /// Chats carrying an exclusion, cleared at the next drain.
+    exclusions: Vec<ChatId>,
+    counters: Counters,
+    outputs: VecDeque<Output>,
+}
+
+/// Indexes rebuilt from [`Core`] (after a restore or a configuration change).
+#[derive(Debug, Default)]
+struct Derived {
+    /// Inboxes each agent may be routed from, sorted.
+    agent_inboxes: Vec<Vec<InboxId>>,
+    /// Strategy pools per inbox: slot 0 is "no group", slot g + 1 is group g. Empty for
+    /// manual inboxes (or with auto-assign off); group slots only with group routing.
+    pools: Vec<Vec<Option<Box<dyn Strategy>>>>,
+    /// Per inbox: its available auto-assign agents by (load desc, roster), for rebalance.
+    avail: Vec<AvailIndex>,
+    queues: Queues,
+    timers: BTreeSet<(SimTime, Timer)>,
+}
+
+#[derive(Debug, Default)]
+struct AvailIndex {
+    by_load: BTreeSet<(std::cmp::Reverse<u32>, AgentId)>,
+    total_load: u64,
+}
+
+/// The assignment engine. See the module documentation for the call contract.
+#[derive(Debug)]
+pub struct Engine {
+    core: Core,
+    derived: Derived,
+}
+
+impl Engine {
+    /// Builds an engine; agents start with the presence their configuration gives, those
+    /// online ordered by roster for round-robin.
+    pub fn new(config: EngineConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let mut online_seq = 0;
+        let agents = config
+            .agents
+            .iter()
+            .map(|a| {
+                let mut groups = a.groups.clone();
+                groups.sort_unstable();
+                groups.dedup();
+                online_seq += 1;
+                Agent {
+                    name: a.name.clone(),
+                    role: a.role,
+                    groups,
+                    auto_assign: a.auto_assign,
+                    capacity: a.capacity,
+                    presence: a.presence,
+                    online_key: online_seq,
+                    last_assigned: 0,
+                    assigned: BTreeSet::new(),
+                    n_auto: 0,
+                    taken_over: BTreeSet::new(),
+                    grace_deadline: None,
+                    idx: Default::default(),
+                }
+            })
+            .collect();
+        let core = Core {
+            rng: Pcg64Mcg::seed_from_u64(config.rng_seed),
+            config,
+            now: SimTime::ZERO,
+            agents,
+            chats: BTreeMap::new(),
+            cursors: BTreeMap::new(),
+            assign_seq: 0,
+            online_seq,
+            exclusions: Vec::new(),
+            counters: Counters::default(),
+            outputs: VecDeque::new(),
+        };
+        let mut engine = Self {
+            core,
+            derived: Derived::default(),
+        };
+        engine.rebuild();
+        Ok(engine)
+    }
+
+    /// Applies one input at time `now`. See the module documentation for the contract.
+    pub fn handle(&mut self, now: SimTime, input: Input) -> Result<(), EngineError> {
+        if now < self.core.now {
+            return Err(EngineError::TimeWentBackwards {
+                now,
+                current: self.core.now,
+            });
+        }
+        if input == Input::Timeout {
+            self.fire_timers(now, true);
+            self.core.now = now;
+            return Ok(());
+        }
+        self.fire_timers(now, false);
+        self.validate(&input)?;
+        self.core.now = now;
+        self.apply(input);
+        Ok(())
+    }
+
+    /// The next output, oldest first; `None` when all have been taken.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.core.outputs.pop_front()
+    }
+
+    /// When the engine next needs a `Timeout`, if ever.
+    pub fn next_deadline(&self) -> Option<SimTime> {
+        self.derived.timers.first().map(|&(t, _)| t)
+    }
+
+    /// The engine's current time (the last input's `now`).
+    pub fn now(&self) -> SimTime {
+        self.core.now
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &EngineConfig {
+        &self.core.config
+    }
+
+    /// The workspace settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.core.config.settings
+    }
+
+    /// Every agent, in roster order (an [`AgentId`] is an index).
+    pub fn agents(&self) -> &[Agent] {
+        &self.core.agents
+    }
+
+    /// One agent.
+    pub fn agent(&self, agent: AgentId) -> Option<&Agent> {
+        self.core.agents.get(agent.index())
+    }
+
+    /// An open chat.
+    pub fn chat(&self, chat: ChatId) -> Option<&Chat> {
+        self.core.chats.get(&chat)
+    }
+
+    /// Every open chat, by id.
+    pub fn chats(&self) -> impl Iterator<Item = (ChatId, &Chat)> {
+        self.core.chats.iter().map(|(&id, c)| (id, c))
+    }
+
+    /// Number of queued chats.
+    pub fn queue_len(&self) -> usize {
+        self.derived.queues.len()
+    }
+
+    /// Queued chats in drain order: (`needs_human_at`, id).
+    pub fn queued_chats(&self) -> Vec<ChatId> {
+        self.derived.queues.all_in_order()
+    }
+
+    /// The agent's load: chats counted against capacity.
+    pub fn load(&self, agent: AgentId) -> u32 {
+        self.core.agents.get(agent.index()).map_or(0, |a| self.load_of(a))
+    }
+
+    /// The agent's capacity in force (admins: unlimited).
+    pub fn capacity(&self, agent: AgentId) -> Capacity {
+        self.core
+            .agents
+            .get(agent.index())
+            .map_or(Capacity::Unlimited, |a| self.capacity_of(a))
+    }
+
+    /// Cumulative counters.
+    pub fn counters(&self) -> &Counters {
+        &self.core.counters
+    }
+
+    fn validate(&self, input: &Input) -> Result<(), EngineError> {
+        let agent = |a: AgentId| self.agent(a).map(|_| ()).ok_or(EngineError::UnknownAgent(a));
+        let chat = |c: ChatId| self.chat(c).ok_or(EngineError::UnknownChat(c));
+        let group = |g: GroupId| {
+            (g.index() < self.core.config.groups.len())
+                .then_some(())
+                .ok_or(EngineError::UnknownGroup(g))
+        };
+        let status_in = |c: ChatId, allowed: &[ChatStatus], action: &'static str| {
+            let status = chat(c)?.status;
+            if allowed.contains(&status) {
+                Ok(())
+            } else {
+                Err(EngineError::WrongStatus {
+                    chat: c,
+                    status,
+                    action,
+                })
+            }
+        };
+        match *input {
+            Input::ChatArrived {
+                chat: c,
+                inbox,
+                group: g,
+                target,
+            } => {
+                if self.core.chats.contains_key(&c) {
+                    return Err(EngineError::DuplicateChat(c));
+                }
+                if inbox.index() >= self.core.config.inboxes.len() {
+                    return Err(EngineError::UnknownInbox(inbox));
+                }
+                g.map_or(Ok(()), group)?;
+                target.map_or(Ok(()), agent)
+            }
+            Input::MenuChoice { chat: c, group: g } => {
+                chat(c)?;
+                group(g)
+            }
+            Input::CustomerMessage { chat: c } => chat(c).map(|_| ()),
+            Input::AgentMessage { chat: c, agent: a } => {
+                chat(c)?;
+                agent(a)
+            }
+            Input::SetPresence { agent: a, .. } | Input::SetAutoAssign { agent: a, .. } => agent(a),
+            Input::SetAgentCapacity { agent: a, capacity } => {
+                agent(a)?;
+                let mut probe = self.core.config.clone();
+                probe.agents[a.index()].capacity = capacity;
+                probe.validate().map_err(EngineError::from)
+            }
+            Input::Configure(ref settings) => settings.validate().map_err(EngineError::from),
+            Input::SetStrategy { inbox, .. } => {
+                if inbox.index() >= self.core.config.inboxes.len() {
+                    return Err(EngineError::UnknownInbox(inbox));
+                }
+                Ok(())
+            }
+            Input::Assign { chat: c, agent: a } => {
+                agent(a)?;
+                let ch = chat(c)?;
+                if ch.status == ChatStatus::Assigned && ch.owner == Some(a) {
+                    return Err(EngineError::AlreadyAssigned { chat: c, agent: a });
+                }
+                Ok(())
+            }
+            Input::Claim { chat: c, agent: a } => {
+                agent(a)?;
+                status_in(c, &[ChatStatus::Queued], "claim")
+            }
+            Input::Unassign { chat: c } => status_in(c, &[ChatStatus::Assigned], "unassign"),
+            Input::Takeover { chat: c, admin } => {
+                agent(admin)?;
+                if self.core.agents[admin.index()].role != Role::Admin {
+                    return Err(EngineError::NotAdmin(admin));
+                }
+                status_in(c, &[ChatStatus::Assigned, ChatStatus::Queued], "take over")
+            }
+            Input::Close { chat: c, reason } => {
+                chat(c)?;
+                if reason == CloseReason::AutoClosed {
+                    return Err(EngineError::ReservedCloseReason);
+                }
+                Ok(())
+            }
+            Input::Timeout => Ok(()),
+        }
+    }
+
+    fn apply(&mut self, input: Input) {
+        match input {
+            Input::ChatArrived {
+                chat,
+                inbox,
+                group,
+                target,
+            } => self.arrive(chat, inbox, group, target),
+            Input::MenuChoice { chat, group } => self.menu_choice(chat, group),
+            Input::CustomerMessage { chat } => self.message(chat),
+            Input::AgentMessage { chat, agent } => self.agent_message(chat, agent),
+            Input::SetPresence { agent, presence } => self.set_presence(agent, presence),
+            Input::SetAutoAssign { agent, auto_assign } => {
+                self.core.agents[agent.index()].auto_assign = auto_assign;
+                self.reindex_agent(agent);
+                self.drain(None);
+            }
+            Input::SetAgentCapacity { agent, capacity } => {
+                self.core.agents[agent.index()].capacity = capacity;
+                self.core.config.agents[agent.index()].capacity = capacity;
+                self.reindex_agent(agent);
+                self.drain(None);
+            }
+            Input::Configure(settings) => {
+                if settings.rotation_order != self.core.config.settings.rotation_order {
+                    // Cursors hold keys of the old order; they mean nothing in the new one.
+                    self.core.cursors.clear();
+                }
+                self.core.config.settings = settings;
+                self.reconfigure();
+            }
+            Input::SetStrategy { inbox, strategy } => {
+                self.core.config.inboxes[inbox.index()].strategy = strategy;
+                self.reconfigure();
+            }
+            Input::Assign { chat, agent } => self.manual_assign(chat, agent),
+            Input::Claim { chat, agent } => self.assign(chat, agent, AssignReason::Manual),
+            Input::Unassign { chat } => self.unassign(chat),
+            Input::Takeover { chat, admin } => self.takeover(chat, admin),
+            Input::Close { chat, reason } => {
+                self.close(chat, reason);
+                self.drain(None);
+            }
+            Input::Timeout => {}
+        }
+    }
+
+    /// Fires due timers: those at or before `now` when `inclusive`, strictly before otherwise.
+    fn fire_timers(&mut self, now: SimTime, inclusive: bool) {
+        while let Some(&(deadline, timer)) = self.derived.timers.first() {
+            if deadline > now || (!inclusive && deadline == now) {
+                break;
+            }
+            self.derived.timers.pop_first();
+            self.core.now = self.core.now.max(deadline);
+            self.core.counters.timers_fired[timer.kind_index()] += 1;
+            self.fire(timer);
+        }
+    }
+
+    /// Rebuilds every index after a change of settings or strategies, then drains.
+    fn reconfigure(&mut self) {
+        let ids: Vec<ChatId> = self.core.chats.keys().copied().collect();
+        for id in ids {
+            self.refresh_flags(id);
+        }
+        self.rebuild();
+        self.drain(None);
+    }
+
+    /// Recomputes every derived index from core state.
+    fn rebuild(&mut self) {
+        let config = &self.core.config;
+        let n_groups = config.groups.len();
+        let mut agent_inboxes = vec![Vec::new(); config.agents.len()];
+        for (i, inbox) in config.inboxes.iter().enumerate() {
+            let id = InboxId(i as u32);
+            match &inbox.eligible {
+                EligibleAgents::Everyone => agent_inboxes.iter_mut().for_each(|list| list.push(id)),
+                EligibleAgents::Pinned(list) => {
+                    for a in list {
+                        agent_inboxes[a.index()].push(id);
+                    }
+                }
+            }
+        }
+        for list in &mut agent_inboxes {
+            list.dedup();
+        }
+        let auto_on = config.settings.enabled;
+        let group_slots = if config.settings.group_routing {
+            n_groups
+        } else {
+            0
+        };
+        let pools = config
+            .inboxes
+            .iter()
+            .map(|inbox| {
+                let kind = if auto_on {
+                    inbox.strategy
+                } else {
+                    StrategyKind::Manual
+                };
+                (0..=group_slots).map(|_| kind.new_index()).collect()
+            })
+            .collect();
+        self.derived = Derived {
+            agent_inboxes,
+            pools,
+            avail: (0..config.inboxes.len()).map(|_| AvailIndex::default()).collect(),
+            queues: Queues::default(),
+            timers: BTreeSet::new(),
+        };
+        for i in 0..self.core.agents.len() {
+            self.core.agents[i].idx = Default::default();
+            self.reindex_agent(AgentId(i as u32));
+        }
+        let ids: Vec<ChatId> = self.core.chats.keys().copied().collect();
+        for id in ids {
+            if let Some(c) = self.core.chats.get_mut(&id) {
+                c.idx = Default::default();
+            }
+            self.sync_chat(id);
+        }
+    }
+
+    fn emit(&mut self, event: Event, to: Recipients) {
+        if matches!(event, Event::Violation { .. }) {
+            self.core.counters.violations += 1;
+        }
+        self.core.outputs.push_back(Output {
+            at: self.core.now,
+            event,
+            to,
+        });
+    }
+}
+
+impl Serialize for Engine {
+    /// Serializes the core state only; indexes are rebuilt on restore.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.core.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Engine {
+    /// Restores an engine and rebuilds its indexes; it then behaves exactly as the engine
+    /// that was serialized.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let core = Core::deserialize(deserializer)?;
+        core.config.validate().map_err(serde::de::Error::custom)?;
+        if core.agents.len() != core.config.agents.len() {
+            return Err(serde::de::Error::custom(
+                "agent list does not match the configuration",
+            ));
+        }
+        let mut engine = Self {
+            core,
+            derived: Derived::default(),
+        };
+        engine.rebuild();
+        Ok(engine)
+    }
+}

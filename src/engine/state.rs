@@ -1,0 +1,160 @@
+//! The engine's core state: agents, chats and their ids.
+//!
+//! Everything here is *core* state, serialized with the engine. Indexes derived from it
+//! (strategy pools, queues, timers) live in [`crate::engine::queue`] and
+//! [`crate::engine::strategy`] and are rebuilt after a restore or a configuration change,
+//! so a snapshot can never hold an index that disagrees with the data.
+
+use crate::engine::config::{Capacity, Presence, Role};
+use crate::engine::queue::{CHAT_TIMER_KINDS, Place, Slot};
+use crate::engine::strategy::AgentKey;
+use crate::engine::time::SimTime;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// An agent: its position in the roster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AgentId(pub u32);
+
+/// A chat, numbered by the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ChatId(pub u64);
+
+/// A group (team / menu target): its position in the configuration's group list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct GroupId(pub u32);
+
+/// An inbox: its position in the configuration's inbox list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct InboxId(pub u32);
+
+macro_rules! index_newtype {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// The id as a vector index.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    )*};
+}
+index_newtype!(AgentId, GroupId, InboxId);
+
+/// A chat's status (PRODUCT.md §3.1). Closed chats leave the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatStatus {
+    /// Waiting for the customer's menu choice; auto-assign paused.
+    AwaitingMenu,
+    /// Routable, waiting for an agent.
+    Queued,
+    /// Held by an agent.
+    Assigned,
+    /// Held by an admin who took it over.
+    TakenOver,
+}
+
+/// One agent's state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    /// Stable name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Groups, sorted.
+    pub groups: Vec<GroupId>,
+    /// Whether auto-routing may pick them.
+    pub auto_assign: bool,
+    /// Per-agent capacity override.
+    pub capacity: Option<Capacity>,
+    /// Presence.
+    pub presence: Presence,
+    /// Round-robin key under `online-since`: set when the agent connects.
+    pub online_key: u64,
+    /// Global assignment sequence number of the agent's last assignment (0 = never).
+    pub last_assigned: u64,
+    /// Chats in status `assigned` held by the agent, in assignment order.
+    pub assigned: BTreeSet<(u64, ChatId)>,
+    /// How many of `assigned` came from auto-assignment.
+    pub n_auto: u32,
+    /// Chats the agent (an admin) took over.
+    pub taken_over: BTreeSet<ChatId>,
+    /// When the pending offline grace period ends.
+    pub grace_deadline: Option<SimTime>,
+    /// Where the derived indexes currently hold the agent.
+    #[serde(skip)]
+    pub(crate) idx: AgentIndex,
+}
+
+/// Where the derived indexes hold an agent: what was inserted, so it can be removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AgentIndex {
+    /// Key in the strategy pools, while eligible.
+    pub(crate) key: Option<AgentKey>,
+    /// Load in the rebalance index, while an available auto-assign agent.
+    pub(crate) avail_load: Option<u32>,
+    /// Deadline of the scheduled grace timer.
+    pub(crate) grace: Option<SimTime>,
+}
+
+/// Where the derived indexes hold a chat.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ChatIndex {
+    /// Its queue slot and place, while queued.
+    pub(crate) slot: Option<(Slot, Place)>,
+    /// Scheduled deadlines: menu, target fallback, group overflow, auto-close.
+    pub(crate) timers: [Option<SimTime>; CHAT_TIMER_KINDS],
+}
+
+impl Agent {
+    /// Number of chats in status `assigned`.
+    pub fn n_assigned(&self) -> u32 {
+        // A roster member cannot hold 2^32 chats; saturate instead of wrapping all the same.
+        u32::try_from(self.assigned.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Whether the agent is in `group`.
+    pub fn in_group(&self, group: GroupId) -> bool {
+        self.groups.binary_search(&group).is_ok()
+    }
+}
+
+/// One open chat's state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chat {
+    /// Inbox it came through.
+    pub inbox: InboxId,
+    /// Group, from the menu, a trace or the bot hand-off.
+    pub group: Option<GroupId>,
+    /// Agent the chat is aimed at.
+    pub target: Option<AgentId>,
+    /// Status.
+    pub status: ChatStatus,
+    /// Current owner: the assignee, or the admin who took it over.
+    pub owner: Option<AgentId>,
+    /// Assignment sequence number of the current assignment.
+    pub assign_seq: u64,
+    /// Whether the current assignment counts as auto-assignment.
+    pub auto: bool,
+    /// When the chat arrived at the engine.
+    pub created_at: SimTime,
+    /// When it became routable (after bot and menu); `None` while awaiting the menu.
+    pub needs_human_at: Option<SimTime>,
+    /// Last message from either side.
+    pub last_message_at: SimTime,
+    /// When the menu times out, while awaiting the menu.
+    pub menu_deadline: Option<SimTime>,
+    /// Whether its group-overflow time has passed (it may then go to any agent).
+    pub overflowed: bool,
+    /// Whether it is queued for its target alone (before `target_fallback_after`).
+    pub target_waiting: bool,
+    /// Agent excluded from this chat until the next drain (unassign → reroute).
+    pub excluded: Option<AgentId>,
+    /// Where the derived indexes currently hold the chat.
+    #[serde(skip)]
+    pub(crate) idx: ChatIndex,
+}

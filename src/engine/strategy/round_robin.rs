@@ -1,0 +1,45 @@
+//! Round-robin: the next chat goes to the first eligible agent after the cursor.
+//!
+//! The cursor is the rotation key of the last agent picked (PRODUCT.md §3.4), not an index,
+//! so agents joining or leaving the pool never shift anyone's turn; an agent skipped while
+//! ineligible waits for the rotation to come round again. Picking is O(log n).
+
+use crate::engine::state::AgentId;
+use crate::engine::strategy::{AgentKey, PickContext, Strategy};
+use std::collections::BTreeSet;
+use std::ops::Bound;
+
+/// Pool index ordered by rotation key.
+#[derive(Debug, Default)]
+pub struct RoundRobin {
+    by_rotation: BTreeSet<(u64, AgentId)>,
+}
+
+impl Strategy for RoundRobin {
+    fn insert(&mut self, key: AgentKey) {
+        self.by_rotation.insert((key.rotation, key.agent));
+    }
+
+    fn remove(&mut self, key: AgentKey) {
+        self.by_rotation.remove(&(key.rotation, key.agent));
+    }
+
+    fn len(&self) -> usize {
+        self.by_rotation.len()
+    }
+
+    fn pick(&self, ctx: &mut PickContext<'_>) -> Option<AgentId> {
+        let after = match ctx.cursor {
+            Some(c) => Bound::Excluded((c, AgentId(u32::MAX))),
+            None => Bound::Unbounded,
+        };
+        let wrapped = self
+            .by_rotation
+            .range((after, Bound::Unbounded))
+            .chain(self.by_rotation.iter());
+        // At most one agent is excluded, so at most two entries are looked at.
+        wrapped
+            .map(|&(_, agent)| agent)
+            .find(|&agent| Some(agent) != ctx.exclude)
+    }
+}

@@ -1,0 +1,13 @@
+//! chatsim: a discrete-event simulator and strategy benchmark for chat auto-assignment.
+//!
+//! Crate map (dependency rule: `engine` ← `sim` ← `experiment` ← `cli`; `engine` imports
+//! nothing else of ours):
+//! - [`engine`]: the production assignment engine, a sans-IO state machine.
+//! - [`script`]: engine scripts — timed inputs as text in, the event log as text out.
+//! - [`cli`]: the command line; the only module that touches files and the terminal.
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod engine;
+pub mod script;

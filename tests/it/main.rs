@@ -1,0 +1,4 @@
+//! The single integration-test binary.
+
+mod cli;
+mod engine_scripts;
