@@ -19,6 +19,8 @@
 //! - An input at the same instant as a deadline counts as *before* it: the timer fires only
 //!   on `Timeout`. An input at a `now` *later* than a pending deadline first fires every
 //!   timer due strictly before `now` (as if the host had sent `Timeout` at each deadline).
+//! - A configuration change that puts a deadline in the past fires it within the same call,
+//!   so [`Engine::next_deadline`] is never earlier than `now`.
 //! - A refused input (unknown id, wrong status, bad configuration…) returns an
 //!   [`EngineError`] and leaves the state as it was (save for timers due strictly before
 //!   `now`, which fire as just described). The engine never panics on input.
@@ -190,6 +192,7 @@ struct Core {
     agents: Vec<Agent>,
     chats: BTreeMap<ChatId, Chat>,
     /// Round-robin cursors: rotation key of the last agent picked, per queue.
+    #[serde(with = "as_pairs")]
     cursors: BTreeMap<(InboxId, Option<GroupId>), u64>,
     rng: Pcg64Mcg,
     assign_seq: u64,
@@ -296,6 +299,10 @@ impl Engine {
         self.validate(&input)?;
         self.core.now = now;
         self.apply(input);
+        // A configuration change can put a deadline in the past (auto-close switched on
+        // for chats already silent that long): such timers fire now, after the change's
+        // own outputs, so `next_deadline` is never earlier than `now`.
+        self.fire_timers(now, false);
         Ok(())
     }
 
@@ -625,5 +632,28 @@ impl<'de> Deserialize<'de> for Engine {
         };
         engine.rebuild();
         Ok(engine)
+    }
+}
+
+/// Serializes a map with composite keys as a list of pairs, which every format (JSON
+/// included) can hold.
+mod as_pairs {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub(super) fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        map: &BTreeMap<K, V>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(map.iter())
+    }
+
+    pub(super) fn deserialize<'de, K, V, D>(deserializer: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(deserializer)?.into_iter().collect())
     }
 }

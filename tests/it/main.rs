@@ -1,4 +1,5 @@
 //! The single integration-test binary.
 
 mod cli;
+mod engine_props;
 mod engine_scripts;
