@@ -352,7 +352,7 @@ impl EngineConfig {
     }
 }
 
-fn validate_capacity(c: Capacity) -> Result<(), ConfigError> {
+pub(crate) fn validate_capacity(c: Capacity) -> Result<(), ConfigError> {
     match c {
         Capacity::Limited(value) if !(1..=MAX_CAPACITY).contains(&value) => {
             Err(ConfigError::CapacityOutOfRange { value })

@@ -49,6 +49,9 @@ pub mod state;
 pub mod strategy;
 pub mod time;
 
+#[cfg(test)]
+mod tests;
+
 pub use config::{
     AgentConfig, Capacity, CapacityCounts, ConfigError, EligibleAgents, EngineConfig, InboxConfig,
     NotifyAssignment, Presence, Role, RotationOrder, Settings,
@@ -427,9 +430,9 @@ impl Engine {
             Input::SetPresence { agent: a, .. } | Input::SetAutoAssign { agent: a, .. } => agent(a),
             Input::SetAgentCapacity { agent: a, capacity } => {
                 agent(a)?;
-                let mut probe = self.core.config.clone();
-                probe.agents[a.index()].capacity = capacity;
-                probe.validate().map_err(EngineError::from)
+                capacity
+                    .map_or(Ok(()), config::validate_capacity)
+                    .map_err(EngineError::from)
             }
             Input::Configure(ref settings) => settings.validate().map_err(EngineError::from),
             Input::SetStrategy { inbox, .. } => {

@@ -214,12 +214,12 @@ impl Engine {
                 self.derived.queues.insert(slot, place);
             }
         }
-        for kind in 0..CHAT_TIMER_KINDS {
-            if old.timers[kind] != new_timers[kind] {
-                if let Some(t) = old.timers[kind] {
+        for (kind, (old_t, new_t)) in old.timers.iter().zip(&new_timers).enumerate() {
+            if old_t != new_t {
+                if let Some(t) = *old_t {
                     self.derived.timers.remove(&(t, Timer::for_chat(kind, id)));
                 }
-                if let Some(t) = new_timers[kind] {
+                if let Some(t) = *new_t {
                     self.derived.timers.insert((t, Timer::for_chat(kind, id)));
                 }
             }

@@ -3,3 +3,4 @@
 mod cli;
 mod engine_props;
 mod engine_scripts;
+mod tidy;

@@ -1,0 +1,142 @@
+//! Tidy: architecture rules checked on the source text (after rust-analyzer's `tidy.rs`).
+//!
+//! The engine is production code a live service could embed: it must not read the clock,
+//! touch the filesystem or the terminal, draw OS entropy, spawn threads, iterate hash maps
+//! (whose order is not deterministic) or import any other chatsim module. The simulator
+//! (`src/sim/`, once it exists) is held to the same rules except that it may import the engine.
+
+use std::path::{Path, PathBuf};
+
+/// Banned text and why.
+const BANNED: &[(&str, &str)] = &[
+    (
+        "std::time",
+        "the engine has its own time type; the clock comes in as `now`",
+    ),
+    ("Instant::now", "no wall clock"),
+    ("SystemTime", "no wall clock"),
+    (
+        "thread_rng",
+        "no OS entropy: seed a portable generator from the configuration",
+    ),
+    ("from_entropy", "no OS entropy"),
+    ("OsRng", "no OS entropy"),
+    ("getrandom", "no OS entropy"),
+    ("std::fs", "no file I/O"),
+    ("std::net", "no network I/O"),
+    ("std::thread", "no threads"),
+    ("rayon", "no threads"),
+    ("indicatif", "no terminal output"),
+    ("println!", "no terminal output"),
+    ("eprintln!", "no terminal output"),
+    ("print!(", "no terminal output"),
+    ("dbg!", "no terminal output"),
+    (
+        "HashMap",
+        "hash-map iteration order is not deterministic: use BTreeMap or a Vec by id",
+    ),
+    (
+        "HashSet",
+        "hash-set iteration order is not deterministic: use BTreeSet",
+    ),
+];
+
+/// Finds every banned use in `text`; `allowed_crate_modules` are the `crate::` modules
+/// the file may import.
+fn violations(path: &Path, text: &str, allowed_crate_modules: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or("");
+        for (needle, why) in BANNED {
+            if code.contains(needle) {
+                found.push(format!("{}:{}: `{needle}`: {why}", path.display(), i + 1));
+            }
+        }
+        let mut rest = code;
+        while let Some(pos) = rest.find("crate::") {
+            let module: String = rest[pos + 7..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !allowed_crate_modules.contains(&module.as_str()) {
+                found.push(format!(
+                    "{}:{}: imports `crate::{module}`: only {allowed_crate_modules:?} may be used here",
+                    path.display(),
+                    i + 1
+                ));
+            }
+            rest = &rest[pos + 7..];
+        }
+        if code.contains("chatsim::") {
+            found.push(format!(
+                "{}:{}: refers to the chatsim crate by name",
+                path.display(),
+                i + 1
+            ));
+        }
+    }
+    found
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.expect("readable directory").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn check_tree(subdir: &str, allowed: &[&str]) -> Vec<String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join(subdir), &mut files);
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| {
+            let text = std::fs::read_to_string(f).expect("readable source");
+            violations(f.strip_prefix(&root).unwrap_or(f), &text, allowed)
+        })
+        .collect()
+}
+
+#[test]
+fn engine_is_sans_io_and_self_contained() {
+    let found = check_tree("src/engine", &["engine"]);
+    assert!(
+        found.is_empty(),
+        "architecture rules broken:\n{}",
+        found.join("\n")
+    );
+    assert!(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/engine/mod.rs")
+            .exists(),
+        "the tidy check must look at the real engine"
+    );
+}
+
+#[test]
+fn simulator_is_deterministic_and_silent() {
+    let found = check_tree("src/sim", &["engine", "sim", "workload"]);
+    assert!(
+        found.is_empty(),
+        "architecture rules broken:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn tidy_catches_what_it_bans() {
+    let text = "use std::time::Instant;\nuse crate::sim::Sim;\nlet x = 1; // println! in a comment is fine\n";
+    let found = violations(Path::new("src/engine/x.rs"), text, &["engine"]);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].starts_with("src/engine/x.rs:1: `std::time`"));
+    assert!(found[1].starts_with("src/engine/x.rs:2: imports `crate::sim`"));
+}
