@@ -3,4 +3,5 @@
 mod cli;
 mod engine_props;
 mod engine_scripts;
+mod scenarios;
 mod tidy;
