@@ -250,7 +250,7 @@ impl Engine {
                 .filter(|(_, c)| {
                     c.auto || self.core.config.settings.capacity_counts == crate::engine::CapacityCounts::All
                 })
-                .filter(|(_, c)| self.routing_group(c).is_none_or(|g| me.in_group(g)))
+                .filter(|(_, c)| self.eligible(newcomer, c))
                 .min_by_key(|(id, c)| (c.last_message_at, *id));
             if let Some((chat, _)) = best {
                 return Some((donor, chat));
