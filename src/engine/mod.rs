@@ -33,6 +33,38 @@
 //! then, if rebalancing freed a slot, a second drain. Every output carries its time and
 //! symbolic [`Recipient`]s.
 //!
+//! # Example
+//!
+//! ```
+//! use chatsim::engine::*;
+//!
+//! let config = EngineConfig {
+//!     settings: Settings { max_chats_per_agent: Capacity::Limited(1), ..Settings::default() },
+//!     groups: vec![],
+//!     inboxes: vec![InboxConfig {
+//!         name: "web".into(),
+//!         strategy: StrategyKind::LeastBusy,
+//!         eligible: EligibleAgents::Everyone,
+//!     }],
+//!     agents: vec![AgentConfig::new("ann")],
+//!     rng_seed: 42,
+//! };
+//! let mut engine = Engine::new(config)?;
+//! let arrive = |n| Input::ChatArrived { chat: ChatId(n), inbox: InboxId(0), group: None, target: None };
+//! engine.handle(SimTime(1_000), arrive(1))?;
+//! engine.handle(SimTime(2_000), arrive(2))?;
+//! engine.handle(SimTime(3_000), Input::Close { chat: ChatId(1), reason: CloseReason::Resolved })?;
+//! let events: Vec<Event> = std::iter::from_fn(|| engine.poll_output()).map(|o| o.event).collect();
+//! assert_eq!(events, vec![
+//!     Event::ChatAssigned { chat: ChatId(1), agent: AgentId(0), reason: AssignReason::Auto },
+//!     Event::ChatQueued { chat: ChatId(2), position: 1 },
+//!     Event::ChatClosed { chat: ChatId(1), reason: CloseReason::Resolved },
+//!     Event::ChatAssigned { chat: ChatId(2), agent: AgentId(0), reason: AssignReason::Drain },
+//! ]);
+//! assert_eq!(engine.next_deadline(), None);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # What it deliberately does not do
 //!
 //! It does not model customers or agents (that is the simulator's workload), deliver

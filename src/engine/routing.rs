@@ -104,9 +104,12 @@ impl Engine {
     pub(crate) fn reindex_agent(&mut self, id: AgentId) {
         let agent = &self.core.agents[id.index()];
         let new_key = self.base_eligible(agent).then(|| self.agent_key(id));
-        let new_avail =
-            (agent.role == Role::Agent && agent.auto_assign && agent.presence == Presence::Available)
-                .then(|| self.load_of(agent));
+        // The rebalance index is only kept while rebalancing is on (a change rebuilds it).
+        let new_avail = (self.core.config.settings.rebalance_on_online
+            && agent.role == Role::Agent
+            && agent.auto_assign
+            && agent.presence == Presence::Available)
+            .then(|| self.load_of(agent));
         let new_grace = agent.grace_deadline;
         let old = agent.idx.clone();
         if old.key != new_key {
