@@ -1,7 +1,7 @@
 //! The engine's core state: agents, chats and their ids.
 //!
 //! Everything here is *core* state, serialized with the engine. Indexes derived from it
-//! (strategy pools, queues, timers) live in [`crate::engine::queue`] and
+//! (strategy pools, queues, timers) live in `engine::queue` and
 //! [`crate::engine::strategy`] and are rebuilt after a restore or a configuration change,
 //! so a snapshot can never hold an index that disagrees with the data.
 
