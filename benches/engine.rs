@@ -79,7 +79,7 @@ fn run(strategy: StrategyKind) -> (f64, u64) {
         } else if arrival == Some(t) && deadline != Some(t) {
             arrived += 1;
             next_arrival = t + exp(&mut rng, mean_gap);
-            if arrived % 500 == 0 {
+            if arrived.is_multiple_of(500) {
                 let agent = u64::from(rng.next_u32() % N_AGENTS);
                 pending.push(Reverse((t + 1, 1, agent)));
                 pending.push(Reverse((t + 1 + exp(&mut rng, 40_000.0), 2, agent)));

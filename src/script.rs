@@ -651,7 +651,8 @@ impl Parser {
                     .iter()
                     .rev()
                     .find_map(|s| match &s.input {
-                        Input::Configure(s) => Some(s.clone()),
+                        // A refused change is not the baseline of the next one.
+                        Input::Configure(s) if s.validate().is_ok() => Some(s.clone()),
                         _ => None,
                     })
                     .unwrap_or_else(|| self.config.settings.clone());

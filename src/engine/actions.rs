@@ -18,13 +18,9 @@ impl Engine {
         target: Option<AgentId>,
     ) {
         let now = self.core.now;
-        // A chat whose group (or agent) is already known skips the menu.
-        let menu = self
-            .core
-            .config
-            .settings
-            .menu_timeout
-            .filter(|_| group.is_none() && target.is_none());
+        // A chat whose group is already known skips the menu (PRODUCT.md §3.1, §3.10); a
+        // targeted chat without a group still sees it.
+        let menu = self.core.config.settings.menu_timeout.filter(|_| group.is_none());
         let chat = Chat {
             inbox,
             group,

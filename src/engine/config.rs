@@ -342,10 +342,10 @@ impl EngineConfig {
             }
         }
         for inbox in &self.inboxes {
-            if let EligibleAgents::Pinned(list) = &inbox.eligible {
-                if let Some(&agent) = list.iter().find(|a| a.index() >= self.agents.len()) {
-                    return Err(ConfigError::UnknownAgent { agent });
-                }
+            if let EligibleAgents::Pinned(list) = &inbox.eligible
+                && let Some(&agent) = list.iter().find(|a| a.index() >= self.agents.len())
+            {
+                return Err(ConfigError::UnknownAgent { agent });
             }
         }
         Ok(())

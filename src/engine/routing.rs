@@ -258,7 +258,9 @@ impl Engine {
         };
         let Some(nha) = chat.needs_human_at else { return };
         let overflowed = chat.overflowed || settings.group_overflow_after.is_some_and(|d| now >= nha + d);
+        // The target phase happens once: before the chat's first assignment.
         let target_waiting = chat.status == ChatStatus::Queued
+            && chat.assign_seq == 0
             && chat.target.is_some()
             && self.inbox_is_auto(chat.inbox)
             && now < nha + settings.target_fallback_after;
@@ -276,12 +278,18 @@ impl Engine {
         self.refresh_flags(id);
         let chat = &self.core.chats[&id];
         if self.inbox_is_auto(chat.inbox) {
-            let picked = if chat.target_waiting {
-                chat.target
-                    .filter(|&t| self.eligible(t, chat))
-                    .map(|t| (t, AssignReason::Target))
-            } else {
-                self.pick(id).map(|a| (a, reason))
+            // Before its first assignment, the target gets the chat if eligible while its
+            // window is open — also at the very instant it opens, so
+            // `target_fallback_after = 0` still prefers an eligible target, never waiting.
+            let window_open = chat.assign_seq == 0
+                && chat
+                    .needs_human_at
+                    .is_some_and(|t| self.core.now <= t + self.core.config.settings.target_fallback_after);
+            let target = chat.target.filter(|&t| window_open && self.eligible(t, chat));
+            let picked = match target {
+                Some(t) => Some((t, AssignReason::Target)),
+                None if chat.target_waiting => None,
+                None => self.pick(id).map(|a| (a, reason)),
             };
             if let Some((agent, reason)) = picked {
                 self.assign(id, agent, reason);
@@ -416,17 +424,17 @@ impl Engine {
         }
         let mut heap = BinaryHeap::new();
         for (&key, queue) in &self.derived.queues.by_key {
-            if self.pool_has_agents(key) {
-                if let Some(first) = queue.open.first() {
-                    heap.push(Reverse((*first, Source::Pool(key))));
-                }
+            if self.pool_has_agents(key)
+                && let Some(first) = queue.open.first()
+            {
+                heap.push(Reverse((*first, Source::Pool(key))));
             }
         }
         for (&agent, places) in &self.derived.queues.by_target {
-            if self.base_eligible(&self.core.agents[agent.index()]) {
-                if let Some(first) = places.first() {
-                    heap.push(Reverse((*first, Source::Target(agent))));
-                }
+            if self.base_eligible(&self.core.agents[agent.index()])
+                && let Some(first) = places.first()
+            {
+                heap.push(Reverse((*first, Source::Target(agent))));
             }
         }
         while let Some(Reverse((place, source))) = heap.pop() {
