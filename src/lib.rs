@@ -4,6 +4,7 @@
 //! nothing else of ours):
 //! - [`engine`]: the production assignment engine, a sans-IO state machine.
 //! - [`script`]: engine scripts — timed inputs as text in, the event log as text out.
+//! - [`scenario`]: scenario files (TOML) validated into a `Scenario`, with located errors.
 //! - [`workload`]: arrivals, handle times, patience and shifts from keyed random streams.
 //! - [`cli`]: the command line; the only module that touches files and the terminal.
 
@@ -11,5 +12,6 @@
 
 pub mod cli;
 pub mod engine;
+pub mod scenario;
 pub mod script;
 pub mod workload;

@@ -1,0 +1,202 @@
+//! Scenario errors, each located (`file:line:col`) and tied to a validation rule.
+//!
+//! [`RULES`] is the one list of every validation rule; the bad-scenario catalogue under
+//! `tests/scenarios/bad/` proves each rule has a test.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A validation rule: a stable id and what it checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rule(pub &'static str);
+
+/// Every validation rule, with what it checks.
+pub const RULES: &[(Rule, &str)] = &[
+    (SYNTAX, "the file is valid TOML"),
+    (
+        UNKNOWN_KEY,
+        "every key is known (with a suggestion for misspellings)",
+    ),
+    (WRONG_TYPE, "every value has the expected type"),
+    (MISSING, "required keys are present"),
+    (
+        OUT_OF_RANGE,
+        "numbers and durations are within their allowed range",
+    ),
+    (
+        UNKNOWN_VALUE,
+        "enumerated values (strategy, distribution, run kind, …) are known",
+    ),
+    (BAD_DURATION, "durations are written like 90s, 5m or 1h30m"),
+    (BAD_CALENDAR, "days, times of day and the start are well formed"),
+    (
+        UNKNOWN_GROUP,
+        "referenced groups are declared under [engine] groups",
+    ),
+    (UNKNOWN_AGENT, "referenced agents exist"),
+    (EMPTY_TEAM, "every team has at least one agent"),
+    (SHIFT_OVERLAP, "a team's shifts do not overlap each other"),
+    (DUPLICATE_NAME, "agent, team, inbox and group names are unique"),
+    (
+        SHARES,
+        "shares (inboxes, groups) are non-negative and sum to at most 1",
+    ),
+    (
+        RUN_KIND,
+        "warm-up and drain limit fit the run kind and the horizon",
+    ),
+    (
+        DISTRIBUTION,
+        "distribution parameters are valid for the distribution",
+    ),
+    (
+        EMPIRICAL_FILE,
+        "an empirical distribution's CSV file exists and holds durations",
+    ),
+    (
+        NO_AGENTS,
+        "the scenario has at least one agent who can take chats",
+    ),
+];
+
+macro_rules! rules {
+    ($($name:ident = $id:literal;)*) => {$(
+        #[doc = concat!("Rule ", $id, ".")]
+        pub const $name: Rule = Rule($id);
+    )*};
+}
+
+rules! {
+    SYNTAX = "S01";
+    UNKNOWN_KEY = "S02";
+    WRONG_TYPE = "S03";
+    MISSING = "S04";
+    OUT_OF_RANGE = "S05";
+    UNKNOWN_VALUE = "S06";
+    BAD_DURATION = "S07";
+    BAD_CALENDAR = "S08";
+    UNKNOWN_GROUP = "S09";
+    UNKNOWN_AGENT = "S10";
+    EMPTY_TEAM = "S11";
+    SHIFT_OVERLAP = "S12";
+    DUPLICATE_NAME = "S13";
+    SHARES = "S14";
+    RUN_KIND = "S15";
+    DISTRIBUTION = "S16";
+    EMPIRICAL_FILE = "S17";
+    NO_AGENTS = "S18";
+}
+
+/// One problem in a scenario file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file (or the data file it refers to).
+    pub path: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (in characters).
+    pub column: usize,
+    /// The rule broken.
+    pub rule: Rule,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Every problem found in a scenario (never empty).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioErrors(pub Vec<ScenarioError>);
+
+impl fmt::Display for ScenarioErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioErrors {}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// The closest of `candidates` to `word` by edit distance, if close enough to suggest.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent
+/// transpositions ("strat" → "start") each cost 1.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_and_positions() {
+        assert_eq!(
+            did_you_mean("least-bussy", ["round-robin", "least-busy", "random"]),
+            Some("least-busy")
+        );
+        assert_eq!(did_you_mean("zzz", ["round-robin", "least-busy"]), None);
+        assert_eq!(line_col("ab\ncdé\nx", 7), (2, 4));
+        assert_eq!(line_col("ab", 0), (1, 1));
+    }
+
+    #[test]
+    fn rule_ids_are_unique() {
+        let mut ids: Vec<&str> = RULES.iter().map(|(r, _)| r.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), RULES.len());
+    }
+}

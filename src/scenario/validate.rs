@@ -1,0 +1,1248 @@
+//! Scenario text → [`Scenario`], collecting every problem.
+
+use crate::engine::{
+    AgentConfig, Capacity, CapacityCounts, EligibleAgents, EngineConfig, GroupId, InboxConfig,
+    NotifyAssignment, Presence, Role, RotationOrder, Settings, SimDuration, SimTime, StrategyKind,
+};
+use crate::scenario::doc::{self, Problems, Table, Val, type_name};
+use crate::scenario::error::{self, ScenarioError, ScenarioErrors, line_col};
+use crate::scenario::{AgentPlan, RunKind, Scenario};
+use crate::workload::arrivals::{Burst, ProfileWindow, RateProfile};
+use crate::workload::calendar::{Calendar, DAY_MS, Days, WEEK_MS, Window, parse_time_of_day};
+use crate::workload::dist::Dist;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::de::{DeTable, DeValue};
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "question",
+    "start",
+    "horizon",
+    "run",
+    "warmup",
+    "drain_limit",
+    "seed",
+    "replications",
+    "interval",
+    "service_level_targets",
+    "fairness_min_available",
+    "engine",
+    "inboxes",
+    "teams",
+    "arrivals",
+    "handle_time",
+    "patience",
+];
+
+const ENGINE_KEYS: &[&str] = &[
+    "groups",
+    "strategy",
+    "enabled",
+    "max_chats_per_agent",
+    "capacity_counts",
+    "reassign_on_offline",
+    "offline_grace",
+    "rebalance_on_online",
+    "rebalance_idle_threshold",
+    "auto_close_after",
+    "menu",
+    "menu_timeout",
+    "group_routing",
+    "group_overflow_after",
+    "target_fallback_after",
+    "rotation_order",
+    "notify_assignment",
+];
+
+const MAX_REPLICATIONS: i64 = 100_000;
+const MAX_AGENTS: usize = 100_000;
+const MAX_RATE_PER_HOUR: f64 = 1.0e7;
+
+fn strategies() -> Vec<(&'static str, StrategyKind)> {
+    StrategyKind::ALL.iter().map(|s| (s.name(), *s)).collect()
+}
+
+/// Everything the walk needs.
+struct Walk<'t> {
+    p: Problems,
+    path: &'t Path,
+    /// Errors in other files (empirical CSVs), already located.
+    external: Vec<ScenarioError>,
+}
+
+pub(super) fn validate(text: &str, path: &Path) -> Result<Scenario, ScenarioErrors> {
+    let root = match DeTable::parse(text) {
+        Ok(root) => root,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let (line, column) = line_col(text, span.start);
+            let message = e.message().trim_end().replace('\n', " ");
+            return Err(ScenarioErrors(vec![ScenarioError {
+                path: path.to_owned(),
+                line,
+                column,
+                rule: error::SYNTAX,
+                message: format!("invalid TOML: {message}"),
+            }]));
+        }
+    };
+    let mut w = Walk {
+        p: Problems::default(),
+        path,
+        external: Vec::new(),
+    };
+    let table = Table {
+        map: root.get_ref(),
+        start: 0,
+        name: "",
+    };
+    let scenario = w.scenario(table);
+    let mut errors: Vec<ScenarioError> =
+        w.p.list
+            .into_iter()
+            .map(|(span, rule, message)| {
+                let (line, column) = line_col(text, span.start);
+                ScenarioError {
+                    path: path.to_owned(),
+                    line,
+                    column,
+                    rule,
+                    message,
+                }
+            })
+            .collect();
+    errors.sort_by_key(|a| (a.line, a.column));
+    errors.extend(w.external);
+    match scenario {
+        Some(s) if errors.is_empty() => Ok(s),
+        _ => {
+            if errors.is_empty() {
+                // Every path that returns None records a problem first; this is a guard.
+                errors.push(ScenarioError {
+                    path: path.to_owned(),
+                    line: 1,
+                    column: 1,
+                    rule: error::MISSING,
+                    message: "the scenario is incomplete".into(),
+                });
+            }
+            Err(ScenarioErrors(errors))
+        }
+    }
+}
+
+/// A team as written, before agents are numbered.
+struct TeamSpec {
+    name: String,
+    agent_names: Vec<String>,
+    groups: Vec<GroupId>,
+    capacity: Option<Capacity>,
+    role: Role,
+    auto_assign: bool,
+    shifts: Vec<Window>,
+}
+
+impl Walk<'_> {
+    fn scenario(&mut self, top: Table<'_, '_>) -> Option<Scenario> {
+        let p = &mut self.p;
+        top.check_keys(TOP_KEYS, p);
+        let name = top.str("name", p).map(|(s, _)| s.to_owned()).unwrap_or_else(|| {
+            self.path
+                .file_stem()
+                .map_or_else(|| "scenario".to_owned(), |s| s.to_string_lossy().into_owned())
+        });
+        let question = top.str("question", p).map(|(s, _)| s.to_owned());
+        let calendar = match top.str("start", p) {
+            Some((s, span)) => Calendar::parse(s)
+                .map_err(|m| p.add(span, error::BAD_CALENDAR, m))
+                .ok(),
+            None => Some(Calendar { start_in_week: 0 }),
+        };
+        let horizon = top
+            .require("horizon", p)
+            .and_then(|_| top.duration("horizon", false, p));
+        let horizon = match horizon {
+            Some((Some(d), span)) if d == SimDuration::ZERO || d > SimDuration::from_hours(24 * 366) => {
+                p.add(
+                    span,
+                    error::OUT_OF_RANGE,
+                    format!("horizon {d} is out of range (expected more than 0s, at most 366 days)"),
+                );
+                None
+            }
+            Some((d, _)) => d,
+            None => None,
+        };
+        let run = top.choice(
+            "run",
+            "run kind",
+            &[("terminating", false), ("steady-state", true)],
+            p,
+        );
+        let warmup = top.duration("warmup", false, p);
+        let drain_limit = top.duration("drain_limit", false, p);
+        let run_kind = self.run_kind(top, run.unwrap_or(false), horizon, warmup, drain_limit);
+        let p = &mut self.p;
+        let seed = top.integer("seed", p).map_or(Some(0), |(n, span)| {
+            u64::try_from(n)
+                .map_err(|_| {
+                    p.add(
+                        span,
+                        error::OUT_OF_RANGE,
+                        format!("seed {n} must not be negative"),
+                    )
+                })
+                .ok()
+        });
+        let replications = top.integer("replications", p).map_or(Some(1), |(n, span)| {
+            if (1..=MAX_REPLICATIONS).contains(&n) {
+                Some(n as u32)
+            } else {
+                p.add(
+                    span,
+                    error::OUT_OF_RANGE,
+                    format!("replications {n} is out of range (expected 1 to {MAX_REPLICATIONS})"),
+                );
+                None
+            }
+        });
+        let interval = match top.duration("interval", false, p) {
+            Some((Some(d), span)) if d < SimDuration::from_mins(1) || d > SimDuration::from_hours(24 * 7) => {
+                p.add(
+                    span,
+                    error::OUT_OF_RANGE,
+                    format!("interval {d} is out of range (expected 1m to 7 days)"),
+                );
+                None
+            }
+            Some((d, _)) => d,
+            None => Some(SimDuration::from_hours(1)),
+        };
+        let fairness_min_available = match top.duration("fairness_min_available", false, p) {
+            Some((d, _)) => d,
+            None => Some(SimDuration::from_mins(30)),
+        };
+        let mut sl_targets = Vec::new();
+        if let Some(items) = top.array("service_level_targets", p) {
+            for item in items {
+                if let Some(Some(d)) = doc::as_duration(item, "service_level_targets entry", false, p) {
+                    sl_targets.push(d);
+                }
+            }
+        }
+        sl_targets.sort_unstable();
+        sl_targets.dedup();
+
+        // [engine]: settings and groups.
+        let (settings, groups, default_strategy) = match top.require("engine", p) {
+            Some(v) => self.engine(v),
+            None => (None, Vec::new(), None),
+        };
+        let teams = self.teams(top, &groups);
+        let (agents, plans, team_names) = self.roster(&teams);
+        let inboxes = self.inboxes(top, default_strategy.unwrap_or(StrategyKind::RoundRobin), &agents);
+        let (arrivals, volume, group_shares) = match top.require("arrivals", &mut self.p) {
+            Some(v) => self.arrivals(v, &groups),
+            None => (None, None, None),
+        };
+        let handle = top
+            .require("handle_time", &mut self.p)
+            .and_then(|v| self.dist_with_groups(v, "handle_time", &groups));
+        let patience = top.get("patience").map(|v| self.dist(v, "patience"));
+        if !agents.is_empty() && !agents.iter().any(|a| a.role == Role::Agent) {
+            self.p.add(
+                top.span(),
+                error::NO_AGENTS,
+                "the scenario has no agent with role \"agent\" to take chats",
+            );
+        }
+        if teams.is_some_and(|t| t.is_empty()) {
+            let span = top.get("teams").map_or(0..0, |v| v.span());
+            self.p.add(
+                span,
+                error::NO_AGENTS,
+                "the scenario has no team (add at least one [[teams]] entry)",
+            );
+        }
+        let (inboxes, inbox_shares) = inboxes?;
+        let (handle_time, handle_time_by_group) = handle?;
+        let patience = match patience {
+            Some(d) => Some(d?),
+            None => None,
+        };
+        Some(Scenario {
+            name,
+            question,
+            path: self.path.to_owned(),
+            calendar: calendar?,
+            horizon: SimTime::ZERO + horizon?,
+            run_kind: run_kind?,
+            seed: seed?,
+            replications: replications?,
+            interval: interval?,
+            sl_targets,
+            fairness_min_available: fairness_min_available?,
+            engine: EngineConfig {
+                settings: settings?,
+                groups,
+                inboxes,
+                agents,
+                rng_seed: 0,
+            },
+            teams: team_names,
+            agents: plans,
+            arrivals: arrivals?,
+            volume: volume?,
+            inbox_shares,
+            group_shares: group_shares?,
+            handle_time,
+            handle_time_by_group,
+            patience,
+        })
+    }
+
+    fn run_kind(
+        &mut self,
+        top: Table<'_, '_>,
+        steady: bool,
+        horizon: Option<SimDuration>,
+        warmup: Option<(Option<SimDuration>, Range<usize>)>,
+        drain_limit: Option<(Option<SimDuration>, Range<usize>)>,
+    ) -> Option<RunKind> {
+        let p = &mut self.p;
+        if steady {
+            if let Some((_, span)) = &drain_limit {
+                p.add(
+                    span.clone(),
+                    error::RUN_KIND,
+                    "drain_limit applies to terminating runs only (this run is steady-state)",
+                );
+            }
+            let Some((warmup, span)) = warmup else {
+                let span = top.get("run").map_or(0..0, |v| v.span());
+                p.add(
+                    span,
+                    error::RUN_KIND,
+                    "a steady-state run needs a warmup (e.g. warmup = \"2h\")",
+                );
+                return None;
+            };
+            let warmup = warmup?;
+            if horizon.is_some_and(|h| warmup >= h) {
+                p.add(
+                    span,
+                    error::RUN_KIND,
+                    format!("warmup {warmup} must be shorter than the horizon"),
+                );
+                return None;
+            }
+            Some(RunKind::SteadyState { warmup })
+        } else {
+            if let Some((_, span)) = &warmup {
+                p.add(
+                    span.clone(),
+                    error::RUN_KIND,
+                    "warmup applies to steady-state runs only (set run = \"steady-state\")",
+                );
+            }
+            let drain_limit = match drain_limit {
+                Some((d, span)) => {
+                    let d = d?;
+                    if d > SimDuration::from_hours(24 * 7) {
+                        p.add(
+                            span,
+                            error::OUT_OF_RANGE,
+                            format!("drain_limit {d} is out of range (expected at most 7 days)"),
+                        );
+                        return None;
+                    }
+                    d
+                }
+                None => SimDuration::from_hours(4),
+            };
+            Some(RunKind::Terminating { drain_limit })
+        }
+    }
+
+    fn engine(&mut self, v: Val<'_, '_>) -> (Option<Settings>, Vec<String>, Option<StrategyKind>) {
+        let p = &mut self.p;
+        let Some(t) = Table::of(v, "[engine]", p) else {
+            return (None, Vec::new(), None);
+        };
+        t.check_keys(ENGINE_KEYS, p);
+        let mut groups: Vec<String> = Vec::new();
+        if let Some(items) = t.array("groups", p) {
+            for item in items {
+                if let Some((g, span)) = doc::as_str(item, "a group name", p) {
+                    if groups.iter().any(|x| x == g) {
+                        p.add(
+                            span,
+                            error::DUPLICATE_NAME,
+                            format!("group \"{g}\" is declared twice"),
+                        );
+                    } else {
+                        groups.push(g.to_owned());
+                    }
+                }
+            }
+        }
+        let strategy = t
+            .require("strategy", p)
+            .and_then(|_| t.choice("strategy", "strategy", &strategies(), p));
+        let mut s = Settings::default();
+        let problems_before = p.list.len();
+        macro_rules! set {
+            ($field:ident, $e:expr) => {
+                if let Some(v) = $e {
+                    s.$field = v;
+                }
+            };
+        }
+        set!(enabled, t.bool("enabled", p));
+        if let Some(v) = t.get("max_chats_per_agent") {
+            match v.get_ref() {
+                DeValue::String(text) if text == "unlimited" => s.max_chats_per_agent = Capacity::Unlimited,
+                _ => {
+                    if let Some(c) = capacity(v, "max_chats_per_agent", p) {
+                        s.max_chats_per_agent = c;
+                    }
+                }
+            }
+        }
+        set!(
+            capacity_counts,
+            t.choice(
+                "capacity_counts",
+                "capacity_counts",
+                &[("all", CapacityCounts::All), ("auto", CapacityCounts::Auto)],
+                p
+            )
+        );
+        set!(reassign_on_offline, t.bool("reassign_on_offline", p));
+        let ranged =
+            |key: &str, allow_off: bool, min: SimDuration, max: SimDuration, p: &mut Problems| match t
+                .duration(key, allow_off, p)
+            {
+                Some((Some(d), span)) if d < min || d > max => {
+                    p.add(
+                        span,
+                        error::OUT_OF_RANGE,
+                        format!("{key} {d} is out of range (expected {min} to {max})"),
+                    );
+                    None
+                }
+                Some((d, _)) => Some(d),
+                None => None,
+            };
+        if let Some(Some(d)) = ranged(
+            "offline_grace",
+            false,
+            SimDuration::ZERO,
+            SimDuration::from_hours(24),
+            p,
+        ) {
+            s.offline_grace = d;
+        }
+        let rebalance = t.bool("rebalance_on_online", p);
+        set!(rebalance_on_online, rebalance);
+        if let Some(d) = ranged(
+            "rebalance_idle_threshold",
+            false,
+            SimDuration::from_mins(1),
+            SimDuration::from_hours(24),
+            p,
+        ) {
+            s.rebalance_idle_threshold = d;
+        }
+        if s.rebalance_on_online && s.rebalance_idle_threshold.is_none() {
+            p.add(
+                t.get("rebalance_on_online").map_or(t.span(), |v| v.span()),
+                error::MISSING,
+                "rebalance_on_online needs rebalance_idle_threshold (1m to 24h)",
+            );
+        }
+        if let Some(d) = ranged(
+            "auto_close_after",
+            true,
+            SimDuration::from_mins(30),
+            SimDuration::from_mins(43_200),
+            p,
+        ) {
+            s.auto_close_after = d;
+        }
+        let menu_on = t.bool("menu", p).unwrap_or(false);
+        let timeout = ranged(
+            "menu_timeout",
+            false,
+            SimDuration::from_secs(10),
+            SimDuration::from_hours(1),
+            p,
+        )
+        .flatten();
+        s.menu_timeout = menu_on.then(|| timeout.unwrap_or(SimDuration::from_mins(5)));
+        set!(group_routing, t.bool("group_routing", p));
+        if let Some(d) = ranged(
+            "group_overflow_after",
+            true,
+            SimDuration::ZERO,
+            SimDuration::from_hours(24),
+            p,
+        ) {
+            s.group_overflow_after = d;
+        }
+        if let Some(Some(d)) = ranged(
+            "target_fallback_after",
+            false,
+            SimDuration::ZERO,
+            SimDuration::from_hours(24),
+            p,
+        ) {
+            s.target_fallback_after = d;
+        }
+        set!(
+            rotation_order,
+            t.choice(
+                "rotation_order",
+                "rotation_order",
+                &[
+                    ("online-since", RotationOrder::OnlineSince),
+                    ("roster", RotationOrder::Roster)
+                ],
+                p
+            )
+        );
+        set!(
+            notify_assignment,
+            t.choice(
+                "notify_assignment",
+                "notify_assignment",
+                &[
+                    ("assignee-and-admins", NotifyAssignment::AssigneeAndAdmins),
+                    ("assignee", NotifyAssignment::Assignee)
+                ],
+                p
+            )
+        );
+        // Any problem inside [engine] leaves the settings unusable.
+        ((p.list.len() == problems_before).then_some(s), groups, strategy)
+    }
+
+    fn teams(&mut self, top: Table<'_, '_>, groups: &[String]) -> Option<Vec<TeamSpec>> {
+        let p = &mut self.p;
+        let items = top.require("teams", p).and_then(|_| top.array("teams", p))?;
+        let mut teams = Vec::new();
+        for item in items {
+            let Some(t) = Table::of(item, "[[teams]]", p) else {
+                continue;
+            };
+            t.check_keys(
+                &[
+                    "name",
+                    "size",
+                    "agents",
+                    "groups",
+                    "capacity",
+                    "role",
+                    "auto_assign",
+                    "shifts",
+                ],
+                p,
+            );
+            let Some((name, _)) = t.require("name", p).and_then(|_| t.str("name", p)) else {
+                continue;
+            };
+            let mut agent_names = Vec::new();
+            match (t.get("size"), t.get("agents")) {
+                (Some(_), Some(v)) => p.add(
+                    v.span(),
+                    error::WRONG_TYPE,
+                    format!("team \"{name}\": give either size or agents, not both"),
+                ),
+                (Some(_), None) => {
+                    if let Some((n, span)) = t.integer("size", p) {
+                        if n <= 0 {
+                            p.add(
+                                span,
+                                error::EMPTY_TEAM,
+                                format!("team \"{name}\" has size {n} (expected at least 1)"),
+                            );
+                        } else if n as usize > MAX_AGENTS {
+                            p.add(
+                                span,
+                                error::OUT_OF_RANGE,
+                                format!("team \"{name}\" has size {n} (expected at most {MAX_AGENTS})"),
+                            );
+                        } else {
+                            let width = n.to_string().len().max(2);
+                            agent_names = (1..=n).map(|i| format!("{name}-{i:0width$}")).collect();
+                        }
+                    }
+                }
+                (None, Some(_)) => {
+                    if let Some(list) = t.array("agents", p) {
+                        if list.is_empty() {
+                            p.add(
+                                t.get("agents").map_or(t.span(), |v| v.span()),
+                                error::EMPTY_TEAM,
+                                format!("team \"{name}\" has no agents"),
+                            );
+                        }
+                        for v in list {
+                            if let Some((a, _)) = doc::as_str(v, "an agent name", p) {
+                                agent_names.push(a.to_owned());
+                            }
+                        }
+                    }
+                }
+                (None, None) => p.add(
+                    t.span(),
+                    error::MISSING,
+                    format!("team \"{name}\" needs size or agents"),
+                ),
+            }
+            let mut group_ids = Vec::new();
+            for v in t.array("groups", p).unwrap_or(&[]) {
+                if let Some((g, span)) = doc::as_str(v, "a group name", p) {
+                    group_ids.extend(group_ref(g, span, groups, p));
+                }
+            }
+            let capacity = t.get("capacity").and_then(|v| match v.get_ref() {
+                DeValue::String(s) if s == "unlimited" => Some(Capacity::Unlimited),
+                _ => capacity(v, "capacity", p),
+            });
+            let role = t
+                .choice(
+                    "role",
+                    "role",
+                    &[("agent", Role::Agent), ("admin", Role::Admin)],
+                    p,
+                )
+                .unwrap_or(Role::Agent);
+            let auto_assign = t.bool("auto_assign", p).unwrap_or(true);
+            let shifts = shifts(t, name, p);
+            teams.push(TeamSpec {
+                name: name.to_owned(),
+                agent_names,
+                groups: group_ids,
+                capacity,
+                role,
+                auto_assign,
+                shifts,
+            });
+        }
+        Some(teams)
+    }
+}
+
+fn shifts(team: Table<'_, '_>, name: &str, p: &mut Problems) -> Vec<Window> {
+    let Some(items) = team.array("shifts", p) else {
+        return Vec::new();
+    };
+    let mut shifts: Vec<(Window, Range<usize>)> = Vec::new();
+    for item in items {
+        let Some(t) = Table::of(item, "[[teams.shifts]]", p) else {
+            continue;
+        };
+        t.check_keys(&["days", "start", "end"], p);
+        let days = t.str("days", p).map_or(Some(Days::ALL), |(d, span)| {
+            Days::parse(d)
+                .map_err(|m| p.add(span, error::BAD_CALENDAR, m))
+                .ok()
+        });
+        let time = |key: &str, p: &mut Problems| {
+            let (s, span) = t.require(key, p).and_then(|_| t.str(key, p))?;
+            parse_time_of_day(s)
+                .map_err(|m| p.add(span, error::BAD_CALENDAR, m))
+                .ok()
+        };
+        let (from, to) = (time("start", p), time("end", p));
+        if let (Some(days), Some(from), Some(to)) = (days, from, to) {
+            shifts.push((
+                Window {
+                    days,
+                    from: from % DAY_MS,
+                    to: to % DAY_MS,
+                },
+                item.span(),
+            ));
+        }
+    }
+    // Overlap: compare every pair of occurrences over one week (plus a day of spill).
+    let week: Vec<(u64, u64, usize)> = shifts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (w, _))| {
+            (0..7u64)
+                .filter(move |d| w.days.contains(*d as usize))
+                .map(move |d| (d * DAY_MS + w.from, d * DAY_MS + w.from + w.len(), i))
+        })
+        .collect();
+    let mut reported = Vec::new();
+    for (i, a) in week.iter().enumerate() {
+        for b in &week[i + 1..] {
+            let overlaps = |x: &(u64, u64, usize), y: &(u64, u64, usize)| {
+                // Also compare across the week boundary.
+                [0, WEEK_MS].iter().any(|off| x.0 + off < y.1 && y.0 < x.1 + off)
+                    || [0, WEEK_MS].iter().any(|off| y.0 + off < x.1 && x.0 < y.1 + off)
+            };
+            let later = a.2.max(b.2);
+            if overlaps(a, b) && !reported.contains(&later) {
+                reported.push(later);
+                let other = a.2.min(b.2);
+                let msg = if a.2 == b.2 {
+                    format!(
+                        "team \"{name}\": shift {} overlaps itself on consecutive days",
+                        later + 1
+                    )
+                } else {
+                    format!(
+                        "team \"{name}\": shift {} overlaps shift {}",
+                        later + 1,
+                        other + 1
+                    )
+                };
+                p.add(shifts[later].1.clone(), error::SHIFT_OVERLAP, msg);
+            }
+        }
+    }
+    shifts.into_iter().map(|(w, _)| w).collect()
+}
+
+impl Walk<'_> {
+    /// Numbers the agents team by team; checks names are unique.
+    fn roster(&mut self, teams: &Option<Vec<TeamSpec>>) -> (Vec<AgentConfig>, Vec<AgentPlan>, Vec<String>) {
+        let (mut agents, mut plans, mut names) = (Vec::new(), Vec::new(), Vec::new());
+        let Some(teams) = teams else {
+            return (agents, plans, names);
+        };
+        for (ti, team) in teams.iter().enumerate() {
+            if names.contains(&team.name) {
+                self.p.add(
+                    0..0,
+                    error::DUPLICATE_NAME,
+                    format!("team \"{}\" is declared twice", team.name),
+                );
+            }
+            names.push(team.name.clone());
+            for agent in &team.agent_names {
+                if agents.iter().any(|a: &AgentConfig| &a.name == agent) {
+                    self.p.add(
+                        0..0,
+                        error::DUPLICATE_NAME,
+                        format!("agent \"{agent}\" is in two teams (names must be unique)"),
+                    );
+                    continue;
+                }
+                agents.push(AgentConfig {
+                    name: agent.clone(),
+                    role: team.role,
+                    groups: team.groups.clone(),
+                    auto_assign: team.auto_assign,
+                    capacity: team.capacity,
+                    presence: Presence::Offline,
+                });
+                plans.push(AgentPlan {
+                    team: ti,
+                    shifts: team.shifts.clone(),
+                });
+            }
+        }
+        (agents, plans, names)
+    }
+
+    fn inboxes(
+        &mut self,
+        top: Table<'_, '_>,
+        default: StrategyKind,
+        agents: &[AgentConfig],
+    ) -> Option<(Vec<InboxConfig>, Vec<f64>)> {
+        let p = &mut self.p;
+        let Some(items) = top.array("inboxes", p) else {
+            let inbox = InboxConfig {
+                name: "main".into(),
+                strategy: default,
+                eligible: EligibleAgents::Everyone,
+            };
+            return Some((vec![inbox], vec![1.0]));
+        };
+        let mut inboxes = Vec::new();
+        let mut shares: Vec<Option<f64>> = Vec::new();
+        let mut share_span = None;
+        for item in items {
+            let Some(t) = Table::of(item, "[[inboxes]]", p) else {
+                continue;
+            };
+            t.check_keys(&["name", "strategy", "agents", "share"], p);
+            let Some((name, span)) = t.require("name", p).and_then(|_| t.str("name", p)) else {
+                continue;
+            };
+            if inboxes.iter().any(|i: &InboxConfig| i.name == name) {
+                p.add(
+                    span,
+                    error::DUPLICATE_NAME,
+                    format!("inbox \"{name}\" is declared twice"),
+                );
+            }
+            let strategy = t
+                .choice("strategy", "strategy", &strategies(), p)
+                .unwrap_or(default);
+            let eligible = match t.array("agents", p) {
+                Some(list) => {
+                    let mut pinned = Vec::new();
+                    for v in list {
+                        let Some((a, span)) = doc::as_str(v, "an agent name", p) else {
+                            continue;
+                        };
+                        match agents.iter().position(|x| x.name == a) {
+                            Some(i) => pinned.push(crate::engine::AgentId(i as u32)),
+                            None => {
+                                let mut msg = format!("unknown agent \"{a}\" in inbox \"{name}\"");
+                                if let Some(s) =
+                                    error::did_you_mean(a, agents.iter().map(|x| x.name.as_str()))
+                                {
+                                    msg.push_str(&format!(" (did you mean \"{s}\"?)"));
+                                }
+                                p.add(span, error::UNKNOWN_AGENT, msg);
+                            }
+                        }
+                    }
+                    EligibleAgents::Pinned(pinned)
+                }
+                None => EligibleAgents::Everyone,
+            };
+            let share = t.number("share", p).and_then(|(x, span)| {
+                share_span.get_or_insert(span.clone());
+                if x < 0.0 {
+                    p.add(
+                        span,
+                        error::SHARES,
+                        format!("inbox \"{name}\": share {x} must not be negative"),
+                    );
+                    None
+                } else {
+                    Some(x)
+                }
+            });
+            shares.push(share);
+            inboxes.push(InboxConfig {
+                name: name.to_owned(),
+                strategy,
+                eligible,
+            });
+        }
+        if inboxes.is_empty() {
+            p.add(
+                top.get("inboxes").map_or(0..0, |v| v.span()),
+                error::MISSING,
+                "inboxes is empty (remove it for one default inbox)",
+            );
+            return None;
+        }
+        let given: f64 = shares.iter().flatten().sum();
+        let n_missing = shares.iter().filter(|s| s.is_none()).count();
+        if given > 1.0 + 1e-9 || (n_missing == 0 && (given - 1.0).abs() > 1e-9) {
+            p.add(
+                share_span.unwrap_or(0..0),
+                error::SHARES,
+                format!("inbox shares sum to {given} (expected 1)"),
+            );
+        }
+        let rest = if n_missing > 0 {
+            (1.0 - given).max(0.0) / n_missing as f64
+        } else {
+            0.0
+        };
+        let shares = shares.iter().map(|s| s.unwrap_or(rest)).collect();
+        Some((inboxes, shares))
+    }
+
+    fn arrivals(
+        &mut self,
+        v: Val<'_, '_>,
+        groups: &[String],
+    ) -> (Option<RateProfile>, Option<f64>, Option<Vec<f64>>) {
+        let p = &mut self.p;
+        let Some(t) = Table::of(v, "[arrivals]", p) else {
+            return (None, None, None);
+        };
+        t.check_keys(&["rate", "profile", "bursts", "volume", "groups"], p);
+        let rate = |v: Option<(f64, Range<usize>)>, what: &str, p: &mut Problems| match v {
+            Some((r, span)) if !(0.0..=MAX_RATE_PER_HOUR).contains(&r) => {
+                p.add(
+                    span,
+                    error::OUT_OF_RANGE,
+                    format!("{what} {r} is out of range (expected 0 to {MAX_RATE_PER_HOUR} chats per hour)"),
+                );
+                None
+            }
+            Some((r, _)) => Some(r),
+            None => None,
+        };
+        let base = t
+            .require("rate", p)
+            .and_then(|_| rate(t.number("rate", p), "arrivals.rate", p));
+        let mut windows = Vec::new();
+        for item in t.array("profile", p).unwrap_or(&[]) {
+            let Some(w) = Table::of(item, "[[arrivals.profile]]", p) else {
+                continue;
+            };
+            w.check_keys(&["days", "from", "to", "rate"], p);
+            let days = w.str("days", p).map_or(Some(Days::ALL), |(d, span)| {
+                Days::parse(d)
+                    .map_err(|m| p.add(span, error::BAD_CALENDAR, m))
+                    .ok()
+            });
+            let time = |key: &str, p: &mut Problems| {
+                let (s, span) = w.require(key, p).and_then(|_| w.str(key, p))?;
+                parse_time_of_day(s)
+                    .map_err(|m| p.add(span, error::BAD_CALENDAR, m))
+                    .ok()
+            };
+            let (from, to) = (time("from", p), time("to", p));
+            let r = w
+                .require("rate", p)
+                .and_then(|_| rate(w.number("rate", p), "profile rate", p));
+            if let (Some(days), Some(from), Some(to), Some(r)) = (days, from, to, r) {
+                windows.push(ProfileWindow {
+                    window: Window {
+                        days,
+                        from: from % DAY_MS,
+                        to: to % DAY_MS,
+                    },
+                    rate_per_hour: r,
+                });
+            }
+        }
+        let mut bursts = Vec::new();
+        for item in t.array("bursts", p).unwrap_or(&[]) {
+            let Some(b) = Table::of(item, "[[arrivals.bursts]]", p) else {
+                continue;
+            };
+            b.check_keys(&["start", "duration", "extra"], p);
+            let start = b
+                .require("start", p)
+                .and_then(|_| b.duration("start", false, p))
+                .and_then(|(d, _)| d);
+            let duration = b
+                .require("duration", p)
+                .and_then(|_| b.duration("duration", false, p))
+                .and_then(|(d, _)| d);
+            let extra = b
+                .require("extra", p)
+                .and_then(|_| rate(b.number("extra", p), "burst extra rate", p));
+            if let (Some(s), Some(d), Some(x)) = (start, duration, extra) {
+                bursts.push(Burst {
+                    start: SimTime::ZERO + s,
+                    end: SimTime::ZERO + s + d,
+                    extra_per_hour: x,
+                });
+            }
+        }
+        let volume = match t.number("volume", p) {
+            Some((x, span)) if !(0.0..=100.0).contains(&x) => {
+                p.add(
+                    span,
+                    error::OUT_OF_RANGE,
+                    format!("volume {x} is out of range (expected 0 to 100)"),
+                );
+                None
+            }
+            Some((x, _)) => Some(x),
+            None => Some(1.0),
+        };
+        let mut group_shares = vec![0.0; groups.len()];
+        let mut shares_ok = true;
+        if let Some(gv) = t.get("groups")
+            && let Some(gt) = Table::of(gv, "[arrivals.groups]", p)
+        {
+            let mut sum = 0.0;
+            for (key, value) in gt.map.iter() {
+                let Some(g) = group_ref(key.get_ref(), key.span(), groups, p) else {
+                    shares_ok = false;
+                    continue;
+                };
+                match doc::as_number(value, &format!("arrivals.groups.{}", key.get_ref()), p) {
+                    Some(x) if x >= 0.0 => {
+                        group_shares[g.index()] = x;
+                        sum += x;
+                    }
+                    Some(x) => {
+                        p.add(
+                            value.span(),
+                            error::SHARES,
+                            format!("group share {x} must not be negative"),
+                        );
+                        shares_ok = false;
+                    }
+                    None => shares_ok = false,
+                }
+            }
+            if sum > 1.0 + 1e-9 {
+                p.add(
+                    gv.span(),
+                    error::SHARES,
+                    format!(
+                        "group shares sum to {sum} (expected at most 1; the rest arrive without a group)"
+                    ),
+                );
+                shares_ok = false;
+            }
+        }
+        let profile = base.map(|b| RateProfile {
+            base_per_hour: b,
+            windows,
+            bursts,
+        });
+        (profile, volume, shares_ok.then_some(group_shares))
+    }
+
+    /// A distribution table plus optional per-group overrides under `groups`.
+    fn dist_with_groups(
+        &mut self,
+        v: Val<'_, '_>,
+        name: &str,
+        groups: &[String],
+    ) -> Option<(Dist, Vec<Option<Dist>>)> {
+        let base = self.dist_inner(v, name, true);
+        let mut by_group = vec![None; groups.len()];
+        let mut ok = true;
+        if let DeValue::Table(map) = v.get_ref()
+            && let Some(gv) = map.get("groups")
+            && let Some(gt) = Table::of(gv, "handle_time.groups", &mut self.p)
+        {
+            for (key, value) in gt.map.iter() {
+                let g = group_ref(key.get_ref(), key.span(), groups, &mut self.p);
+                let d = self.dist_inner(value, &format!("{name}.groups.{}", key.get_ref()), false);
+                match (g, d) {
+                    (Some(g), Some(d)) => by_group[g.index()] = Some(d),
+                    _ => ok = false,
+                }
+            }
+        }
+        ok.then_some((base?, by_group))
+    }
+
+    fn dist(&mut self, v: Val<'_, '_>, name: &str) -> Option<Dist> {
+        self.dist_inner(v, name, false)
+    }
+
+    fn dist_inner(&mut self, v: Val<'_, '_>, name: &str, allow_groups: bool) -> Option<Dist> {
+        let p = &mut self.p;
+        let t = Table::of(v, name, p)?;
+        let kinds = [
+            "exponential",
+            "lognormal",
+            "gamma",
+            "weibull",
+            "deterministic",
+            "uniform",
+            "empirical",
+        ];
+        let options: Vec<(&str, usize)> = kinds.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+        let kind = t
+            .require("distribution", p)
+            .and_then(|_| t.choice("distribution", "distribution", &options, p))?;
+        let params: &[&str] = match kinds[kind] {
+            "exponential" => &["mean"],
+            "lognormal" | "gamma" => &["mean", "cv"],
+            "weibull" => &["mean", "shape"],
+            "deterministic" => &["value"],
+            "uniform" => &["min", "max"],
+            _ => &["file"],
+        };
+        let mut known = vec!["distribution"];
+        known.extend_from_slice(params);
+        if allow_groups {
+            known.push("groups");
+        }
+        t.check_keys(&known, p);
+        let dur = |key: &str, p: &mut Problems| -> Option<f64> {
+            t.require(key, p)?;
+            t.duration(key, false, p)
+                .and_then(|(d, _)| d)
+                .map(|d| d.as_millis() as f64)
+        };
+        let positive = |key: &str, p: &mut Problems| -> Option<f64> {
+            t.require(key, p)?;
+            match t.number(key, p) {
+                Some((x, _)) if x > 0.0 && x <= 100.0 => Some(x),
+                Some((x, span)) => {
+                    p.add(
+                        span,
+                        error::DISTRIBUTION,
+                        format!("{name}.{key} {x} is out of range (expected more than 0, at most 100)"),
+                    );
+                    None
+                }
+                None => None,
+            }
+        };
+        let nonzero_mean = |m: Option<f64>, p: &mut Problems| match m {
+            Some(m) if m <= 0.0 => {
+                p.add(
+                    t.get("mean").map_or(t.span(), |v| v.span()),
+                    error::DISTRIBUTION,
+                    format!("{name}.mean must be more than 0s"),
+                );
+                None
+            }
+            other => other,
+        };
+        match kinds[kind] {
+            "exponential" => Some(Dist::Exponential {
+                mean: nonzero_mean(dur("mean", p), p)?,
+            }),
+            "lognormal" => {
+                let (m, cv) = (nonzero_mean(dur("mean", p), p), positive("cv", p));
+                Some(Dist::Lognormal { mean: m?, cv: cv? })
+            }
+            "gamma" => {
+                let (m, cv) = (nonzero_mean(dur("mean", p), p), positive("cv", p));
+                Some(Dist::Gamma { mean: m?, cv: cv? })
+            }
+            "weibull" => {
+                let (m, k) = (nonzero_mean(dur("mean", p), p), positive("shape", p));
+                Some(Dist::Weibull { mean: m?, shape: k? })
+            }
+            "deterministic" => Some(Dist::Deterministic {
+                value: dur("value", p)?,
+            }),
+            "uniform" => {
+                let (a, b) = (dur("min", p), dur("max", p));
+                let (a, b) = (a?, b?);
+                if a > b {
+                    p.add(
+                        t.get("max").map_or(t.span(), |v| v.span()),
+                        error::DISTRIBUTION,
+                        format!("{name}.max must not be below min"),
+                    );
+                    return None;
+                }
+                Some(Dist::Uniform { min: a, max: b })
+            }
+            _ => {
+                let (file, span) = t.require("file", p).and_then(|_| t.str("file", p))?;
+                let path = self.path.parent().unwrap_or(Path::new(".")).join(file);
+                self.empirical(&path, span, name)
+            }
+        }
+    }
+
+    /// Reads an empirical distribution: one duration per row (seconds, or a duration such as
+    /// `4m30s`), an optional header row.
+    fn empirical(&mut self, path: &Path, span: Range<usize>, name: &str) -> Option<Dist> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.p.add(
+                    span,
+                    error::EMPIRICAL_FILE,
+                    format!("{name}: could not read \"{}\": {e}", path.display()),
+                );
+                return None;
+            }
+        };
+        let mut values = Vec::new();
+        let mut ok = true;
+        for (i, line) in text.lines().enumerate() {
+            let cell = line.split(',').next().unwrap_or("").trim();
+            if cell.is_empty() {
+                continue;
+            }
+            let parsed = cell
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .map(|s| s * 1_000.0)
+                .or_else(|| {
+                    crate::script::parse_duration(cell)
+                        .ok()
+                        .map(|d| d.as_millis() as f64)
+                });
+            match parsed {
+                Some(v) => values.push(v),
+                None if i == 0 => {} // a header row
+                None => {
+                    ok = false;
+                    self.external.push(ScenarioError {
+                        path: PathBuf::from(path),
+                        line: i + 1,
+                        column: 1,
+                        rule: error::EMPIRICAL_FILE,
+                        message: format!("row {}: invalid duration \"{cell}\" (expected seconds such as 270, or a duration such as 4m30s)", i + 1),
+                    });
+                }
+            }
+        }
+        if values.is_empty() && ok {
+            self.p.add(
+                span,
+                error::EMPIRICAL_FILE,
+                format!("{name}: \"{}\" holds no durations", path.display()),
+            );
+            return None;
+        }
+        ok.then_some(Dist::Empirical { values })
+    }
+}
+
+fn group_ref(name: &str, span: Range<usize>, groups: &[String], p: &mut Problems) -> Option<GroupId> {
+    match groups.iter().position(|g| g == name) {
+        Some(i) => Some(GroupId(i as u32)),
+        None => {
+            let mut msg = format!("unknown group \"{name}\"");
+            if groups.is_empty() {
+                msg.push_str(" (no groups are declared: add groups = [...] under [engine])");
+            } else {
+                msg.push_str(&format!(" (expected one of: {}", groups.join(", ")));
+                if let Some(s) = error::did_you_mean(name, groups.iter().map(String::as_str)) {
+                    msg.push_str(&format!("; did you mean \"{s}\"?"));
+                }
+                msg.push(')');
+            }
+            p.add(span, error::UNKNOWN_GROUP, msg);
+            None
+        }
+    }
+}
+
+fn capacity(v: Val<'_, '_>, key: &str, p: &mut Problems) -> Option<Capacity> {
+    match v.get_ref() {
+        DeValue::Integer(i) => {
+            let n = i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).unwrap_or(-1);
+            if (1..=100).contains(&n) {
+                Some(Capacity::Limited(n as u32))
+            } else {
+                p.add(
+                    v.span(),
+                    error::OUT_OF_RANGE,
+                    format!(
+                        "{key} {} is out of range (expected 1 to 100, or \"unlimited\")",
+                        i.as_str()
+                    ),
+                );
+                None
+            }
+        }
+        DeValue::String(s) => {
+            p.add(
+                v.span(),
+                error::UNKNOWN_VALUE,
+                format!("{key} \"{s}\" is not a capacity (expected 1 to 100, or \"unlimited\")"),
+            );
+            None
+        }
+        other => {
+            p.add(
+                v.span(),
+                error::WRONG_TYPE,
+                format!(
+                    "{key} must be a whole number or \"unlimited\", found {}",
+                    type_name(other)
+                ),
+            );
+            None
+        }
+    }
+}
