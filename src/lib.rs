@@ -3,15 +3,23 @@
 //! Crate map (dependency rule: `engine` ← `sim` ← `experiment` ← `cli`; `engine` imports
 //! nothing else of ours):
 //! - [`engine`]: the production assignment engine, a sans-IO state machine.
+//! - [`sim`]: the discrete-event simulator; one replication of a scenario.
+//! - [`metrics`]: what a run measured (PRODUCT.md §5) and statistics across runs.
 //! - [`script`]: engine scripts — timed inputs as text in, the event log as text out.
 //! - [`scenario`]: scenario files (TOML) validated into a `Scenario`, with located errors.
 //! - [`workload`]: arrivals, handle times, patience and shifts from keyed random streams.
+//! - [`experiment`]: a scenario's replications in parallel (rayon), deterministic.
+//! - [`report`]: CSV files and the terminal summary; the atomic file writer.
 //! - [`cli`]: the command line; the only module that touches files and the terminal.
 
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod engine;
+pub mod experiment;
+pub mod metrics;
+pub mod report;
 pub mod scenario;
 pub mod script;
+pub mod sim;
 pub mod workload;

@@ -139,7 +139,10 @@ mod tests {
         let s = load(&path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.engine.agents.len(), 12);
         assert_eq!(s.engine.agents[0].name, "support-01");
-        assert_eq!(s.sl_targets, vec![SimDuration::from_secs(30), SimDuration::from_secs(60)]);
+        assert_eq!(
+            s.sl_targets,
+            vec![SimDuration::from_secs(30), SimDuration::from_secs(60)]
+        );
         assert_eq!(s.end(), SimTime(10 * 3_600_000));
     }
 
@@ -148,9 +151,29 @@ mod tests {
         let text = "horizon = \"8x\"\nstrat = 1\n[engine]\nstrategy = \"least-bussy\"\n";
         let err = from_str(text, Path::new("s.toml")).unwrap_err();
         let lines: Vec<String> = err.0.iter().map(ToString::to_string).collect();
-        assert!(lines.iter().any(|l| l.starts_with("s.toml:1:11: horizon: invalid duration \"8x\"")), "{lines:#?}");
-        assert!(lines.iter().any(|l| l.starts_with("s.toml:2:1: unknown key \"strat\"") && l.contains("did you mean \"start\"?")), "{lines:#?}");
-        assert!(lines.iter().any(|l| l.starts_with("s.toml:4:12: unknown strategy \"least-bussy\"") && l.contains("did you mean \"least-busy\"?")), "{lines:#?}");
-        assert!(lines.iter().any(|l| l.contains("missing key \"teams\"")), "{lines:#?}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("s.toml:1:11: horizon: invalid duration \"8x\"")),
+            "{lines:#?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("s.toml:2:1: unknown key \"strat\"")
+                    && l.contains("did you mean \"start\"?")),
+            "{lines:#?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("s.toml:4:12: unknown strategy \"least-bussy\"")
+                    && l.contains("did you mean \"least-busy\"?")),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.iter().any(|l| l.contains("missing key \"teams\"")),
+            "{lines:#?}"
+        );
     }
 }

@@ -1,0 +1,748 @@
+//! Metrics (PRODUCT.md §5): what one run measured, computed as it goes.
+//!
+//! The [`Collector`] observes the engine's outputs and the simulator's presence changes
+//! and arrivals; it never reaches into the engine. Time-weighted quantities (queue length,
+//! chats in service, agents available, orphaned chats, per-agent load) are integrated at
+//! each change, per calendar interval as well as overall. Memory is bounded by open chats,
+//! agents and intervals: a served chat's wait goes into a fixed-size histogram and exact
+//! counters, never into a list.
+//!
+//! What it does not do: statistics across replications (see [`summary`]) or formatting.
+
+pub mod summary;
+
+use crate::engine::{
+    AgentId, AssignReason, Capacity, ChatId, CloseReason, Event, GroupId, Output, Presence, SimDuration,
+    SimTime, UnassignReason,
+};
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+
+/// What the collector needs to know about the run.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Capacity of each agent (roster order).
+    pub capacities: Vec<Capacity>,
+    /// Whether each agent may be auto-assigned (fairness counts only those).
+    pub auto_assign: Vec<bool>,
+    /// Number of groups.
+    pub n_groups: usize,
+    /// Service-level targets.
+    pub sl_targets: Vec<SimDuration>,
+    /// Start of measurement (end of warm-up).
+    pub measure_from: SimTime,
+    /// End of the run.
+    pub end: SimTime,
+    /// Interval length.
+    pub interval: SimDuration,
+    /// Offset of the first interval boundary after time 0 (aligns intervals to the clock).
+    pub interval_offset: u64,
+    /// Minimum available time for an agent to count in fairness.
+    pub fairness_min_available: SimDuration,
+    /// Rebalance idle threshold (a move of a chat with a newer message is counted as recent).
+    pub rebalance_idle_threshold: Option<SimDuration>,
+}
+
+/// Per-chat progress, while the chat is open.
+#[derive(Clone, Debug)]
+struct ChatTrack {
+    needs_human_at: SimTime,
+    measured: bool,
+    group: Option<GroupId>,
+    interval: usize,
+    served: bool,
+    queued_since: Option<SimTime>,
+    episodes: u32,
+    /// Agent currently holding it in status `assigned` (counts in their load).
+    holder: Option<AgentId>,
+    in_service: bool,
+    first_agent: Option<AgentId>,
+    multi_agent: bool,
+    last_message_at: SimTime,
+}
+
+#[derive(Clone, Debug, Default)]
+struct AgentTrack {
+    load: u32,
+    presence: Option<Presence>,
+    since: SimTime,
+    available_ms: u64,
+    held_ms: u64,
+    at_capacity_ms: u64,
+    auto_assignments: u64,
+}
+
+/// Counters by arrival interval or by group.
+#[derive(Clone, Debug, Default)]
+pub struct Slice {
+    /// Chats that needed a human.
+    pub arrivals: u64,
+    /// Chats served (first assignment or takeover).
+    pub served: u64,
+    /// Chats that abandoned before service.
+    pub abandoned: u64,
+    /// Sum of waits of served chats (ms).
+    pub wait_sum_ms: f64,
+    /// Served within each target.
+    pub within: Vec<u64>,
+    /// Abandoned strictly before each target.
+    pub abandoned_before: Vec<u64>,
+}
+
+/// Time-weighted levels of one interval (areas in level·ms).
+#[derive(Clone, Debug, Default)]
+pub struct Levels {
+    /// ∫ queue length.
+    pub queue: f64,
+    /// ∫ chats in service.
+    pub in_service: f64,
+    /// ∫ agents available.
+    pub available: f64,
+    /// ∫ load of available agents.
+    pub avail_load: f64,
+    /// ∫ capacity of available agents (finite capacities only).
+    pub avail_capacity: f64,
+    /// Measured length (ms).
+    pub span_ms: f64,
+}
+
+/// One interval's row of the planner's table.
+#[derive(Clone, Debug)]
+pub struct IntervalRow {
+    /// Start (simulation time).
+    pub start: SimTime,
+    /// Counters by arrival in the interval.
+    pub chats: Slice,
+    /// Time-weighted levels.
+    pub levels: Levels,
+}
+
+/// Everything one run measured.
+#[derive(Clone, Debug)]
+pub struct RunMetrics {
+    /// Metric id → value (`None` = undefined in this run), in a fixed order.
+    pub values: Vec<(String, Option<f64>)>,
+    /// Per-interval table.
+    pub intervals: Vec<IntervalRow>,
+    /// Per group (index = group; last = no group).
+    pub groups: Vec<Slice>,
+    /// Per agent, roster order.
+    pub agents: Vec<AgentRow>,
+    /// ∫ queue length dt over the measured run (chat·ms).
+    pub queue_area_ms: f64,
+    /// Σ of every measured queue episode (ms), re-queues, abandoners and open chats included.
+    pub queue_episodes_ms: f64,
+}
+
+/// One agent's figures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentRow {
+    /// Available hours.
+    pub available_hours: f64,
+    /// Auto-assignments.
+    pub auto_assignments: u64,
+    /// Chat-hours held while available.
+    pub held_hours: f64,
+    /// Share of available time at capacity (`None` with unlimited capacity or no available time).
+    pub at_capacity_share: Option<f64>,
+}
+
+impl RunMetrics {
+    /// The value of a metric.
+    pub fn get(&self, id: &str) -> Option<f64> {
+        self.values.iter().find(|(k, _)| k == id).and_then(|(_, v)| *v)
+    }
+}
+
+/// Observes one run.
+#[derive(Debug)]
+pub struct Collector {
+    plan: Plan,
+    chats: BTreeMap<ChatId, ChatTrack>,
+    agents: Vec<AgentTrack>,
+    last: SimTime,
+    // Current levels.
+    queue_len: u64,
+    in_service: u64,
+    available: u64,
+    avail_load: u64,
+    avail_capacity: u64,
+    orphaned: u64,
+    // Integrals.
+    total: Levels,
+    orphan_area: f64,
+    queue_max: u64,
+    intervals: Vec<Levels>,
+    interval_chats: Vec<Slice>,
+    groups: Vec<Slice>,
+    all: Slice,
+    // Waits.
+    waits: Histogram<u64>,
+    wait_max: u64,
+    queue_time_ms: f64,
+    queued_chats: u64,
+    requeue_ms: f64,
+    requeues: u64,
+    // Churn.
+    unassigned: [u64; 4],
+    multi_agent: u64,
+    rebalance_moves: u64,
+    rebalance_recent: u64,
+    online_events: u64,
+    first_login: Option<(AgentId, SimTime)>,
+    first_login_backlog: u64,
+    violations: u64,
+}
+
+impl Collector {
+    /// A collector for a run with `n_agents` agents, all offline until told otherwise.
+    pub fn new(plan: Plan) -> Self {
+        let n_targets = plan.sl_targets.len();
+        let slice = || Slice {
+            within: vec![0; n_targets],
+            abandoned_before: vec![0; n_targets],
+            ..Slice::default()
+        };
+        let n_intervals = interval_index(&plan, plan.end.as_millis().saturating_sub(1)) + 1;
+        Self {
+            agents: vec![AgentTrack::default(); plan.capacities.len()],
+            chats: BTreeMap::new(),
+            last: SimTime::ZERO,
+            queue_len: 0,
+            in_service: 0,
+            available: 0,
+            avail_load: 0,
+            avail_capacity: 0,
+            orphaned: 0,
+            total: Levels::default(),
+            orphan_area: 0.0,
+            queue_max: 0,
+            intervals: vec![Levels::default(); n_intervals],
+            interval_chats: (0..n_intervals).map(|_| slice()).collect(),
+            groups: (0..=plan.n_groups).map(|_| slice()).collect(),
+            all: slice(),
+            // Waits up to a year at 3 significant digits: the bounds are constants, so
+            // creation cannot fail.
+            waits: Histogram::new_with_bounds(1, 366 * 86_400_000, 3).expect("valid constant bounds"),
+            wait_max: 0,
+            queue_time_ms: 0.0,
+            queued_chats: 0,
+            requeue_ms: 0.0,
+            requeues: 0,
+            unassigned: [0; 4],
+            multi_agent: 0,
+            rebalance_moves: 0,
+            rebalance_recent: 0,
+            online_events: 0,
+            first_login: None,
+            first_login_backlog: 0,
+            violations: 0,
+            plan,
+        }
+    }
+
+    /// Integrates every level up to `now` (at most the run's end).
+    pub fn advance(&mut self, now: SimTime) {
+        let now = now.min(self.plan.end);
+        while self.last < now {
+            let idx = interval_index(&self.plan, self.last.as_millis());
+            let boundary = interval_end(&self.plan, idx);
+            let seg_end = now.min(SimTime(boundary));
+            let from = self.last.max(self.plan.measure_from);
+            if seg_end > from {
+                let dt = (seg_end.as_millis() - from.as_millis()) as f64;
+                let add = |l: &mut Levels, c: &Self| {
+                    l.queue += c.queue_len as f64 * dt;
+                    l.in_service += c.in_service as f64 * dt;
+                    l.available += c.available as f64 * dt;
+                    l.avail_load += c.avail_load as f64 * dt;
+                    l.avail_capacity += c.avail_capacity as f64 * dt;
+                    l.span_ms += dt;
+                };
+                let mut iv = std::mem::take(&mut self.intervals[idx]);
+                add(&mut iv, self);
+                self.intervals[idx] = iv;
+                let mut total = std::mem::take(&mut self.total);
+                add(&mut total, self);
+                self.total = total;
+                self.orphan_area += self.orphaned as f64 * dt;
+            }
+            self.last = seg_end;
+        }
+    }
+
+    fn measured_now(&self) -> bool {
+        self.last >= self.plan.measure_from
+    }
+
+    /// Brings one agent's personal integrals up to now.
+    fn touch_agent(&mut self, agent: AgentId) {
+        let now = self.last;
+        let from = self.plan.measure_from;
+        let a = &mut self.agents[agent.index()];
+        let start = a.since.max(from);
+        if now > start && a.presence == Some(Presence::Available) {
+            let dt = now.as_millis() - start.as_millis();
+            a.available_ms += dt;
+            a.held_ms += u64::from(a.load) * dt;
+            if !self.plan.capacities[agent.index()].admits(a.load) {
+                a.at_capacity_ms += dt;
+            }
+        }
+        a.since = now;
+    }
+
+    fn change_load(&mut self, agent: AgentId, up: bool) {
+        self.touch_agent(agent);
+        let a = &mut self.agents[agent.index()];
+        if up {
+            a.load += 1;
+        } else {
+            a.load = a.load.saturating_sub(1);
+        }
+        match a.presence {
+            Some(Presence::Available) => {
+                if up {
+                    self.avail_load += 1
+                } else {
+                    self.avail_load -= 1
+                }
+            }
+            Some(Presence::Offline) | None => {
+                if up {
+                    self.orphaned += 1
+                } else {
+                    self.orphaned -= 1
+                }
+            }
+            Some(Presence::Away) => {}
+        }
+    }
+
+    /// An agent's presence (initial or changed), after `advance(now)`.
+    pub fn on_presence(&mut self, agent: AgentId, presence: Presence) {
+        self.touch_agent(agent);
+        let cap = match self.plan.capacities[agent.index()] {
+            Capacity::Limited(k) => u64::from(k),
+            Capacity::Unlimited => 0,
+        };
+        let a = &mut self.agents[agent.index()];
+        let load = u64::from(a.load);
+        let old = a.presence.replace(presence);
+        match old {
+            Some(Presence::Available) => {
+                self.available -= 1;
+                self.avail_load -= load;
+                self.avail_capacity -= cap;
+            }
+            Some(Presence::Offline) | None => self.orphaned -= load,
+            Some(Presence::Away) => {}
+        }
+        match presence {
+            Presence::Available => {
+                self.available += 1;
+                self.avail_load += load;
+                self.avail_capacity += cap;
+                if old != Some(Presence::Available) && self.measured_now() {
+                    self.online_events += 1;
+                    if self.first_login.is_none() {
+                        self.first_login = Some((agent, self.last));
+                    }
+                }
+            }
+            Presence::Offline => self.orphaned += load,
+            Presence::Away => {}
+        }
+    }
+
+    /// A chat needs a human from now on (its arrival or hand-off), after `advance(now)`.
+    pub fn on_arrival(&mut self, chat: ChatId, group: Option<GroupId>) {
+        let now = self.last;
+        let measured = now >= self.plan.measure_from;
+        let interval = interval_index(&self.plan, now.as_millis());
+        if measured {
+            self.all.arrivals += 1;
+            self.interval_chats[interval].arrivals += 1;
+            self.groups[group.map_or(self.plan.n_groups, GroupId::index)].arrivals += 1;
+        }
+        self.chats.insert(
+            chat,
+            ChatTrack {
+                needs_human_at: now,
+                measured,
+                group,
+                interval,
+                served: false,
+                queued_since: None,
+                episodes: 0,
+                holder: None,
+                in_service: false,
+                first_agent: None,
+                multi_agent: false,
+                last_message_at: now,
+            },
+        );
+    }
+
+    /// A message in a chat (for the recent-rebalance check), after `advance(now)`.
+    pub fn on_message(&mut self, chat: ChatId) {
+        let now = self.last;
+        if let Some(c) = self.chats.get_mut(&chat) {
+            c.last_message_at = now;
+        }
+    }
+
+    /// One engine output, after `advance(output.at)`.
+    pub fn on_output(&mut self, output: &Output) {
+        let now = self.last;
+        match output.event {
+            Event::ChatAssigned { chat, agent, reason } => {
+                self.leave_queue(chat);
+                self.serve(chat);
+                if reason == AssignReason::Rebalance && self.measured_now() {
+                    self.rebalance_moves += 1;
+                    let recent = self
+                        .chats
+                        .get(&chat)
+                        .zip(self.plan.rebalance_idle_threshold)
+                        .is_some_and(|(c, t)| now.saturating_since(c.last_message_at) < t);
+                    self.rebalance_recent += u64::from(recent);
+                }
+                if let Some(c) = self.chats.get_mut(&chat) {
+                    match c.first_agent {
+                        None => c.first_agent = Some(agent),
+                        Some(first) if first != agent && !c.multi_agent => {
+                            c.multi_agent = true;
+                            if c.measured {
+                                self.multi_agent += 1;
+                            }
+                        }
+                        Some(_) => {}
+                    }
+                    c.holder = Some(agent);
+                    if !c.in_service {
+                        c.in_service = true;
+                        self.in_service += 1;
+                    }
+                }
+                self.change_load(agent, true);
+                if reason.is_auto() && self.measured_now() {
+                    self.agents[agent.index()].auto_assignments += 1;
+                }
+                if self.first_login == Some((agent, now)) {
+                    self.first_login_backlog += 1;
+                }
+            }
+            Event::ChatUnassigned { chat, agent, reason } => {
+                if self.measured_now() {
+                    self.unassigned[unassign_index(reason)] += 1;
+                }
+                if let Some(c) = self.chats.get_mut(&chat) {
+                    c.holder = None;
+                    if c.in_service {
+                        c.in_service = false;
+                        self.in_service -= 1;
+                    }
+                }
+                self.change_load(agent, false);
+            }
+            Event::ChatQueued { chat, .. } => {
+                if let Some(c) = self.chats.get_mut(&chat)
+                    && c.queued_since.is_none()
+                {
+                    c.queued_since = Some(now);
+                    c.episodes += 1;
+                    if c.episodes == 1 && c.measured {
+                        self.queued_chats += 1;
+                    }
+                    self.queue_len += 1;
+                    self.queue_max = self.queue_max.max(self.queue_len);
+                }
+            }
+            Event::ChatTakenOver { chat, .. } => {
+                self.leave_queue(chat);
+                self.serve(chat);
+                if let Some(c) = self.chats.get_mut(&chat)
+                    && !c.in_service
+                {
+                    c.in_service = true;
+                    self.in_service += 1;
+                }
+            }
+            Event::ChatClosed { chat, reason } => {
+                self.leave_queue(chat);
+                if let Some(c) = self.chats.remove(&chat) {
+                    if let Some(agent) = c.holder {
+                        self.change_load(agent, false);
+                    }
+                    if c.in_service {
+                        self.in_service -= 1;
+                    }
+                    if reason == CloseReason::Abandoned && !c.served && c.measured {
+                        let waited = now.saturating_since(c.needs_human_at);
+                        let targets = self.plan.sl_targets.clone();
+                        for slice in [
+                            &mut self.all,
+                            &mut self.interval_chats[c.interval],
+                            &mut self.groups[c.group.map_or(self.plan.n_groups, GroupId::index)],
+                        ] {
+                            slice.abandoned += 1;
+                            for (i, t) in targets.iter().enumerate() {
+                                slice.abandoned_before[i] += u64::from(waited < *t);
+                            }
+                        }
+                    }
+                }
+            }
+            Event::Violation { .. } => self.violations += 1,
+            Event::AgentChatsReassigned { .. } | Event::ChatAssignmentSync { .. } => {}
+        }
+    }
+
+    fn leave_queue(&mut self, chat: ChatId) {
+        let now = self.last;
+        let from = self.plan.measure_from;
+        if let Some(c) = self.chats.get_mut(&chat)
+            && let Some(since) = c.queued_since.take()
+        {
+            self.queue_len -= 1;
+            if c.measured {
+                // Only the measured part of an episode counts, like the queue-length area.
+                let d = now.saturating_since(since.max(from)).as_millis() as f64;
+                self.queue_time_ms += d;
+                if c.episodes > 1 {
+                    self.requeue_ms += d;
+                    self.requeues += 1;
+                }
+            }
+        }
+    }
+
+    fn serve(&mut self, chat: ChatId) {
+        let now = self.last;
+        let Some(c) = self.chats.get_mut(&chat) else {
+            return;
+        };
+        if c.served {
+            return;
+        }
+        c.served = true;
+        if !c.measured {
+            return;
+        }
+        let wait = now.saturating_since(c.needs_human_at).as_millis();
+        // Values beyond the histogram's range saturate at its top; the exact max is kept apart.
+        self.waits.saturating_record(wait);
+        self.wait_max = self.wait_max.max(wait);
+        let targets = &self.plan.sl_targets;
+        for slice in [
+            &mut self.all,
+            &mut self.interval_chats[c.interval],
+            &mut self.groups[c.group.map_or(self.plan.n_groups, GroupId::index)],
+        ] {
+            slice.served += 1;
+            slice.wait_sum_ms += wait as f64;
+            for (i, t) in targets.iter().enumerate() {
+                slice.within[i] += u64::from(wait <= t.as_millis());
+            }
+        }
+    }
+
+    /// Closes the books at `end` (at most the planned end).
+    pub fn finish_at(mut self, end: SimTime) -> RunMetrics {
+        self.plan.end = end.min(self.plan.end);
+        self.advance(self.plan.end);
+        for i in 0..self.agents.len() {
+            self.touch_agent(AgentId(i as u32));
+        }
+        // Chats still queued at the end: their episodes count up to the end.
+        let open: Vec<ChatId> = self
+            .chats
+            .iter()
+            .filter(|(_, c)| c.queued_since.is_some())
+            .map(|(&id, _)| id)
+            .collect();
+        for id in open {
+            self.leave_queue(id);
+        }
+        let mut v: Vec<(String, Option<f64>)> = Vec::new();
+        let mut put = |k: &str, x: Option<f64>| v.push((k.to_owned(), x.filter(|x| x.is_finite())));
+        let all = &self.all;
+        let n = all.arrivals as f64;
+        let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
+        put("arrivals", Some(n));
+        put("served", Some(all.served as f64));
+        put("abandoned", Some(all.abandoned as f64));
+        put(
+            "open_at_end",
+            Some(self.chats.values().filter(|c| c.measured).count() as f64),
+        );
+        put("wait_mean", ratio(all.wait_sum_ms / 1_000.0, all.served as f64));
+        let q = |h: &Histogram<u64>, p: f64| (!h.is_empty()).then(|| h.value_at_quantile(p) as f64 / 1_000.0);
+        put("wait_p50", q(&self.waits, 0.50));
+        put("wait_p90", q(&self.waits, 0.90));
+        put("wait_p95", q(&self.waits, 0.95));
+        put("wait_p99", q(&self.waits, 0.99));
+        put(
+            "wait_max",
+            (all.served > 0).then(|| self.wait_max as f64 / 1_000.0),
+        );
+        put("time_in_queue_mean", ratio(self.queue_time_ms / 1_000.0, n));
+        put("queued_share", ratio(self.queued_chats as f64, n));
+        put("abandonment", ratio(all.abandoned as f64, n));
+        put(
+            "requeue_wait_mean",
+            ratio(self.requeue_ms / 1_000.0, self.requeues as f64),
+        );
+        for (i, t) in self.plan.sl_targets.iter().enumerate() {
+            put(&format!("service_level_{t}"), ratio(all.within[i] as f64, n));
+            put(
+                &format!("service_level_answered_{t}"),
+                ratio(all.within[i] as f64, n - all.abandoned_before[i] as f64),
+            );
+        }
+        // Fairness over auto-assign agents available long enough.
+        let min_ms = self.plan.fairness_min_available.as_millis();
+        let eligible: Vec<usize> = (0..self.agents.len())
+            .filter(|&i| self.plan.auto_assign[i] && self.agents[i].available_ms >= min_ms.max(1))
+            .collect();
+        let xs: Vec<f64> = eligible
+            .iter()
+            .map(|&i| self.agents[i].auto_assignments as f64 / hours(self.agents[i].available_ms))
+            .collect();
+        let ys: Vec<f64> = eligible
+            .iter()
+            .map(|&i| self.agents[i].held_ms as f64 / self.agents[i].available_ms as f64)
+            .collect();
+        put("fairness_agents", Some(eligible.len() as f64));
+        put("fairness_jain", summary::jain(&xs));
+        put("fairness_gini", summary::gini(&xs));
+        put("fairness_cv", summary::cv(&xs));
+        put("fairness_max_mean", summary::max_over_mean(&xs));
+        put("load_jain", summary::jain(&ys));
+        put("load_gini", summary::gini(&ys));
+        put("load_cv", summary::cv(&ys));
+        put("load_max_mean", summary::max_over_mean(&ys));
+        let finite: Vec<usize> = eligible
+            .iter()
+            .copied()
+            .filter(|&i| matches!(self.plan.capacities[i], Capacity::Limited(_)))
+            .collect();
+        let at_cap: Vec<f64> = finite
+            .iter()
+            .map(|&i| self.agents[i].at_capacity_ms as f64 / self.agents[i].available_ms as f64)
+            .collect();
+        put(
+            "at_capacity_share",
+            (!at_cap.is_empty()).then(|| at_cap.iter().sum::<f64>() / at_cap.len() as f64),
+        );
+        put(
+            "first_login_backlog",
+            self.first_login.map(|_| self.first_login_backlog as f64),
+        );
+        let churn = |k: u64| ratio(100.0 * k as f64, n);
+        put("churn_per_100", churn(self.unassigned.iter().sum()));
+        put("churn_offline", churn(self.unassigned[0]));
+        put("churn_rebalance", churn(self.unassigned[1]));
+        put("churn_takeover", churn(self.unassigned[2]));
+        put("churn_manual", churn(self.unassigned[3]));
+        put(
+            "multi_agent_share",
+            ratio(self.multi_agent as f64, all.served as f64),
+        );
+        put(
+            "moves_per_online_event",
+            ratio(self.rebalance_moves as f64, self.online_events as f64),
+        );
+        put("rebalance_moves_recent", Some(self.rebalance_recent as f64));
+        put("orphan_minutes", Some(self.orphan_area / 60_000.0));
+        let t = &self.total;
+        let all_finite = self
+            .plan
+            .capacities
+            .iter()
+            .all(|c| matches!(c, Capacity::Limited(_)));
+        put(
+            "occupancy_mean",
+            all_finite
+                .then(|| ratio(t.avail_load, t.avail_capacity))
+                .flatten(),
+        );
+        let peak = self
+            .intervals
+            .iter()
+            .filter_map(|l| ratio(l.avail_load, l.avail_capacity))
+            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+        put("occupancy_peak", all_finite.then_some(peak).flatten());
+        put("chats_in_service_mean", ratio(t.in_service, t.span_ms));
+        put("queue_len_mean", ratio(t.queue, t.span_ms));
+        put("queue_len_max", Some(self.queue_max as f64));
+        put("agents_available_mean", ratio(t.available, t.span_ms));
+        put("violations", Some(self.violations as f64));
+        let end_ms = self.plan.end.as_millis();
+        let intervals = self
+            .intervals
+            .iter()
+            .zip(self.interval_chats)
+            .enumerate()
+            .map(|(i, (levels, chats))| IntervalRow {
+                start: SimTime(interval_start(&self.plan, i)),
+                chats,
+                levels: levels.clone(),
+            })
+            .filter(|row| row.start.as_millis() < end_ms.max(1))
+            .collect();
+        let agents = self
+            .agents
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AgentRow {
+                available_hours: hours(a.available_ms),
+                auto_assignments: a.auto_assignments,
+                held_hours: hours(a.held_ms),
+                at_capacity_share: (a.available_ms > 0
+                    && matches!(self.plan.capacities[i], Capacity::Limited(_)))
+                .then(|| a.at_capacity_ms as f64 / a.available_ms as f64),
+            })
+            .collect();
+        RunMetrics {
+            values: v,
+            intervals,
+            groups: self.groups,
+            agents,
+            queue_area_ms: self.total.queue,
+            queue_episodes_ms: self.queue_time_ms,
+        }
+    }
+
+    /// Current queue length as the collector sees it (checked against the engine in tests).
+    pub fn queue_len(&self) -> u64 {
+        self.queue_len
+    }
+}
+
+fn hours(ms: u64) -> f64 {
+    ms as f64 / 3_600_000.0
+}
+
+fn unassign_index(reason: UnassignReason) -> usize {
+    match reason {
+        UnassignReason::Offline => 0,
+        UnassignReason::Rebalance => 1,
+        UnassignReason::Takeover => 2,
+        UnassignReason::Manual => 3,
+    }
+}
+
+fn interval_index(plan: &Plan, t_ms: u64) -> usize {
+    let len = plan.interval.as_millis().max(1);
+    ((t_ms + plan.interval_offset) / len) as usize
+}
+
+fn interval_start(plan: &Plan, idx: usize) -> u64 {
+    (idx as u64 * plan.interval.as_millis()).saturating_sub(plan.interval_offset)
+}
+
+fn interval_end(plan: &Plan, idx: usize) -> u64 {
+    (idx as u64 + 1) * plan.interval.as_millis() - plan.interval_offset
+}
