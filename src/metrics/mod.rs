@@ -130,7 +130,8 @@ pub struct RunMetrics {
     pub agents: Vec<AgentRow>,
     /// ∫ queue length dt over the measured run (chat·ms).
     pub queue_area_ms: f64,
-    /// Σ of every measured queue episode (ms), re-queues, abandoners and open chats included.
+    /// Σ of every queue episode within the measurement window (ms), re-queues, abandoners,
+    /// warm-up arrivals and open chats included.
     pub queue_episodes_ms: f64,
 }
 
@@ -180,6 +181,8 @@ pub struct Collector {
     waits: Histogram<u64>,
     wait_max: u64,
     queue_time_ms: f64,
+    /// Every chat's queue episodes clipped to the measurement window (the identity's side).
+    queue_episodes_ms: f64,
     queued_chats: u64,
     requeue_ms: f64,
     requeues: u64,
@@ -226,6 +229,7 @@ impl Collector {
             waits: Histogram::new_with_bounds(1, 366 * 86_400_000, 3).expect("valid constant bounds"),
             wait_max: 0,
             queue_time_ms: 0.0,
+            queue_episodes_ms: 0.0,
             queued_chats: 0,
             requeue_ms: 0.0,
             requeues: 0,
@@ -506,9 +510,10 @@ impl Collector {
             && let Some(since) = c.queued_since.take()
         {
             self.queue_len -= 1;
+            // Only the measured part of an episode counts, like the queue-length area.
+            let d = now.saturating_since(since.max(from)).as_millis() as f64;
+            self.queue_episodes_ms += d;
             if c.measured {
-                // Only the measured part of an episode counts, like the queue-length area.
-                let d = now.saturating_since(since.max(from)).as_millis() as f64;
                 self.queue_time_ms += d;
                 if c.episodes > 1 {
                     self.requeue_ms += d;
@@ -711,7 +716,7 @@ impl Collector {
             groups: self.groups,
             agents,
             queue_area_ms: self.total.queue,
-            queue_episodes_ms: self.queue_time_ms,
+            queue_episodes_ms: self.queue_episodes_ms,
         }
     }
 

@@ -46,3 +46,68 @@ fn missing_file_exits_2() {
 fn unknown_command_exits_2() {
     cli().arg("frobnicate").assert().code(2);
 }
+
+#[test]
+fn run_prints_a_summary_and_writes_csv_files() {
+    let dir = tempfile::tempdir().unwrap();
+    cli()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "scenarios/quickstart.toml", "--replications", "3", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("quickstart: 3 replications, seed 2026"))
+        .stdout(predicate::str::contains("service_level_30s"))
+        .stdout(predicate::str::contains("95 % CI"));
+    let runs = std::fs::read_to_string(dir.path().join("runs.csv")).unwrap();
+    let mut lines = runs.lines();
+    assert!(lines.next().unwrap().starts_with("replication,arrivals,served,"));
+    assert_eq!(lines.count(), 3);
+    let intervals = std::fs::read_to_string(dir.path().join("intervals.csv")).unwrap();
+    assert!(intervals.lines().nth(1).unwrap().starts_with("0,0,mon 08:00,"));
+    // No temporary files are left behind.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
+fn run_with_a_bad_scenario_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "horizon = \"8h\"\n[engine]\nstrategy = \"least-bussy\"\n").unwrap();
+    let out = dir.path().join("out");
+    cli()
+        .arg("run")
+        .arg(&bad)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "bad.toml:3:12: unknown strategy \"least-bussy\"",
+        ))
+        .stderr(predicate::str::contains("did you mean \"least-busy\"?"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn quiet_run_prints_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    cli()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            "scenarios/quickstart.toml",
+            "--replications",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout("");
+}

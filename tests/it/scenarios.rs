@@ -40,3 +40,43 @@ fn every_shipped_engine_script_runs() {
         );
     }
 }
+
+#[test]
+fn every_shipped_scenario_validates_and_runs_a_short_horizon() {
+    let mut files = Vec::new();
+    files_with_extension(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
+        "toml",
+        &mut files,
+    );
+    files.sort();
+    assert!(
+        files.len() >= 2,
+        "scenarios/ ships the quickstart and the Erlang C scenario"
+    );
+    for file in files {
+        let mut s = chatsim::scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        s.replications = 2;
+        if let chatsim::scenario::RunKind::SteadyState { warmup } = s.run_kind {
+            s.horizon = chatsim::engine::SimTime::ZERO + warmup + chatsim::engine::SimDuration::from_hours(2);
+        } else {
+            s.horizon = s.horizon.min(chatsim::engine::SimTime(2 * 3_600_000));
+        }
+        let results = chatsim::experiment::run_replications(&s, 1).unwrap();
+        for r in &results {
+            assert_eq!(r.counts.engine_errors, 0, "{}", file.display());
+            assert_eq!(
+                r.counts.arrived,
+                r.counts.closed + r.counts.open,
+                "{}",
+                file.display()
+            );
+            assert_eq!(r.metrics.get("violations"), Some(0.0), "{}", file.display());
+            assert!(
+                r.metrics.get("arrivals").unwrap_or(0.0) > 0.0,
+                "{} produced no chats",
+                file.display()
+            );
+        }
+    }
+}
