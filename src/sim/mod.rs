@@ -529,9 +529,6 @@ mod tests {
         assert_eq!(c.engine_errors, 0);
         assert_eq!(c.arrived, c.closed + c.open);
         assert_eq!(c.queue_area_ms, c.queue_episodes_ms);
-        for (k, v) in &result.metrics.values {
-            eprintln!("{k} = {v:?}");
-        }
         assert_eq!(result.metrics.get("violations"), Some(0.0));
         assert!(result.metrics.get("arrivals").unwrap() > 600.0);
     }
