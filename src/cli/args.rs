@@ -21,7 +21,7 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
-    /// Run a scenario's replications; print a summary and write runs.csv and intervals.csv.
+    /// Run a scenario's replications; print a summary and write runs.csv, intervals.csv and groups.csv.
     Run {
         /// The scenario file.
         scenario: PathBuf,

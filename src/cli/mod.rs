@@ -1,7 +1,7 @@
 //! The command line: argument parsing and the only place that touches files and the terminal.
 //!
 //! Commands: `validate` (check scenario files), `run` (a scenario's replications → summary,
-//! `runs.csv`, `intervals.csv`) and `engine-script` (replay an engine script).
+//! `runs.csv`, `intervals.csv`, `groups.csv`) and `engine-script` (replay an engine script).
 
 mod args;
 
@@ -169,6 +169,7 @@ fn run_scenario(
     let files = [
         ("runs.csv", crate::report::runs_csv(&runs)),
         ("intervals.csv", crate::report::intervals_csv(&scenario, &runs)),
+        ("groups.csv", crate::report::groups_csv(&scenario, &runs)),
     ];
     for (name, bytes) in &files {
         crate::report::write_atomic(&dir.join(name), bytes).map_err(Error::Report)?;
@@ -176,7 +177,7 @@ fn run_scenario(
     if !quiet {
         let mut text = crate::report::terminal_summary(&scenario, &runs);
         text.push_str(&format!(
-            "\nwrote {}/{{runs.csv, intervals.csv}}\n",
+            "\nwrote {}/{{runs.csv, intervals.csv, groups.csv}}\n",
             dir.display()
         ));
         print_out(&text)?;

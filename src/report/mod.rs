@@ -162,6 +162,49 @@ fn interval_row(scenario: &Scenario, rep: usize, i: usize, row: &IntervalRow) ->
     out
 }
 
+/// `groups.csv`: one row per (replication, group) — the last group is "(none)", chats
+/// that arrived without a group.
+pub fn groups_csv(scenario: &Scenario, runs: &[RunMetrics]) -> Vec<u8> {
+    let mut header: Vec<String> = [
+        "replication",
+        "group",
+        "arrivals",
+        "served",
+        "abandoned",
+        "wait_mean",
+        "abandonment",
+    ]
+    .map(String::from)
+    .to_vec();
+    for t in &scenario.sl_targets {
+        header.push(format!("service_level_{t}"));
+    }
+    let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
+    let mut rows = Vec::new();
+    for (rep, run) in runs.iter().enumerate() {
+        for (g, slice) in run.groups.iter().enumerate() {
+            let name = scenario.engine.groups.get(g).map_or("(none)", String::as_str);
+            let mut row = vec![
+                rep.to_string(),
+                name.to_owned(),
+                slice.arrivals.to_string(),
+                slice.served.to_string(),
+                slice.abandoned.to_string(),
+                num(ratio(slice.wait_sum_ms / 1_000.0, slice.served as f64)),
+                num(ratio(slice.abandoned as f64, slice.arrivals as f64)),
+            ];
+            row.extend(
+                slice
+                    .within
+                    .iter()
+                    .map(|w| num(ratio(*w as f64, slice.arrivals as f64))),
+            );
+            rows.push(row);
+        }
+    }
+    csv_bytes(&header, &rows)
+}
+
 /// Metrics shown first in the terminal summary (PRODUCT.md §5 headline metrics).
 pub fn headline_ids(scenario: &Scenario) -> Vec<String> {
     let mut ids = vec!["wait_p95".to_owned()];

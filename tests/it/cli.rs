@@ -70,7 +70,9 @@ fn run_prints_a_summary_and_writes_csv_files() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
+    let groups = std::fs::read_to_string(dir.path().join("groups.csv")).unwrap();
+    assert!(groups.starts_with("replication,group,arrivals,served,abandoned,wait_mean,abandonment,service_level_30s,service_level_1m\n0,(none),"), "{groups}");
 }
 
 #[test]
