@@ -8,10 +8,12 @@
 //! This module reads the scenario file and the data files it names (empirical
 //! distributions); it does not simulate.
 
+pub mod compare;
 mod doc;
 pub mod error;
 mod validate;
 
+pub use compare::{Cell, Experiment, experiment_from_str, load_experiment};
 pub use error::{RULES, Rule, ScenarioError, ScenarioErrors};
 
 use crate::engine::{EngineConfig, SimDuration, SimTime};

@@ -33,9 +33,10 @@ const TOP_KEYS: &[&str] = &[
     "arrivals",
     "handle_time",
     "patience",
+    "compare",
 ];
 
-const ENGINE_KEYS: &[&str] = &[
+pub(super) const ENGINE_KEYS: &[&str] = &[
     "groups",
     "strategy",
     "enabled",

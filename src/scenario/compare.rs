@@ -1,0 +1,397 @@
+//! The comparison matrix: `[compare]` lists values for settings; cells are their
+//! cartesian product, each a fully validated [`Scenario`].
+//!
+//! ```toml
+//! [compare]
+//! strategy = ["round-robin", "least-busy", "random"]   # any [engine] setting
+//! max_chats_per_agent = [2, 3]
+//! volume = [1.0, 1.2]                                  # the arrivals' volume multiplier
+//! team_size = { support = [10, 12] }                   # a team's size
+//! baseline = { strategy = "round-robin", max_chats_per_agent = 3 }  # default: first values
+//! ```
+//! A cell is the scenario file with its values substituted, validated like any scenario,
+//! so a value out of range is reported at its place in `[compare]`. Axes are ordered by key
+//! (the last varies fastest); every cell shares the seed, so cells see the same customers.
+
+use crate::scenario::doc::{Problems, Table};
+use crate::scenario::error::{self, ScenarioError, ScenarioErrors, did_you_mean, line_col};
+use crate::scenario::{Scenario, validate};
+use std::path::Path;
+use toml::Value;
+use toml::de::{DeTable, DeValue};
+
+/// A validated experiment: the cells to compare and which one is the baseline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Experiment {
+    /// The scenario as written (its own values, without `[compare]`).
+    pub base: Scenario,
+    /// The cells, in matrix order; a single cell (the base) without `[compare]`.
+    pub cells: Vec<Cell>,
+    /// Index of the baseline cell.
+    pub baseline: usize,
+}
+
+/// One configuration of the comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    /// Short label for tables and charts, e.g. `least-busy, cap 2`.
+    pub label: String,
+    /// The settings varied, as (key, value) text.
+    pub assignments: Vec<(String, String)>,
+    /// The scenario with those values.
+    pub scenario: Scenario,
+}
+
+/// One varied setting.
+struct Axis {
+    key: String,
+    values: Vec<(Value, std::ops::Range<usize>)>,
+}
+
+/// Reads and validates a scenario file with its comparison matrix.
+pub fn load_experiment(path: &Path) -> Result<Experiment, ScenarioErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ScenarioErrors(vec![ScenarioError {
+            path: path.to_owned(),
+            line: 1,
+            column: 1,
+            rule: error::SYNTAX,
+            message: format!("could not read the file: {e}"),
+        }])
+    })?;
+    experiment_from_str(&text, path)
+}
+
+/// Validates scenario text with its comparison matrix.
+pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, ScenarioErrors> {
+    let base = validate::validate(text, path)?;
+    // The text is valid TOML: validation parsed it already.
+    let root = DeTable::parse(text).map_err(|_| ScenarioErrors(Vec::new()))?;
+    let Some(compare) = root.get_ref().get("compare") else {
+        let cell = Cell {
+            label: "as configured".to_owned(),
+            assignments: Vec::new(),
+            scenario: base.clone(),
+        };
+        return Ok(Experiment {
+            base,
+            cells: vec![cell],
+            baseline: 0,
+        });
+    };
+    let mut p = Problems::default();
+    let (axes, baseline_spec) = axes(compare, &base, &mut p);
+    let full: toml::Table = toml::from_str(text).map_err(|_| ScenarioErrors(Vec::new()))?;
+    let mut cells = Vec::new();
+    if !axes.is_empty() {
+        let n: usize = axes.iter().map(|a| a.values.len()).product();
+        for index in 0..n {
+            // Mixed-radix digits, the last axis varying fastest.
+            let mut rest = index;
+            let mut choice = vec![0; axes.len()];
+            for (i, axis) in axes.iter().enumerate().rev() {
+                choice[i] = rest % axis.values.len();
+                rest /= axis.values.len();
+            }
+            let mut table = full.clone();
+            table.remove("compare");
+            let mut assignments = Vec::new();
+            for (axis, &c) in axes.iter().zip(&choice) {
+                let (value, _) = &axis.values[c];
+                apply(&mut table, &axis.key, value.clone());
+                assignments.push((axis.key.clone(), display(value)));
+            }
+            let cell_text = toml::to_string(&table).unwrap_or_default();
+            match validate::validate(&cell_text, path) {
+                Ok(scenario) => cells.push(Cell {
+                    label: label(&assignments),
+                    assignments,
+                    scenario,
+                }),
+                Err(errors) => {
+                    // Report each problem at the compare value that caused it (once).
+                    for e in errors.0 {
+                        let culprit = axes
+                            .iter()
+                            .zip(&choice)
+                            .find(|(axis, _)| e.message.contains(axis_leaf(&axis.key)));
+                        let (axis, &c) = culprit.unwrap_or((&axes[0], &choice[0]));
+                        let span = axis.values[c].1.clone();
+                        let message = format!("compare.{}: {}", axis.key, e.message);
+                        if !p.list.iter().any(|(s, _, m)| *s == span && *m == message) {
+                            p.add(span, e.rule, message);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let baseline = match (&baseline_spec, p.list.is_empty()) {
+        (Some((want, span)), true) => match cells
+            .iter()
+            .position(|c| want.iter().all(|kv| c.assignments.contains(kv)))
+        {
+            Some(i) => i,
+            None => {
+                p.add(
+                    span.clone(),
+                    error::UNKNOWN_VALUE,
+                    "compare.baseline matches no cell (give one value of each compared setting)",
+                );
+                0
+            }
+        },
+        _ => 0,
+    };
+    if !p.list.is_empty() {
+        let mut errors: Vec<ScenarioError> = p
+            .list
+            .into_iter()
+            .map(|(span, rule, message)| {
+                let (line, column) = line_col(text, span.start);
+                ScenarioError {
+                    path: path.to_owned(),
+                    line,
+                    column,
+                    rule,
+                    message,
+                }
+            })
+            .collect();
+        errors.sort_by_key(|e| (e.line, e.column));
+        return Err(ScenarioErrors(errors));
+    }
+    Ok(Experiment {
+        base,
+        cells,
+        baseline,
+    })
+}
+
+fn axis_leaf(key: &str) -> &str {
+    match key.rsplit_once('.') {
+        Some(("team_size", _)) | None => key.split('.').next_back().unwrap_or(key),
+        Some((_, leaf)) => leaf,
+    }
+}
+
+type BaselineSpec = Option<(Vec<(String, String)>, std::ops::Range<usize>)>;
+
+fn axes(
+    compare: &toml::Spanned<DeValue<'_>>,
+    base: &Scenario,
+    p: &mut Problems,
+) -> (Vec<Axis>, BaselineSpec) {
+    let Some(t) = Table::of(compare, "[compare]", p) else {
+        return (Vec::new(), None);
+    };
+    let mut known: Vec<&str> = validate::ENGINE_KEYS
+        .iter()
+        .copied()
+        .filter(|k| *k != "groups")
+        .collect();
+    known.extend(["volume", "team_size", "baseline"]);
+    t.check_keys(&known, p);
+    let mut axes = Vec::new();
+    let mut baseline = None;
+    for (key, value) in t.map.iter() {
+        let key: &str = key.get_ref();
+        match key {
+            "baseline" => {
+                if let Some(bt) = Table::of(value, "compare.baseline", p) {
+                    let mut pairs = Vec::new();
+                    for (k, v) in bt.map.iter() {
+                        match to_value(v.get_ref()) {
+                            // `team_size.support = 4` is a nested table.
+                            Value::Table(inner) => {
+                                pairs.extend(
+                                    inner
+                                        .iter()
+                                        .map(|(ik, iv)| (format!("{}.{ik}", k.get_ref()), display(iv))),
+                                );
+                            }
+                            other => pairs.push((k.get_ref().to_string(), display(&other))),
+                        }
+                    }
+                    baseline = Some((pairs, value.span()));
+                }
+            }
+            "team_size" => {
+                let Some(tt) = Table::of(value, "compare.team_size", p) else {
+                    continue;
+                };
+                for (team, list) in tt.map.iter() {
+                    let team: &str = team.get_ref();
+                    if !base.teams.iter().any(|n| n == team) {
+                        let mut msg = format!("unknown team \"{team}\" in compare.team_size");
+                        if let Some(s) = did_you_mean(team, base.teams.iter().map(String::as_str)) {
+                            msg.push_str(&format!(" (did you mean \"{s}\"?)"));
+                        }
+                        p.add(value.span(), error::UNKNOWN_VALUE, msg);
+                        continue;
+                    }
+                    axes.extend(axis(&format!("team_size.{team}"), list, p));
+                }
+            }
+            _ if known.contains(&key) => axes.extend(axis(key, value, p)),
+            _ => {}
+        }
+    }
+    if axes.is_empty() && p.list.is_empty() {
+        p.add(
+            compare.span(),
+            error::MISSING,
+            "[compare] lists no setting to compare",
+        );
+    }
+    (axes, baseline)
+}
+
+fn axis(key: &str, v: &toml::Spanned<DeValue<'_>>, p: &mut Problems) -> Option<Axis> {
+    let DeValue::Array(items) = v.get_ref() else {
+        p.add(
+            v.span(),
+            error::WRONG_TYPE,
+            format!("compare.{key} must be an array of values, e.g. [2, 3]"),
+        );
+        return None;
+    };
+    if items.is_empty() {
+        p.add(v.span(), error::MISSING, format!("compare.{key} lists no value"));
+        return None;
+    }
+    let values: Vec<(Value, std::ops::Range<usize>)> =
+        items.iter().map(|i| (to_value(i.get_ref()), i.span())).collect();
+    for (i, (value, span)) in values.iter().enumerate() {
+        if values[..i].iter().any(|(w, _)| w == value) {
+            p.add(
+                span.clone(),
+                error::DUPLICATE_NAME,
+                format!("compare.{key} lists {} twice", display(value)),
+            );
+        }
+    }
+    Some(Axis {
+        key: key.to_owned(),
+        values,
+    })
+}
+
+fn to_value(v: &DeValue<'_>) -> Value {
+    match v {
+        DeValue::String(s) => Value::String(s.to_string()),
+        DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+            .map_or(Value::Integer(i64::MIN), Value::Integer),
+        DeValue::Float(f) => Value::Float(f.as_str().replace('_', "").parse().unwrap_or(f64::NAN)),
+        DeValue::Boolean(b) => Value::Boolean(*b),
+        DeValue::Datetime(d) => Value::Datetime(*d),
+        DeValue::Array(a) => Value::Array(a.iter().map(|x| to_value(x.get_ref())).collect()),
+        DeValue::Table(t) => Value::Table(
+            t.iter()
+                .map(|(k, v)| (k.get_ref().to_string(), to_value(v.get_ref())))
+                .collect(),
+        ),
+    }
+}
+
+fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Sets one compared value in the scenario table.
+fn apply(table: &mut toml::Table, key: &str, value: Value) {
+    if let Some(team) = key.strip_prefix("team_size.") {
+        if let Some(Value::Array(teams)) = table.get_mut("teams") {
+            for t in teams.iter_mut() {
+                if let Value::Table(t) = t
+                    && t.get("name").and_then(Value::as_str) == Some(team)
+                {
+                    t.remove("agents");
+                    t.insert("size".to_owned(), value.clone());
+                }
+            }
+        }
+    } else if key == "volume" {
+        if let Some(Value::Table(arrivals)) = table.get_mut("arrivals") {
+            arrivals.insert("volume".to_owned(), value);
+        }
+    } else if let Some(Value::Table(engine)) = table.get_mut("engine") {
+        engine.insert(key.to_owned(), value);
+    }
+}
+
+/// A short label: strategy values alone, capacity as "cap N", others as key=value.
+fn label(assignments: &[(String, String)]) -> String {
+    let parts: Vec<String> = assignments
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "strategy" => v.clone(),
+            "max_chats_per_agent" => format!("cap {v}"),
+            "volume" => format!("volume ×{v}"),
+            _ => match k.strip_prefix("team_size.") {
+                Some(team) => format!("{team} {v}"),
+                None => format!("{k}={v}"),
+            },
+        })
+        .collect();
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "horizon = \"1h\"\n[engine]\nstrategy = \"round-robin\"\n[[teams]]\nname = \"support\"\nsize = 4\n\
+                        [arrivals]\nrate = 60\n[handle_time]\ndistribution = \"exponential\"\nmean = \"5m\"\n";
+
+    #[test]
+    fn cells_are_the_cartesian_product_with_a_baseline() {
+        let text = format!(
+            "{BASE}[compare]\nstrategy = [\"round-robin\", \"least-busy\"]\nmax_chats_per_agent = [2, 3]\n\
+             team_size = {{ support = [4, 6] }}\nbaseline = {{ strategy = \"least-busy\", max_chats_per_agent = 3, support = 4 }}\n"
+        );
+        let text = text.replace("support = 4 }\n", "team_size.support = 4 }\n");
+        let e = experiment_from_str(&text, Path::new("c.toml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(e.cells.len(), 8);
+        let labels: Vec<&str> = e.cells.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels[0], "cap 2, round-robin, support 4");
+        assert_eq!(labels[1], "cap 2, round-robin, support 6");
+        assert_eq!(labels[7], "cap 3, least-busy, support 6");
+        assert_eq!(e.cells[e.baseline].label, "cap 3, least-busy, support 4");
+        assert_eq!(e.cells[1].scenario.engine.agents.len(), 6);
+        assert_eq!(
+            e.cells[2].scenario.engine.inboxes[0].strategy,
+            crate::engine::StrategyKind::LeastBusy
+        );
+    }
+
+    #[test]
+    fn a_bad_compared_value_is_reported_where_it_is_written() {
+        let text = format!("{BASE}[compare]\nmax_chats_per_agent = [2, 0]\nstrategi = [\"random\"]\n");
+        let err = experiment_from_str(&text, Path::new("c.toml")).unwrap_err();
+        let lines: Vec<String> = err.0.iter().map(ToString::to_string).collect();
+        assert!(
+            lines.iter().any(|l| l.starts_with(
+                "c.toml:13:27: compare.max_chats_per_agent: max_chats_per_agent 0 is out of range"
+            )),
+            "{lines:#?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("c.toml:14:1: unknown key \"strategi\"")
+                    && l.contains("did you mean \"strategy\"?")),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn without_compare_there_is_one_cell() {
+        let e = experiment_from_str(BASE, Path::new("c.toml")).unwrap();
+        assert_eq!(e.cells.len(), 1);
+        assert_eq!(e.baseline, 0);
+    }
+}
