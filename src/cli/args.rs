@@ -21,7 +21,8 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
-    /// Run a scenario's replications; print a summary and write runs.csv, intervals.csv and groups.csv.
+    /// Run a scenario (every cell of its [compare] matrix × its replications); print a
+    /// ranked summary and write CSV files, charts and report.html.
     Run {
         /// The scenario file.
         scenario: PathBuf,
@@ -37,9 +38,12 @@ pub enum Command {
         /// Worker threads (default: one per core); results do not depend on it.
         #[arg(long, default_value_t = 0)]
         jobs: usize,
-        /// Print nothing but errors.
+        /// Print nothing but errors (and no progress bar).
         #[arg(long)]
         quiet: bool,
+        /// Widen difference intervals for the number of comparisons (Bonferroni).
+        #[arg(long)]
+        bonferroni: bool,
     },
     /// Replay an engine script (workspace + timed inputs) and print the engine's event log.
     EngineScript {

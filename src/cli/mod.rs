@@ -1,9 +1,10 @@
 //! The command line: argument parsing and the only place that touches files and the terminal.
 //!
-//! Commands: `validate` (check scenario files), `run` (a scenario's replications → summary,
-//! `runs.csv`, `intervals.csv`, `groups.csv`) and `engine-script` (replay an engine script).
+//! Commands: `validate` (check scenario files), `run` (every cell × replication of a
+//! scenario → ranked summary, CSV files, charts, `report.html`, `manifest.json`) and `engine-script` (replay an engine script).
 
 mod args;
+mod progress;
 
 pub use args::{Cli, Command};
 
@@ -40,6 +41,8 @@ pub enum Error {
     Report(crate::report::ReportError),
     /// The worker threads could not start (exit 3).
     Threads(String),
+    /// A chart could not be drawn (exit 3).
+    Chart(String, crate::report::plot::PlotError),
 }
 
 impl Error {
@@ -48,7 +51,7 @@ impl Error {
         match self {
             Self::Usage(e) if !e.use_stderr() => 0,
             Self::Usage(_) | Self::Read { .. } | Self::Script { .. } | Self::Scenario(_) => 2,
-            Self::Write(_) | Self::Report(_) | Self::Threads(_) => 3,
+            Self::Write(_) | Self::Report(_) | Self::Threads(_) | Self::Chart(..) => 3,
         }
     }
 }
@@ -67,6 +70,7 @@ impl fmt::Display for Error {
             }
             Self::Report(e) => write!(f, "{e}"),
             Self::Threads(e) => write!(f, "could not start worker threads: {e}"),
+            Self::Chart(name, e) => write!(f, "could not draw chart '{name}': {e}"),
         }
     }
 }
@@ -77,7 +81,9 @@ impl std::error::Error for Error {
             Self::Read { source, .. } => Some(source),
             Self::Write(e) => Some(e),
             Self::Report(e) => e.source.source().or(Some(&e.source)),
-            Self::Usage(_) | Self::Script { .. } | Self::Scenario(_) | Self::Threads(_) => None,
+            Self::Usage(_) | Self::Script { .. } | Self::Scenario(_) | Self::Threads(_) | Self::Chart(..) => {
+                None
+            }
         }
     }
 }
@@ -102,7 +108,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
             seed,
             jobs,
             quiet,
-        } => run_scenario(&scenario, out, replications, seed, jobs, quiet),
+            bonferroni,
+        } => run_scenario(&RunArgs {
+            path: scenario,
+            out,
+            replications,
+            seed,
+            jobs,
+            quiet,
+            bonferroni,
+        }),
         Command::EngineScript { file } => {
             let text = std::fs::read_to_string(&file).map_err(|source| Error::Read {
                 path: file.clone(),
@@ -147,38 +162,108 @@ fn validate(paths: &[PathBuf]) -> Result<(), Error> {
     }
 }
 
-fn run_scenario(
-    path: &std::path::Path,
+/// The options of `chatsim run`.
+struct RunArgs {
+    path: PathBuf,
     out: Option<PathBuf>,
     replications: Option<u32>,
     seed: Option<u64>,
     jobs: usize,
     quiet: bool,
-) -> Result<(), Error> {
-    let mut scenario = crate::scenario::load(path).map_err(Error::Scenario)?;
-    if let Some(n) = replications {
-        scenario.replications = n;
+    bonferroni: bool,
+}
+
+fn run_scenario(args: &RunArgs) -> Result<(), Error> {
+    use crate::experiment::stats::{Adjustment, summarize};
+    let started = std::time::Instant::now();
+    let mut experiment = crate::scenario::load_experiment(&args.path).map_err(Error::Scenario)?;
+    for scenario in
+        std::iter::once(&mut experiment.base).chain(experiment.cells.iter_mut().map(|c| &mut c.scenario))
+    {
+        if let Some(n) = args.replications {
+            scenario.replications = n;
+        }
+        if let Some(s) = args.seed {
+            scenario.seed = s;
+        }
     }
-    if let Some(s) = seed {
-        scenario.seed = s;
-    }
-    let results =
-        crate::experiment::run_replications(&scenario, jobs).map_err(|e| Error::Threads(e.to_string()))?;
-    let runs: Vec<crate::metrics::RunMetrics> = results.into_iter().map(|r| r.metrics).collect();
-    let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&scenario.name));
-    let files = [
-        ("runs.csv", crate::report::runs_csv(&runs)),
-        ("intervals.csv", crate::report::intervals_csv(&scenario, &runs)),
-        ("groups.csv", crate::report::groups_csv(&scenario, &runs)),
+    let total: u64 = experiment
+        .cells
+        .iter()
+        .map(|c| u64::from(c.scenario.replications))
+        .sum();
+    let bar = progress::bar(total, args.quiet);
+    let results = crate::experiment::run_experiment(&experiment, args.jobs, &|| bar.inc(1))
+        .map_err(|e| Error::Threads(e.to_string()))?;
+    bar.finish_and_clear();
+    let runs: Vec<Vec<crate::metrics::RunMetrics>> = results
+        .into_iter()
+        .map(|cell| cell.into_iter().map(|r| r.metrics).collect())
+        .collect();
+    let adjustment = if args.bonferroni {
+        Adjustment::Bonferroni
+    } else {
+        Adjustment::Unadjusted
+    };
+    let summary = summarize(&runs, experiment.baseline, adjustment);
+    let results = crate::report::Results {
+        experiment: &experiment,
+        runs,
+        summary,
+        adjustment,
+    };
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&experiment.base.name));
+    let charts = crate::report::charts::build(&results);
+    let mut svgs = Vec::new();
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("summary.csv".into(), crate::report::csv::summary_csv(&results)),
+        ("runs.csv".into(), crate::report::csv::runs_csv(&results)),
+        ("agents.csv".into(), crate::report::csv::agents_csv(&results)),
+        (
+            "intervals.csv".into(),
+            crate::report::csv::intervals_csv(&results),
+        ),
+        ("groups.csv".into(), crate::report::csv::groups_csv(&results)),
     ];
+    for (stem, chart) in &charts {
+        let svg = crate::report::plot::render_svg(chart).map_err(|e| Error::Chart(stem.to_string(), e))?;
+        let png = crate::report::plot::render_png(chart).map_err(|e| Error::Chart(stem.to_string(), e))?;
+        files.push((format!("charts/{stem}.svg"), svg.clone().into_bytes()));
+        files.push((format!("charts/{stem}.png"), png));
+        svgs.push((*stem, svg));
+    }
+    files.push((
+        "report.html".into(),
+        crate::report::html::report_html(&results, &svgs).into_bytes(),
+    ));
     for (name, bytes) in &files {
         crate::report::write_atomic(&dir.join(name), bytes).map_err(Error::Report)?;
     }
-    if !quiet {
-        let mut text = crate::report::terminal_summary(&scenario, &runs);
+    // The manifest is the one file allowed to differ between equivalent runs.
+    let manifest = serde_json::json!({
+        "tool": "chatsim",
+        "version": env!("CARGO_PKG_VERSION"),
+        "scenario": args.path.display().to_string(),
+        "scenario_hash": format!("{:016x}", crate::workload::name_id(&std::fs::read_to_string(&args.path).unwrap_or_default())),
+        "seed": experiment.base.seed,
+        "replications": experiment.base.replications,
+        "cells": experiment.cells.iter().map(|c| c.label.clone()).collect::<Vec<_>>(),
+        "baseline": experiment.cells[experiment.baseline].label,
+        "command_line": std::env::args().collect::<Vec<_>>(),
+        "jobs": if args.jobs == 0 { rayon::current_num_threads() } else { args.jobs },
+        "wall_time_seconds": started.elapsed().as_secs_f64(),
+    });
+    let manifest = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
+    crate::report::write_atomic(&dir.join("manifest.json"), manifest.as_bytes()).map_err(Error::Report)?;
+    if !args.quiet {
+        let mut text = crate::report::text::terminal_summary(&results);
         text.push_str(&format!(
-            "\nwrote {}/{{runs.csv, intervals.csv, groups.csv}}\n",
-            dir.display()
+            "\nwrote {}/: report.html, summary.csv, runs.csv, agents.csv, intervals.csv, groups.csv, manifest.json, charts/ ({:.1} s)\n",
+            dir.display(),
+            started.elapsed().as_secs_f64()
         ));
         print_out(&text)?;
     }

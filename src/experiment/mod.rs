@@ -1,10 +1,13 @@
-//! Experiments: a scenario's replications, run in parallel.
+//! Experiments: cells × replications, run in parallel, summarised with paired statistics.
 //!
-//! Each replication is a pure function of (scenario, replication index); results are
-//! collected into a vector indexed by replication, so the thread count never changes any
-//! output. (The comparison matrix and paired statistics build on this.)
+//! Each run is a pure function of (cell scenario, replication); runs are collected into
+//! vectors indexed by (cell, replication), so the thread count never changes any output.
+//! Every cell shares the seed, so replication r of every cell sees the same customers
+//! (common random numbers) and differences against the baseline are paired.
 
-use crate::scenario::Scenario;
+pub mod stats;
+
+use crate::scenario::{Experiment, Scenario};
 use crate::sim::{self, RunResult};
 use rayon::prelude::*;
 
@@ -20,4 +23,36 @@ pub fn run_replications(
             .map(|rep| sim::run(scenario, rep))
             .collect()
     }))
+}
+
+/// Runs every cell's replications on `jobs` threads; `done` is called after each run (from
+/// any thread) for progress display. Results are indexed `[cell][replication]`.
+pub fn run_experiment(
+    experiment: &Experiment,
+    jobs: usize,
+    done: &(dyn Fn() + Sync),
+) -> Result<Vec<Vec<RunResult>>, rayon::ThreadPoolBuildError> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+    let tasks: Vec<(usize, u64)> = experiment
+        .cells
+        .iter()
+        .enumerate()
+        .flat_map(|(c, cell)| (0..u64::from(cell.scenario.replications)).map(move |r| (c, r)))
+        .collect();
+    let flat: Vec<(usize, RunResult)> = pool.install(|| {
+        tasks
+            .par_iter()
+            .map(|&(c, r)| {
+                let result = sim::run(&experiment.cells[c].scenario, r);
+                done();
+                (c, result)
+            })
+            .collect()
+    });
+    let mut by_cell: Vec<Vec<RunResult>> = experiment.cells.iter().map(|_| Vec::new()).collect();
+    // `collect` on an indexed parallel iterator keeps task order: cell, then replication.
+    for (c, result) in flat {
+        by_cell[c].push(result);
+    }
+    Ok(by_cell)
 }

@@ -130,6 +130,9 @@ pub struct RunMetrics {
     pub agents: Vec<AgentRow>,
     /// ∫ queue length dt over the measured run (chat·ms).
     pub queue_area_ms: f64,
+    /// Share of served chats that waited at most x seconds, at x = 0, 5, …, 600 (empty
+    /// when no chat was served).
+    pub wait_cdf: Vec<(f64, f64)>,
     /// Σ of every queue episode within the measurement window (ms), re-queues, abandoners,
     /// warm-up arrivals and open chats included.
     pub queue_episodes_ms: f64,
@@ -717,6 +720,19 @@ impl Collector {
             agents,
             queue_area_ms: self.total.queue,
             queue_episodes_ms: self.queue_episodes_ms,
+            wait_cdf: if self.waits.is_empty() {
+                Vec::new()
+            } else {
+                (0..=120u64)
+                    .map(|i| {
+                        let x = i * 5;
+                        (
+                            x as f64,
+                            self.waits.count_between(0, x * 1_000) as f64 / self.waits.len() as f64,
+                        )
+                    })
+                    .collect()
+            },
         }
     }
 

@@ -117,7 +117,7 @@ impl Calendar {
         let day = day.to_ascii_lowercase();
         let d = WEEKDAYS
             .iter()
-            .position(|w| day.len() >= 3 && w.starts_with(&day[..3]) && is_day_name(&day))
+            .position(|w| day.get(..3).is_some_and(|p| w.starts_with(p)) && is_day_name(&day))
             .ok_or_else(err)?;
         let tod = parse_time_of_day(time.trim()).map_err(|_| err())?;
         if tod >= DAY_MS {

@@ -48,7 +48,7 @@ fn unknown_command_exits_2() {
 }
 
 #[test]
-fn run_prints_a_summary_and_writes_csv_files() {
+fn run_compares_the_quickstart_matrix_and_writes_every_file() {
     let dir = tempfile::tempdir().unwrap();
     cli()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -56,23 +56,78 @@ fn run_prints_a_summary_and_writes_csv_files() {
         .arg(dir.path())
         .assert()
         .success()
-        .stdout(predicate::str::contains("quickstart: 3 replications, seed 2026"))
-        .stdout(predicate::str::contains("service_level_30s"))
-        .stdout(predicate::str::contains("95 % CI"));
+        .stdout(predicate::str::contains("quickstart — seed 2026"))
+        .stdout(predicate::str::contains("Answer: "))
+        .stdout(predicate::str::contains("rank  configuration"))
+        .stdout(predicate::str::contains(
+            "paired differences vs the baseline (cap 3, round-robin)",
+        ));
     let runs = std::fs::read_to_string(dir.path().join("runs.csv")).unwrap();
     let mut lines = runs.lines();
-    assert!(lines.next().unwrap().starts_with("replication,arrivals,served,"));
-    assert_eq!(lines.count(), 3);
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("cell,label,replication,arrivals,served,")
+    );
+    assert_eq!(
+        lines.count(),
+        6 * 3,
+        "3 strategies × 2 capacities × 3 replications"
+    );
     let intervals = std::fs::read_to_string(dir.path().join("intervals.csv")).unwrap();
-    assert!(intervals.lines().nth(1).unwrap().starts_with("0,0,mon 08:00,"));
-    // No temporary files are left behind.
-    let names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        intervals
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("0,\"cap 3, round-robin\",0,0,mon 08:00,"),
+        "{intervals}"
+    );
     let groups = std::fs::read_to_string(dir.path().join("groups.csv")).unwrap();
-    assert!(groups.starts_with("replication,group,arrivals,served,abandoned,wait_mean,abandonment,service_level_30s,service_level_1m\n0,(none),"), "{groups}");
+    assert!(groups.starts_with("cell,label,replication,group,arrivals,served,abandoned,wait_mean,abandonment,service_level_30s,service_level_1m\n"));
+    let mut names: Vec<String> = walk(dir.path());
+    names.sort();
+    let mut expected: Vec<String> = [
+        "agents.csv",
+        "groups.csv",
+        "intervals.csv",
+        "manifest.json",
+        "report.html",
+        "runs.csv",
+        "summary.csv",
+    ]
+    .map(String::from)
+    .to_vec();
+    for chart in [
+        "agent_load",
+        "churn",
+        "fairness",
+        "queue_by_hour",
+        "service_level",
+        "service_level_by_hour",
+        "wait_cdf",
+        "wait_p95",
+    ] {
+        expected.push(format!("charts/{chart}.png"));
+        expected.push(format!("charts/{chart}.svg"));
+    }
+    expected.sort();
+    assert_eq!(names, expected, "every output, and no temporary file left behind");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            let sub = path.file_name().unwrap().to_string_lossy().into_owned();
+            out.extend(walk(&path).into_iter().map(|n| format!("{sub}/{n}")));
+        } else {
+            out.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    out
 }
 
 #[test]

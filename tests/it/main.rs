@@ -1,9 +1,11 @@
 //! The single integration-test binary.
 
+mod bad_scenarios;
 mod cli;
 mod determinism;
 mod engine_props;
 mod engine_scripts;
+mod report;
 mod scenarios;
 mod theory;
 mod tidy;

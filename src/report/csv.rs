@@ -1,0 +1,267 @@
+//! The tidy CSV files: one header row, one observation per row, plain numbers (empty when
+//! undefined), so pandas and R read them with no options.
+
+use crate::metrics::IntervalRow;
+use crate::report::{Results, clock_label};
+
+/// Formats a number: shortest round-trip form; empty when undefined.
+pub fn num(x: Option<f64>) -> String {
+    x.filter(|v| v.is_finite())
+        .map_or_else(String::new, |v| format!("{v}"))
+}
+
+fn ratio(a: f64, b: f64) -> Option<f64> {
+    (b > 0.0).then(|| a / b)
+}
+
+fn bytes(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    // Writing to memory cannot fail.
+    w.write_record(header).expect("in-memory CSV");
+    for row in rows {
+        w.write_record(row).expect("in-memory CSV");
+    }
+    w.into_inner().expect("in-memory CSV")
+}
+
+fn strings(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Leading columns of every per-cell row.
+fn cell_cols(results: &Results<'_>, cell: usize) -> Vec<String> {
+    vec![cell.to_string(), results.experiment.cells[cell].label.clone()]
+}
+
+/// `summary.csv`: one row per cell × metric — mean, 95 % interval, n, and the paired
+/// difference to the baseline with its interval.
+pub fn summary_csv(results: &Results<'_>) -> Vec<u8> {
+    let header = strings(&[
+        "cell",
+        "label",
+        "baseline",
+        "metric",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "n",
+        "diff_mean",
+        "diff_ci_low",
+        "diff_ci_high",
+        "diff_n",
+        "diff_adjustment",
+    ]);
+    let mut rows = Vec::new();
+    for (c, cell) in results.summary.iter().enumerate() {
+        for m in &cell.metrics {
+            let mut row = cell_cols(results, c);
+            row.push(cell.baseline.to_string());
+            row.push(m.metric.clone());
+            let (mean, half, n) = m
+                .estimate
+                .map_or((None, None, 0), |e| (Some(e.mean), e.half_width, e.n));
+            row.extend([
+                num(mean),
+                num(mean.zip(half).map(|(a, h)| a - h)),
+                num(mean.zip(half).map(|(a, h)| a + h)),
+                n.to_string(),
+            ]);
+            let (dm, dh, dn) = m
+                .diff
+                .map_or((None, None, 0), |e| (Some(e.mean), e.half_width, e.n));
+            row.extend([
+                num(dm),
+                num(dm.zip(dh).map(|(a, h)| a - h)),
+                num(dm.zip(dh).map(|(a, h)| a + h)),
+                dn.to_string(),
+                if cell.baseline {
+                    String::new()
+                } else {
+                    results.adjustment.name().to_owned()
+                },
+            ]);
+            rows.push(row);
+        }
+    }
+    bytes(&header, &rows)
+}
+
+/// `runs.csv`: one row per cell × replication, one column per metric.
+pub fn runs_csv(results: &Results<'_>) -> Vec<u8> {
+    let mut header = strings(&["cell", "label", "replication"]);
+    header.extend(
+        results
+            .runs
+            .iter()
+            .flatten()
+            .next()
+            .map_or_else(Vec::new, |r| r.values.iter().map(|(k, _)| k.clone()).collect()),
+    );
+    let mut rows = Vec::new();
+    for (c, runs) in results.runs.iter().enumerate() {
+        for (rep, r) in runs.iter().enumerate() {
+            let mut row = cell_cols(results, c);
+            row.push(rep.to_string());
+            row.extend(r.values.iter().map(|(_, v)| num(*v)));
+            rows.push(row);
+        }
+    }
+    bytes(&header, &rows)
+}
+
+/// `intervals.csv`: one row per cell × replication × interval — the planner's table.
+pub fn intervals_csv(results: &Results<'_>) -> Vec<u8> {
+    let scenario = results.scenario();
+    let mut header = strings(&[
+        "cell",
+        "label",
+        "replication",
+        "interval",
+        "start",
+        "arrivals",
+        "served",
+        "abandoned",
+        "wait_mean",
+    ]);
+    header.extend(scenario.sl_targets.iter().map(|t| format!("service_level_{t}")));
+    header.extend(strings(&[
+        "chats_in_service_mean",
+        "agents_available_mean",
+        "queue_len_mean",
+        "occupancy_mean",
+    ]));
+    let mut rows = Vec::new();
+    for (c, runs) in results.runs.iter().enumerate() {
+        for (rep, run) in runs.iter().enumerate() {
+            for (i, iv) in run.intervals.iter().enumerate() {
+                let mut row = cell_cols(results, c);
+                row.extend([rep.to_string(), i.to_string(), clock_label(scenario, iv.start)]);
+                row.extend(interval_values(iv));
+                rows.push(row);
+            }
+        }
+    }
+    bytes(&header, &rows)
+}
+
+/// The measured columns of one interval, as numbers.
+pub fn interval_numbers(iv: &IntervalRow) -> Vec<Option<f64>> {
+    let (c, l) = (&iv.chats, &iv.levels);
+    let mut out = vec![
+        Some(c.arrivals as f64),
+        Some(c.served as f64),
+        Some(c.abandoned as f64),
+        ratio(c.wait_sum_ms / 1_000.0, c.served as f64),
+    ];
+    out.extend(c.within.iter().map(|w| ratio(*w as f64, c.arrivals as f64)));
+    out.extend([
+        ratio(l.in_service, l.span_ms),
+        ratio(l.available, l.span_ms),
+        ratio(l.queue, l.span_ms),
+        ratio(l.avail_load, l.avail_capacity),
+    ]);
+    out
+}
+
+fn interval_values(iv: &IntervalRow) -> Vec<String> {
+    interval_numbers(iv).into_iter().map(num).collect()
+}
+
+/// `groups.csv`: one row per cell × replication × group ("(none)": chats without a group).
+pub fn groups_csv(results: &Results<'_>) -> Vec<u8> {
+    let scenario = results.scenario();
+    let mut header = strings(&[
+        "cell",
+        "label",
+        "replication",
+        "group",
+        "arrivals",
+        "served",
+        "abandoned",
+        "wait_mean",
+        "abandonment",
+    ]);
+    header.extend(scenario.sl_targets.iter().map(|t| format!("service_level_{t}")));
+    let mut rows = Vec::new();
+    for (c, runs) in results.runs.iter().enumerate() {
+        for (rep, run) in runs.iter().enumerate() {
+            for (g, s) in run.groups.iter().enumerate() {
+                let mut row = cell_cols(results, c);
+                row.push(rep.to_string());
+                row.push(
+                    scenario
+                        .engine
+                        .groups
+                        .get(g)
+                        .map_or("(none)", String::as_str)
+                        .to_owned(),
+                );
+                row.extend([
+                    s.arrivals.to_string(),
+                    s.served.to_string(),
+                    s.abandoned.to_string(),
+                    num(ratio(s.wait_sum_ms / 1_000.0, s.served as f64)),
+                    num(ratio(s.abandoned as f64, s.arrivals as f64)),
+                ]);
+                row.extend(s.within.iter().map(|w| num(ratio(*w as f64, s.arrivals as f64))));
+                rows.push(row);
+            }
+        }
+    }
+    bytes(&header, &rows)
+}
+
+/// `agents.csv`: one row per cell × replication × agent — the fairness inputs.
+pub fn agents_csv(results: &Results<'_>) -> Vec<u8> {
+    let header = strings(&[
+        "cell",
+        "label",
+        "replication",
+        "agent",
+        "team",
+        "available_hours",
+        "auto_assignments",
+        "auto_per_hour",
+        "held_hours",
+        "load_per_hour",
+        "occupancy",
+        "at_capacity_share",
+    ]);
+    let mut rows = Vec::new();
+    for (c, runs) in results.runs.iter().enumerate() {
+        let scenario = &results.experiment.cells[c].scenario;
+        for (rep, run) in runs.iter().enumerate() {
+            for (i, a) in run.agents.iter().enumerate() {
+                let mut row = cell_cols(results, c);
+                let team = scenario
+                    .agents
+                    .get(i)
+                    .and_then(|p| scenario.teams.get(p.team))
+                    .cloned()
+                    .unwrap_or_default();
+                let y = ratio(a.held_hours, a.available_hours);
+                let cap = match scenario.engine.agents[i]
+                    .capacity
+                    .unwrap_or(scenario.engine.settings.max_chats_per_agent)
+                {
+                    crate::engine::Capacity::Limited(k) => Some(f64::from(k)),
+                    crate::engine::Capacity::Unlimited => None,
+                };
+                row.extend([
+                    rep.to_string(),
+                    scenario.engine.agents[i].name.clone(),
+                    team,
+                    num(Some(a.available_hours)),
+                    a.auto_assignments.to_string(),
+                    num(ratio(a.auto_assignments as f64, a.available_hours)),
+                    num(Some(a.held_hours)),
+                    num(y),
+                    num(y.zip(cap).map(|(y, k)| y / k)),
+                    num(a.at_capacity_share),
+                ]);
+                rows.push(row);
+            }
+        }
+    }
+    bytes(&header, &rows)
+}

@@ -1,0 +1,287 @@
+//! The terminal summary: the answer first, a ranked table, paired differences in words,
+//! then (for one cell) every metric.
+
+use crate::metrics::summary::Estimate;
+use crate::report::{Results, fmt_half, fmt_value, headline_ids, is_share, unit};
+use std::fmt::Write as _;
+
+/// A metric's name for people.
+pub fn metric_name(id: &str) -> String {
+    if let Some(t) = id.strip_prefix("service_level_answered_") {
+        return format!("service level within {t} (answered)");
+    }
+    if let Some(t) = id.strip_prefix("service_level_") {
+        return format!("service level within {t}");
+    }
+    match id {
+        "wait_p95" => "95th-percentile wait".into(),
+        "wait_mean" => "mean wait".into(),
+        "abandonment" => "abandonment".into(),
+        "fairness_jain" => "fairness (Jain)".into(),
+        "churn_per_100" => "reassignments per 100 chats".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// Whether a larger value is better for a metric (`None`: neither).
+fn higher_is_better(id: &str) -> Option<bool> {
+    if id.starts_with("service_level") || id.ends_with("_jain") {
+        Some(true)
+    } else if id.starts_with("wait_")
+        || id == "abandonment"
+        || id.starts_with("churn")
+        || id.ends_with("_gini")
+    {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// "least-busy, cap 2 cuts 95th-percentile wait by 41.0 s ± 6.0 s vs round-robin, cap 3".
+pub fn diff_sentence(cell: &str, baseline: &str, id: &str, d: &Estimate, adjustment: &str) -> String {
+    let name = metric_name(id);
+    let (scale, u) = if is_share(id) {
+        (100.0, " points")
+    } else {
+        (1.0, "")
+    };
+    let u = if u.is_empty() && !unit(id).is_empty() {
+        format!(" {}", unit(id))
+    } else {
+        u.to_owned()
+    };
+    let magnitude = (d.mean * scale).abs();
+    let half = d
+        .half_width
+        .map_or_else(String::new, |h| format!(" ± {:.1}{u}", h * scale));
+    let digits = if is_share(id) || !unit(id).is_empty() {
+        1
+    } else {
+        3
+    };
+    let verb = if d.mean == 0.0 {
+        return format!("{cell} leaves {name} unchanged vs {baseline} ({adjustment} 95 % CI{half})");
+    } else if d.mean < 0.0 {
+        if higher_is_better(id) == Some(false) {
+            "cuts"
+        } else {
+            "lowers"
+        }
+    } else if higher_is_better(id) == Some(true) {
+        "raises"
+    } else {
+        "increases"
+    };
+    let significant = d.half_width.is_some_and(|h| h < d.mean.abs());
+    let note = if significant {
+        ""
+    } else {
+        " — not distinguishable from no change"
+    };
+    format!(
+        "{cell} {verb} {name} by {magnitude:.digits$}{u}{half} vs {baseline} ({adjustment} 95 % CI){note}"
+    )
+}
+
+/// The one-sentence answer: the best cell and its headline numbers.
+pub fn answer(results: &Results<'_>) -> String {
+    let ranking = results.ranking();
+    let best = ranking[0];
+    let cell = &results.summary[best];
+    let ids = headline_ids(results.scenario());
+    let mut parts = Vec::new();
+    for id in &ids {
+        if let Some(e) = cell.get(id).and_then(|m| m.estimate) {
+            let half = e
+                .half_width
+                .map_or_else(String::new, |h| format!(" ({})", fmt_half(id, h)));
+            parts.push(format!("{} {}{half}", metric_name(id), fmt_value(id, e.mean)));
+        }
+    }
+    let n = results.runs[best].len();
+    // Cells whose customers fare exactly the same (common random numbers make this common:
+    // with identical agents and no slowdown, the strategy does not change any wait).
+    let service = |c: usize| -> Vec<Option<u64>> {
+        ids.iter()
+            .filter(|id| !id.starts_with("fairness") && !id.starts_with("churn"))
+            .map(|id| {
+                results.summary[c]
+                    .get(id)
+                    .and_then(|m| m.estimate)
+                    .map(|e| e.mean.to_bits())
+            })
+            .collect()
+    };
+    let ties: Vec<&str> = ranking[1..]
+        .iter()
+        .filter(|&&c| service(c) == service(best))
+        .map(|&c| results.experiment.cells[c].label.as_str())
+        .collect();
+    let tie_note = if ties.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Customers fare exactly the same with {}; fairness decides.",
+            ties.join("; ")
+        )
+    };
+    if results.summary.len() == 1 {
+        format!("Answer (over {n} replications): {}.", parts.join(", "))
+    } else {
+        format!(
+            "Answer: {} ranks best (of {} configurations, {n} replications each): {}.{tie_note}",
+            results.experiment.cells[best].label,
+            results.summary.len(),
+            parts.join(", ")
+        )
+    }
+}
+
+/// The terminal summary.
+pub fn terminal_summary(results: &Results<'_>) -> String {
+    let scenario = results.scenario();
+    let mut out = String::new();
+    let _ = writeln!(out, "{} — seed {}", scenario.name, scenario.seed);
+    if let Some(q) = &scenario.question {
+        let _ = writeln!(out, "question: {q}");
+    }
+    let _ = writeln!(out, "{}\n", answer(results));
+    let ids = headline_ids(scenario);
+    let ranking = results.ranking();
+    let labels: Vec<String> = results
+        .experiment
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(c, cell)| {
+            let mark = if results.summary[c].baseline && results.summary.len() > 1 {
+                " (baseline)"
+            } else {
+                ""
+            };
+            format!("{}{mark}", cell.label)
+        })
+        .collect();
+    let width = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(13);
+    let _ = write!(out, "{:>4}  {:<width$}", "rank", "configuration");
+    for id in &ids {
+        let _ = write!(out, "  {:>18}", short(id));
+    }
+    let _ = writeln!(out);
+    for (rank, &c) in ranking.iter().enumerate() {
+        let _ = write!(out, "{:>4}  {:<width$}", rank + 1, labels[c]);
+        for id in &ids {
+            let cellv = results.summary[c].get(id).and_then(|m| m.estimate).map_or_else(
+                || "–".to_owned(),
+                |e| match e.half_width {
+                    Some(h) => format!("{} {}", fmt_value(id, e.mean), fmt_half(id, h)),
+                    None => fmt_value(id, e.mean),
+                },
+            );
+            let _ = write!(out, "  {cellv:>18}");
+        }
+        let _ = writeln!(out);
+    }
+    if results.summary.len() > 1 {
+        let base_label = &results.experiment.cells[results.experiment.baseline].label;
+        let _ = writeln!(out, "\npaired differences vs the baseline ({base_label}):");
+        for &c in &ranking {
+            if results.summary[c].baseline {
+                continue;
+            }
+            for id in ids.iter().take(2) {
+                if let Some(d) = results.summary[c].get(id).and_then(|m| m.diff) {
+                    let _ = writeln!(
+                        out,
+                        "  {}",
+                        diff_sentence(
+                            &results.experiment.cells[c].label,
+                            base_label,
+                            id,
+                            &d,
+                            results.adjustment.name()
+                        )
+                    );
+                }
+            }
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "\n{:<30} {:>14} {:>14} {:>4}",
+            "metric", "mean", "95 % CI", "n"
+        );
+        for m in &results.summary[0].metrics {
+            match m.estimate {
+                Some(e) => {
+                    let half = e
+                        .half_width
+                        .map_or_else(|| "–".to_owned(), |h| fmt_half(&m.metric, h));
+                    let _ = writeln!(
+                        out,
+                        "{:<30} {:>14} {:>14} {:>4}",
+                        m.metric,
+                        fmt_value(&m.metric, e.mean),
+                        half,
+                        e.n
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "{:<30} {:>14} {:>14} {:>4}", m.metric, "–", "–", 0);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn short(id: &str) -> String {
+    match id {
+        "wait_p95" => "p95 wait".into(),
+        "abandonment" => "abandoned".into(),
+        "fairness_jain" => "fairness (Jain)".into(),
+        "churn_per_100" => "moves/100 chats".into(),
+        other => other
+            .strip_prefix("service_level_")
+            .map_or_else(|| other.to_owned(), |t| format!("SL {t}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn differences_in_words() {
+        let d = Estimate {
+            mean: -41.0,
+            half_width: Some(6.0),
+            n: 20,
+        };
+        assert_eq!(
+            diff_sentence("least-busy", "round-robin", "wait_p95", &d, "unadjusted"),
+            "least-busy cuts 95th-percentile wait by 41.0 s ± 6.0 s vs round-robin (unadjusted 95 % CI)"
+        );
+        let d = Estimate {
+            mean: 0.032,
+            half_width: Some(0.05),
+            n: 20,
+        };
+        assert_eq!(
+            diff_sentence("b", "a", "service_level_30s", &d, "bonferroni"),
+            "b raises service level within 30s by 3.2 points ± 5.0 points vs a (bonferroni 95 % CI) — not distinguishable from no change"
+        );
+        let d = Estimate {
+            mean: 0.0,
+            half_width: Some(0.0),
+            n: 3,
+        };
+        assert!(diff_sentence("b", "a", "abandonment", &d, "unadjusted").contains("unchanged"));
+    }
+}

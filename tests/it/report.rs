@@ -1,0 +1,154 @@
+//! Reports: golden structure of summary.csv, paired differences of identical cells, chart
+//! files, HTML escaping.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+const TINY: &str = r#"name = "tiny"
+question = "Does notify_assignment change anything for customers?"
+horizon = "2h"
+seed = 3
+replications = 4
+service_level_targets = ["30s"]
+[engine]
+strategy = "least-busy"
+max_chats_per_agent = 2
+[[teams]]
+name = "support"
+size = 3
+[arrivals]
+rate = 40
+[handle_time]
+distribution = "exponential"
+mean = "8m"
+[patience]
+distribution = "exponential"
+mean = "2m"
+[compare]
+notify_assignment = ["assignee-and-admins", "assignee"]
+"#;
+
+fn run(dir: &Path, text: &str) -> std::process::Output {
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, text).unwrap();
+    Command::cargo_bin("chatsim")
+        .unwrap()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(dir.join("out"))
+        .arg("--quiet")
+        .output()
+        .unwrap()
+}
+
+fn summary_rows(dir: &Path) -> Vec<csv::StringRecord> {
+    let mut reader = csv::Reader::from_path(dir.join("out/summary.csv")).unwrap();
+    reader.records().map(Result::unwrap).collect()
+}
+
+#[test]
+fn summary_csv_structure_is_stable() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(run(tmp.path(), TINY).status.success());
+    let text = std::fs::read_to_string(tmp.path().join("out/summary.csv")).unwrap();
+    // The structure — header, and which cell × metric rows exist — not the simulated values.
+    let mut structure = String::new();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    structure.push_str(&reader.headers().unwrap().iter().collect::<Vec<_>>().join(","));
+    structure.push('\n');
+    for row in reader.records() {
+        let row = row.unwrap();
+        structure.push_str(&format!(
+            "{},{},{},{},{}\n",
+            &row[0], &row[1], &row[2], &row[3], &row[12]
+        ));
+    }
+    insta::assert_snapshot!("summary_csv_structure", structure);
+}
+
+#[test]
+fn identical_cells_differ_by_exactly_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(run(tmp.path(), TINY).status.success());
+    let rows = summary_rows(tmp.path());
+    let mut checked = 0;
+    for row in rows.iter().filter(|r| &r[0] == "1") {
+        // Metrics defined in every replication have a paired difference of exactly 0 ± 0.
+        if &row[11] == "4" {
+            assert_eq!(
+                (&row[8], &row[9], &row[10]),
+                ("0", "0", "0"),
+                "metric {}",
+                &row[3]
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "only {checked} metrics compared");
+}
+
+#[test]
+fn charts_exist_parse_and_name_their_series() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(run(tmp.path(), TINY).status.success());
+    let charts = tmp.path().join("out/charts");
+    for stem in [
+        "wait_cdf",
+        "wait_p95",
+        "service_level",
+        "fairness",
+        "churn",
+        "service_level_by_hour",
+        "queue_by_hour",
+        "agent_load",
+    ] {
+        let svg = std::fs::read_to_string(charts.join(format!("{stem}.svg"))).unwrap();
+        assert!(
+            svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{stem}.svg is not an SVG document"
+        );
+        // Long labels may be shortened with "…" to fit; their start must be there.
+        assert!(
+            svg.contains("assignee-and") && svg.contains("assignee"),
+            "{stem}.svg does not name its series"
+        );
+        let png = std::fs::read(charts.join(format!("{stem}.png"))).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 1_000,
+            "{stem}.png is not a PNG"
+        );
+    }
+    let churn = std::fs::read_to_string(charts.join("churn.svg")).unwrap();
+    for cause in ["offline", "rebalance", "takeover", "manual"] {
+        assert!(churn.contains(cause), "the churn chart's legend lacks {cause}");
+    }
+}
+
+#[test]
+fn scenario_text_is_escaped_in_the_html_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = TINY
+        .replace("name = \"tiny\"", "name = \"<script>alert(1)</script>\"")
+        .replace(
+            "question = \"Does notify_assignment change anything for customers?\"",
+            "question = 'Does <b>notify</b> & \"assignment\" change anything?'",
+        );
+    assert!(run(tmp.path(), &text).status.success());
+    let html = std::fs::read_to_string(tmp.path().join("out/report.html")).unwrap();
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("Does &lt;b&gt;notify&lt;/b&gt; &amp; &quot;assignment&quot;"));
+    assert!(!html.contains("<script"), "no scripts");
+    for external in ["src=\"http", "href=\"http", "<link", "url(http", "@import"] {
+        assert!(
+            !html.contains(external),
+            "the report loads something from outside: {external}"
+        );
+    }
+    // The question and the answer come first.
+    let q = html.find("class=\"question\"").unwrap();
+    let a = html.find("class=\"answer\"").unwrap();
+    let charts = html.find("<h2>Charts</h2>").unwrap();
+    assert!(q < a && a < charts);
+}
