@@ -148,7 +148,20 @@ pub fn render_png(chart: &Chart) -> Result<Vec<u8>, PlotError> {
         draw(&root, chart)?;
         root.present().map_err(plot_error)?;
     }
-    Ok(png::encode_rgb(WIDTH, HEIGHT, &rgb))
+    encode_png(WIDTH, HEIGHT, &rgb)
+}
+
+/// Encodes an RGB buffer as PNG with the `png` crate (the encoder plotters' own bitmap
+/// support is built on), in memory.
+fn encode_png(width: u32, height: u32, rgb: &[u8]) -> Result<Vec<u8>, PlotError> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(plot_error)?;
+    writer.write_image_data(rgb).map_err(plot_error)?;
+    writer.finish().map_err(plot_error)?;
+    Ok(out)
 }
 
 /// Registers the shipped font with plotters' ab_glyph text support, once per process.
@@ -482,10 +495,8 @@ fn frame(kind: &ChartKind) -> Frame {
                     .rev()
                     .map(|(i, n)| (n, colour(i), Swatch::Block))
                     .collect(),
-                has_data: stacks
-                    .iter()
-                    .flat_map(|s| &s.parts)
-                    .any(|p| stack_part(p.1) > 0.0),
+                // All zeros is data (nothing happened), only non-finite values are not.
+                has_data: stacks.iter().flat_map(|s| &s.parts).any(|p| p.1.is_finite()),
             }
         }
         ChartKind::Strips(strips) => {
@@ -905,259 +916,6 @@ where
 // PNG encoding
 // ---------------------------------------------------------------------------------------
 
-/// A minimal PNG encoder: 8-bit RGB, no interlacing, filter type 0, one zlib stream
-/// compressed with LZ77 and deflate's fixed Huffman codes.
-///
-/// Why here: plotters' `bitmap_encoder` feature brings the `image` crate, but only behind
-/// `BitMapBackend::new(path)`, which writes a file itself; `image` is not a dependency of
-/// ours, so we cannot call its encoder on an in-memory buffer. Charts are mostly flat
-/// colour, for which this simple compressor does well (tens of kilobytes per chart).
-mod png {
-    const SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
-
-    /// `rgb` is `height` rows of `width` pixels, three bytes each.
-    pub(super) fn encode_rgb(width: u32, height: u32, rgb: &[u8]) -> Vec<u8> {
-        let row = width as usize * 3;
-        debug_assert_eq!(rgb.len(), row * height as usize);
-        let mut raw = Vec::with_capacity((row + 1) * height as usize);
-        for line in rgb.chunks_exact(row.max(1)).take(height as usize) {
-            raw.push(0); // filter type 0: the row as it is
-            raw.extend_from_slice(line);
-        }
-        let mut ihdr = Vec::with_capacity(13);
-        ihdr.extend_from_slice(&width.to_be_bytes());
-        ihdr.extend_from_slice(&height.to_be_bytes());
-        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8 bits, RGB, deflate, filter 0, no interlace
-        let mut out = SIGNATURE.to_vec();
-        chunk(&mut out, b"IHDR", &ihdr);
-        chunk(&mut out, b"IDAT", &zlib(&raw));
-        chunk(&mut out, b"IEND", &[]);
-        out
-    }
-
-    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let start = out.len();
-        out.extend_from_slice(kind);
-        out.extend_from_slice(data);
-        let crc = crc32(&out[start..]);
-        out.extend_from_slice(&crc.to_be_bytes());
-    }
-
-    const CRC_TABLE: [u32; 256] = {
-        let mut table = [0u32; 256];
-        let mut n = 0;
-        while n < 256 {
-            let mut c = n as u32;
-            let mut k = 0;
-            while k < 8 {
-                c = if c & 1 == 1 {
-                    0xedb8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
-            }
-            table[n] = c;
-            n += 1;
-        }
-        table
-    };
-
-    pub(super) fn crc32(data: &[u8]) -> u32 {
-        !data.iter().fold(!0u32, |c, &b| {
-            CRC_TABLE[((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8)
-        })
-    }
-
-    pub(super) fn adler32(data: &[u8]) -> u32 {
-        let (mut a, mut b) = (1u32, 0u32);
-        // 5552 bytes is the most that can be summed before `b` could overflow.
-        for block in data.chunks(5552) {
-            for &byte in block {
-                a += u32::from(byte);
-                b += a;
-            }
-            a %= 65521;
-            b %= 65521;
-        }
-        (b << 16) | a
-    }
-
-    /// A zlib stream (RFC 1950): header, deflate data, Adler-32 of the input.
-    pub(super) fn zlib(data: &[u8]) -> Vec<u8> {
-        let mut out = vec![0x78, 0x01]; // deflate, 32 KiB window; 0x7801 is a multiple of 31
-        out.extend_from_slice(&deflate(data));
-        out.extend_from_slice(&adler32(data).to_be_bytes());
-        out
-    }
-
-    struct Bits {
-        out: Vec<u8>,
-        acc: u64,
-        n: u32,
-    }
-
-    impl Bits {
-        /// `count` bits of `value`, least significant first.
-        fn put(&mut self, value: u32, count: u32) {
-            self.acc |= u64::from(value) << self.n;
-            self.n += count;
-            while self.n >= 8 {
-                self.out.push(self.acc as u8);
-                self.acc >>= 8;
-                self.n -= 8;
-            }
-        }
-
-        /// A Huffman code, which deflate packs most significant bit first.
-        fn code(&mut self, code: u32, len: u32) {
-            self.put(code.reverse_bits() >> (32 - len), len);
-        }
-
-        /// A literal/length symbol in the fixed code (RFC 1951 §3.2.6).
-        fn symbol(&mut self, sym: u32) {
-            match sym {
-                0..=143 => self.code(0x30 + sym, 8),
-                144..=255 => self.code(0x190 + sym - 144, 9),
-                256..=279 => self.code(sym - 256, 7),
-                _ => self.code(0xc0 + sym - 280, 8),
-            }
-        }
-
-        fn finish(mut self) -> Vec<u8> {
-            if self.n > 0 {
-                self.out.push(self.acc as u8);
-            }
-            self.out
-        }
-    }
-
-    pub(super) const LEN_BASE: [u16; 29] = [
-        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163,
-        195, 227, 258,
-    ];
-    pub(super) const LEN_EXTRA: [u8; 29] = [
-        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
-    ];
-    pub(super) const DIST_BASE: [u16; 30] = [
-        1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049,
-        3073, 4097, 6145, 8193, 12289, 16385, 24577,
-    ];
-    pub(super) const DIST_EXTRA: [u8; 30] = [
-        0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13,
-    ];
-
-    const WINDOW: usize = 32 * 1024;
-    const MIN_MATCH: usize = 3;
-    const MAX_MATCH: usize = 258;
-    const MAX_CHAIN: usize = 64;
-    const HASH_BITS: u32 = 15;
-    const NONE: usize = usize::MAX;
-
-    fn hash(d: &[u8]) -> usize {
-        let v = u32::from(d[0]) << 16 | u32::from(d[1]) << 8 | u32::from(d[2]);
-        (v.wrapping_mul(0x9e37_79b1) >> (32 - HASH_BITS)) as usize
-    }
-
-    /// Hash chains over the last [`WINDOW`] bytes: for each 3-byte prefix, the positions
-    /// where it occurred, newest first.
-    struct Matcher {
-        head: Vec<usize>,
-        prev: Vec<usize>,
-    }
-
-    impl Matcher {
-        fn insert(&mut self, data: &[u8], pos: usize) {
-            if pos + MIN_MATCH <= data.len() {
-                let h = hash(&data[pos..]);
-                self.prev[pos % WINDOW] = self.head[h];
-                self.head[h] = pos;
-            }
-        }
-
-        /// The longest earlier match for `data[i..]` as `(length, distance)`; length 0 if none.
-        fn longest(&self, data: &[u8], i: usize) -> (usize, usize) {
-            let (mut best_len, mut best_dist) = (0, 0);
-            if i + MIN_MATCH > data.len() {
-                return (0, 0);
-            }
-            let max_len = MAX_MATCH.min(data.len() - i);
-            let mut candidate = self.head[hash(&data[i..])];
-            for _ in 0..MAX_CHAIN {
-                // Links only go back in time; an older slot reused by a newer position, or
-                // one beyond the window, ends the chain.
-                if candidate == NONE || candidate >= i || i - candidate > WINDOW {
-                    break;
-                }
-                let len = (0..max_len)
-                    .take_while(|&k| data[candidate + k] == data[i + k])
-                    .count();
-                if len > best_len {
-                    (best_len, best_dist) = (len, i - candidate);
-                    if len == max_len {
-                        break;
-                    }
-                }
-                let next = self.prev[candidate % WINDOW];
-                if next != NONE && next >= candidate {
-                    break;
-                }
-                candidate = next;
-            }
-            (best_len, best_dist)
-        }
-    }
-
-    /// Raw deflate data (RFC 1951): one final block with fixed Huffman codes; greedy LZ77
-    /// matching over hash chains.
-    pub(super) fn deflate(data: &[u8]) -> Vec<u8> {
-        let mut bits = Bits {
-            out: Vec::with_capacity(data.len() / 8),
-            acc: 0,
-            n: 0,
-        };
-        bits.put(1, 1); // final block
-        bits.put(1, 2); // fixed Huffman codes
-        let mut matcher = Matcher {
-            head: vec![NONE; 1 << HASH_BITS],
-            prev: vec![NONE; WINDOW],
-        };
-        let mut i = 0;
-        while i < data.len() {
-            let (len, dist) = matcher.longest(data, i);
-            if len >= MIN_MATCH {
-                put_match(&mut bits, len, dist);
-                for p in i..i + len {
-                    matcher.insert(data, p);
-                }
-                i += len;
-            } else {
-                bits.symbol(u32::from(data[i]));
-                matcher.insert(data, i);
-                i += 1;
-            }
-        }
-        bits.symbol(256);
-        bits.finish()
-    }
-
-    fn put_match(bits: &mut Bits, len: usize, dist: usize) {
-        let l = LEN_BASE.iter().rposition(|&b| usize::from(b) <= len).unwrap_or(0);
-        bits.symbol(257 + l as u32);
-        bits.put((len - usize::from(LEN_BASE[l])) as u32, u32::from(LEN_EXTRA[l]));
-        let d = DIST_BASE
-            .iter()
-            .rposition(|&b| usize::from(b) <= dist)
-            .unwrap_or(0);
-        bits.code(d as u32, 5);
-        bits.put(
-            (dist - usize::from(DIST_BASE[d])) as u32,
-            u32::from(DIST_EXTRA[d]),
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1372,7 +1130,7 @@ mod tests {
             }]),
             ChartKind::StackedBars(vec![Stacked {
                 label: "a".into(),
-                parts: vec![("x".into(), 0.0), ("y".into(), nan)],
+                parts: vec![("y".into(), nan)],
             }]),
             ChartKind::Strips(vec![]),
             ChartKind::Strips(vec![("a".into(), vec![]), ("b".into(), vec![nan, -inf])]),
@@ -1420,6 +1178,10 @@ mod tests {
                 ("same".into(), vec![2.0, 2.0, 2.0]),
             ]),
             ChartKind::Strips(vec![("zeros".into(), vec![0.0; 10])]),
+            ChartKind::StackedBars(vec![Stacked {
+                label: "zeros".into(),
+                parts: vec![("x".into(), 0.0), ("y".into(), nan)],
+            }]),
             ChartKind::Lines(vec![Series {
                 name: "huge".into(),
                 points: vec![(1e300, 1e300)],
@@ -1541,210 +1303,12 @@ mod tests {
 
     // --- the PNG encoder, checked against an independent decoder -------------------------
 
-    #[test]
-    fn checksums_match_known_values() {
-        assert_eq!(png::crc32(b"IEND"), 0xae42_6082);
-        assert_eq!(png::crc32(b"123456789"), 0xcbf4_3926);
-        assert_eq!(png::adler32(b"Wikipedia"), 0x11e6_0398);
-        assert_eq!(png::adler32(&[0xff; 100_000]), {
-            let (mut a, mut b) = (1u64, 0u64);
-            for _ in 0..100_000 {
-                a = (a + 255) % 65521;
-                b = (b + a) % 65521;
-            }
-            (b << 16 | a) as u32
-        });
-    }
-
-    #[test]
-    fn deflate_round_trips() {
-        let mut lcg = 12345u32;
-        let mut noise = || {
-            lcg = lcg.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            (lcg >> 16) as u8
-        };
-        let random: Vec<u8> = (0..70_000).map(|_| noise()).collect();
-        let mut mixed = Vec::new();
-        for i in 0..5000u32 {
-            mixed.extend_from_slice(&[255; 37]);
-            mixed.extend_from_slice(&i.to_le_bytes());
-            mixed.extend_from_slice(&random[(i as usize * 7) % 60_000..][..(i as usize % 300)]);
-        }
-        let inputs: Vec<Vec<u8>> = vec![
-            vec![],
-            vec![42],
-            b"ab".to_vec(),
-            b"abcabcabcabcabcabcabcabc".to_vec(),
-            vec![0; 1000],
-            vec![7; 100_000],
-            (0..=255).collect(),
-            random,
-            mixed,
-        ];
-        for input in inputs {
-            let compressed = png::deflate(&input);
-            assert_eq!(inflate_fixed(&compressed), input, "{} bytes", input.len());
-            let z = png::zlib(&input);
-            assert_eq!((u16::from(z[0]) << 8 | u16::from(z[1])) % 31, 0);
-            assert_eq!(&z[z.len() - 4..], &png::adler32(&input).to_be_bytes());
-        }
-    }
-
-    #[test]
-    fn png_round_trips() {
-        let (w, h) = (13u32, 7u32);
-        let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 31 % 256) as u8).collect();
-        let encoded = png::encode_rgb(w, h, &rgb);
-        assert_eq!(png_size(&encoded), (w, h));
-        assert_eq!(decode_png(&encoded), rgb);
-    }
-
-    /// The RGB pixels of a PNG as this encoder writes it (checks every chunk's CRC).
-    fn decode_png(png: &[u8]) -> Vec<u8> {
-        let (w, h) = png_size(png);
-        let mut pos = 8;
-        let mut idat = Vec::new();
-        loop {
-            let len = u32::from_be_bytes(png[pos..pos + 4].try_into().unwrap()) as usize;
-            let kind = &png[pos + 4..pos + 8];
-            let body = &png[pos + 8..pos + 8 + len];
-            let crc = u32::from_be_bytes(png[pos + 8 + len..pos + 12 + len].try_into().unwrap());
-            assert_eq!(crc, png::crc32(&png[pos + 4..pos + 8 + len]));
-            match kind {
-                b"IHDR" => assert_eq!(&body[8..], &[8, 2, 0, 0, 0]),
-                b"IDAT" => idat.extend_from_slice(body),
-                b"IEND" => break,
-                other => panic!("unexpected chunk {other:?}"),
-            }
-            pos += 12 + len;
-        }
-        assert_eq!(pos + 12, png.len());
-        assert_eq!(&idat[..2], &[0x78, 0x01]);
-        let raw = inflate_fixed(&idat[2..idat.len() - 4]);
-        assert_eq!(&idat[idat.len() - 4..], &png::adler32(&raw).to_be_bytes());
-        let row = w as usize * 3;
-        assert_eq!(raw.len(), (row + 1) * h as usize);
-        raw.chunks(row + 1)
-            .flat_map(|r| {
-                assert_eq!(r[0], 0);
-                r[1..].to_vec()
-            })
-            .collect()
-    }
-
-    /// A decoder for deflate blocks with fixed Huffman codes, written from RFC 1951 apart
-    /// from the encoder.
-    fn inflate_fixed(data: &[u8]) -> Vec<u8> {
-        let mut bit = 0usize;
-        let mut read = |n: u32| -> u32 {
-            let mut v = 0;
-            for k in 0..n {
-                let b = (data[bit / 8] >> (bit % 8)) & 1;
-                v |= u32::from(b) << k;
-                bit += 1;
-            }
-            v
-        };
-        let mut out: Vec<u8> = Vec::new();
-        loop {
-            let last = read(1);
-            assert_eq!(read(2), 1, "not a fixed-code block");
-            loop {
-                let mut code = 0;
-                let mut sym = None;
-                for len in 1..=9 {
-                    code = code << 1 | read(1);
-                    sym = match (len, code) {
-                        (7, 0..=23) => Some(256 + code),
-                        (8, 48..=191) => Some(code - 48),
-                        (8, 192..=199) => Some(280 + code - 192),
-                        (9, 400..=511) => Some(144 + code - 400),
-                        _ => None,
-                    };
-                    if sym.is_some() {
-                        break;
-                    }
-                }
-                let sym = sym.expect("a valid code");
-                match sym {
-                    0..=255 => out.push(sym as u8),
-                    256 => break,
-                    _ => {
-                        let l = (sym - 257) as usize;
-                        let len = usize::from(png::LEN_BASE[l]) + read(u32::from(png::LEN_EXTRA[l])) as usize;
-                        let mut d = 0;
-                        for _ in 0..5 {
-                            d = d << 1 | read(1);
-                        }
-                        let d = d as usize;
-                        let dist =
-                            usize::from(png::DIST_BASE[d]) + read(u32::from(png::DIST_EXTRA[d])) as usize;
-                        assert!(dist <= out.len() && dist <= 32 * 1024);
-                        for _ in 0..len {
-                            out.push(out[out.len() - dist]);
-                        }
-                    }
-                }
-            }
-            if last == 1 {
-                return out;
-            }
-        }
-    }
-
-    #[test]
-    #[ignore = "writes example charts to /tmp for a person to look at"]
-    fn write_examples() {
-        let hourly = Chart {
-            title: "Agent utilisation by hour of day".into(),
-            x_label: "hour of day".into(),
-            y_label: "utilisation (%)".into(),
-            kind: ChartKind::Lines(
-                names(8)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, name)| Series {
-                        name,
-                        points: (0..24)
-                            .map(|h| (h as f64, 40.0 + 5.0 * i as f64 + 30.0 * (h as f64 / 4.0).sin()))
-                            .collect(),
-                    })
-                    .collect(),
-            ),
-        };
-        let odd = Chart {
-            title: "Fairness of auto-assignments across agents (Jain, 1 = even; 95 % CI)".into(),
-            x_label: "configuration".into(),
-            y_label: "Jain index (auto-assignments per available hour)".into(),
-            kind: ChartKind::Bars(vec![
-                BarCi {
-                    label: "round-robin, cap 2".into(),
-                    mean: 0.97,
-                    half_width: Some(0.01),
-                },
-                BarCi {
-                    label: "least-busy, cap 2".into(),
-                    mean: f64::NAN,
-                    half_width: None,
-                },
-                BarCi {
-                    label: "paired difference".into(),
-                    mean: -0.2,
-                    half_width: Some(0.05),
-                },
-            ]),
-        };
-        let empty = Chart {
-            kind: ChartKind::Lines(vec![]),
-            ..lines()
-        };
-        let all = kinds().into_iter().chain([hourly, odd, empty]);
-        for (name, chart) in ["lines", "bars", "stacked", "strips", "hourly", "odd", "empty"]
-            .into_iter()
-            .zip(all)
-        {
-            std::fs::write(format!("/tmp/chart-{name}.png"), render_png(&chart).unwrap()).unwrap();
-            std::fs::write(format!("/tmp/chart-{name}.svg"), render_svg(&chart).unwrap()).unwrap();
-        }
+    /// The RGB pixels of a PNG, decoded by the `png` crate.
+    fn decode_png(bytes: &[u8]) -> Vec<u8> {
+        let mut reader = png::Decoder::new(bytes).read_info().expect("a valid PNG");
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).expect("one frame");
+        buf.truncate(info.buffer_size());
+        buf
     }
 }

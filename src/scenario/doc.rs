@@ -40,7 +40,7 @@ pub(crate) fn type_name(v: &DeValue<'_>) -> &'static str {
     match v {
         DeValue::String(_) => "a string",
         DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a number",
+        DeValue::Float(_) => "a decimal number",
         DeValue::Boolean(_) => "a boolean",
         DeValue::Datetime(_) => "a date-time",
         DeValue::Array(_) => "an array",
@@ -189,6 +189,29 @@ impl<'a, 'i> Table<'a, 'i> {
         }
     }
 
+    /// A whole number in `lo..=hi`; too large to hold is out of range too.
+    pub(crate) fn integer_in(&self, key: &str, lo: i64, hi: i64, p: &mut Problems) -> Option<i64> {
+        let v = self.get(key)?;
+        let DeValue::Integer(i) = v.get_ref() else {
+            return self.integer(key, p).map(|(n, _)| n);
+        };
+        let digits: String = i.as_str().chars().filter(|c| *c != '_').collect();
+        match i64::from_str_radix(&digits, i.radix()) {
+            Ok(n) if (lo..=hi).contains(&n) => Some(n),
+            _ => {
+                p.add(
+                    v.span(),
+                    error::OUT_OF_RANGE,
+                    format!(
+                        "{} {digits} is out of range (expected {lo} to {hi})",
+                        self.path(key)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     /// A duration string; `allow_off` also accepts "off" (→ `Some(None)`).
     pub(crate) fn duration(
         &self,
@@ -277,6 +300,18 @@ pub(crate) fn as_duration(
     allow_off: bool,
     p: &mut Problems,
 ) -> Option<Option<SimDuration>> {
+    if !matches!(v.get_ref(), DeValue::String(_)) {
+        let off = if allow_off { " or \"off\"" } else { "" };
+        p.add(
+            v.span(),
+            error::WRONG_TYPE,
+            format!(
+                "{name} must be a duration such as \"90s\", \"5m\" or \"1h30m\"{off}, found {}",
+                type_name(v.get_ref())
+            ),
+        );
+        return None;
+    }
     let (text, span) = as_str(v, name, p)?;
     if allow_off && text == "off" {
         return Some(None);

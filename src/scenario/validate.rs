@@ -78,7 +78,14 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Scenario, ScenarioErro
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
             let (line, column) = line_col(text, span.start);
-            let message = e.message().trim_end().replace('\n', " ");
+            let mut message = e.message().trim_end().replace('\n', " ");
+            if message == "duplicate key" {
+                // Name the key: it is what the span covers.
+                let key = text.get(span.clone()).unwrap_or("").trim().trim_matches('"');
+                if !key.is_empty() {
+                    message = format!("duplicate key \"{key}\"");
+                }
+            }
             return Err(ScenarioErrors(vec![ScenarioError {
                 path: path.to_owned(),
                 line,
@@ -136,7 +143,11 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Scenario, ScenarioErro
 /// A team as written, before agents are numbered.
 struct TeamSpec {
     name: String,
-    agent_names: Vec<String>,
+    name_span: Range<usize>,
+    /// Agent names with where each is written (the `size` value for numbered agents).
+    agent_names: Vec<(String, Range<usize>)>,
+    /// Where `role` is written, if it is.
+    role_span: Option<Range<usize>>,
     groups: Vec<GroupId>,
     capacity: Option<Capacity>,
     role: Role,
@@ -183,7 +194,12 @@ impl Walk<'_> {
         );
         let warmup = top.duration("warmup", false, p);
         let drain_limit = top.duration("drain_limit", false, p);
-        let run_kind = self.run_kind(top, run.unwrap_or(false), horizon, warmup, drain_limit);
+        // With an unknown run kind, checks that depend on it would only add noise.
+        let run_kind = if top.get("run").is_some() && run.is_none() {
+            None
+        } else {
+            self.run_kind(top, run.unwrap_or(false), horizon, warmup, drain_limit)
+        };
         let p = &mut self.p;
         let seed = top.integer("seed", p).map_or(Some(0), |(n, span)| {
             u64::try_from(n)
@@ -196,18 +212,12 @@ impl Walk<'_> {
                 })
                 .ok()
         });
-        let replications = top.integer("replications", p).map_or(Some(1), |(n, span)| {
-            if (1..=MAX_REPLICATIONS).contains(&n) {
-                Some(n as u32)
-            } else {
-                p.add(
-                    span,
-                    error::OUT_OF_RANGE,
-                    format!("replications {n} is out of range (expected 1 to {MAX_REPLICATIONS})"),
-                );
-                None
-            }
-        });
+        let replications = match top.get("replications") {
+            Some(_) => top
+                .integer_in("replications", 1, MAX_REPLICATIONS, p)
+                .map(|n| n as u32),
+            None => Some(1),
+        };
         let interval = match top.duration("interval", false, p) {
             Some((Some(d), span)) if d < SimDuration::from_mins(1) || d > SimDuration::from_hours(24 * 7) => {
                 p.add(
@@ -252,8 +262,13 @@ impl Walk<'_> {
             .and_then(|v| self.dist_with_groups(v, "handle_time", &groups));
         let patience = top.get("patience").map(|v| self.dist(v, "patience"));
         if !agents.is_empty() && !agents.iter().any(|a| a.role == Role::Agent) {
+            // Point at the first `role` that made everyone an admin.
+            let span = teams
+                .as_ref()
+                .and_then(|t| t.iter().find_map(|t| t.role_span.clone()))
+                .unwrap_or(top.span());
             self.p.add(
-                top.span(),
+                span,
                 error::NO_AGENTS,
                 "the scenario has no agent with role \"agent\" to take chats",
             );
@@ -550,7 +565,7 @@ impl Walk<'_> {
                 ],
                 p,
             );
-            let Some((name, _)) = t.require("name", p).and_then(|_| t.str("name", p)) else {
+            let Some((name, name_span)) = t.require("name", p).and_then(|_| t.str("name", p)) else {
                 continue;
             };
             let mut agent_names = Vec::new();
@@ -576,7 +591,9 @@ impl Walk<'_> {
                             );
                         } else {
                             let width = n.to_string().len().max(2);
-                            agent_names = (1..=n).map(|i| format!("{name}-{i:0width$}")).collect();
+                            agent_names = (1..=n)
+                                .map(|i| (format!("{name}-{i:0width$}"), span.clone()))
+                                .collect();
                         }
                     }
                 }
@@ -590,8 +607,16 @@ impl Walk<'_> {
                             );
                         }
                         for v in list {
-                            if let Some((a, _)) = doc::as_str(v, "an agent name", p) {
-                                agent_names.push(a.to_owned());
+                            if let Some((a, span)) = doc::as_str(v, "an agent name", p) {
+                                if agent_names.iter().any(|(n, _)| n == a) {
+                                    p.add(
+                                        span,
+                                        error::DUPLICATE_NAME,
+                                        format!("agent \"{a}\" is listed twice in team \"{name}\""),
+                                    );
+                                } else {
+                                    agent_names.push((a.to_owned(), span));
+                                }
                             }
                         }
                     }
@@ -624,6 +649,8 @@ impl Walk<'_> {
             let shifts = shifts(t, name, p);
             teams.push(TeamSpec {
                 name: name.to_owned(),
+                name_span,
+                role_span: t.get("role").map(|v| v.span()),
                 agent_names,
                 groups: group_ids,
                 capacity,
@@ -720,16 +747,16 @@ impl Walk<'_> {
         for (ti, team) in teams.iter().enumerate() {
             if names.contains(&team.name) {
                 self.p.add(
-                    0..0,
+                    team.name_span.clone(),
                     error::DUPLICATE_NAME,
                     format!("team \"{}\" is declared twice", team.name),
                 );
             }
             names.push(team.name.clone());
-            for agent in &team.agent_names {
+            for (agent, span) in &team.agent_names {
                 if agents.iter().any(|a: &AgentConfig| &a.name == agent) {
                     self.p.add(
-                        0..0,
+                        span.clone(),
                         error::DUPLICATE_NAME,
                         format!("agent \"{agent}\" is in two teams (names must be unique)"),
                     );
@@ -846,7 +873,7 @@ impl Walk<'_> {
             p.add(
                 share_span.unwrap_or(0..0),
                 error::SHARES,
-                format!("inbox shares sum to {given} (expected 1)"),
+                format!("inbox shares sum to {} (expected 1)", round6(given)),
             );
         }
         let rest = if n_missing > 0 {
@@ -1116,7 +1143,11 @@ impl Walk<'_> {
                     p.add(
                         t.get("max").map_or(t.span(), |v| v.span()),
                         error::DISTRIBUTION,
-                        format!("{name}.max must not be below min"),
+                        format!(
+                            "{name}.max {} must not be below min {}",
+                            SimDuration(b as u64),
+                            SimDuration(a as u64)
+                        ),
                     );
                     return None;
                 }
@@ -1188,6 +1219,11 @@ impl Walk<'_> {
     }
 }
 
+/// A ratio for messages: at most six decimals, no binary-float noise (1.3, not 1.2999999999999998).
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 fn group_ref(name: &str, span: Range<usize>, groups: &[String], p: &mut Problems) -> Option<GroupId> {
     match groups.iter().position(|g| g == name) {
         Some(i) => Some(GroupId(i as u32)),
@@ -1227,10 +1263,15 @@ fn capacity(v: Val<'_, '_>, key: &str, p: &mut Problems) -> Option<Capacity> {
             }
         }
         DeValue::String(s) => {
+            let hint = if error::did_you_mean(s, ["unlimited"]).is_some() {
+                "; did you mean \"unlimited\"?"
+            } else {
+                ""
+            };
             p.add(
                 v.span(),
                 error::UNKNOWN_VALUE,
-                format!("{key} \"{s}\" is not a capacity (expected 1 to 100, or \"unlimited\")"),
+                format!("{key} \"{s}\" is not a capacity (expected 1 to 100, or \"unlimited\"{hint})"),
             );
             None
         }

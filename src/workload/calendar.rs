@@ -30,7 +30,12 @@ impl Days {
 
     /// Parses `mon-fri`, `sat,sun`, `tue`, `daily`, or a mix such as `mon-wed,fri`.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let err = || format!("invalid days \"{text}\" (expected e.g. mon-fri, sat,sun or daily)");
+        let err = || {
+            format!(
+                "invalid days \"{text}\" (expected e.g. mon-fri, sat,sun or daily{})",
+                days_hint(text)
+            )
+        };
         if text == "daily" || text == "all" {
             return Ok(Self::ALL);
         }
@@ -111,8 +116,20 @@ pub fn parse_time_of_day(text: &str) -> Result<u64, String> {
 impl Calendar {
     /// Parses a start such as `monday 08:00` or `wed 00:00`.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let err =
-            || format!("invalid start \"{text}\" (expected a weekday and a time, e.g. \"monday 08:00\")");
+        let err = || {
+            // Suggest the closest weekday for a misspelt one, keeping the time as written.
+            let hint = text.trim().split_once(' ').and_then(|(day, time)| {
+                let lower = day.to_ascii_lowercase();
+                let suggestion = crate::util::suggest::did_you_mean(&lower, FULL_DAYS);
+                suggestion
+                    .filter(|_| !is_day_name(&lower))
+                    .map(|d| format!("; did you mean \"{d} {}\"?", time.trim()))
+            });
+            format!(
+                "invalid start \"{text}\" (expected a weekday and a time, e.g. \"monday 08:00\"{})",
+                hint.unwrap_or_default()
+            )
+        };
         let (day, time) = text.trim().split_once(' ').ok_or_else(err)?;
         let day = day.to_ascii_lowercase();
         let d = WEEKDAYS
@@ -152,17 +169,46 @@ impl Calendar {
     }
 }
 
+/// Full weekday names, Monday first.
+const FULL_DAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
 fn is_day_name(day: &str) -> bool {
-    const FULL: [&str; 7] = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ];
-    WEEKDAYS.contains(&day) || FULL.contains(&day)
+    WEEKDAYS.contains(&day) || FULL_DAYS.contains(&day)
+}
+
+/// "; did you mean \"mon-fri\"?" for a days text with misspelt weekdays, or "".
+fn days_hint(text: &str) -> String {
+    let mut changed = false;
+    let fixed: String = text
+        .split_inclusive([',', '-'])
+        .map(|part| {
+            let word = part.trim_end_matches([',', '-']);
+            let sep = &part[word.len()..];
+            if WEEKDAYS.contains(&word.trim()) {
+                return part.to_owned();
+            }
+            match crate::util::suggest::did_you_mean(word.trim(), WEEKDAYS) {
+                Some(d) => {
+                    changed = true;
+                    format!("{d}{sep}")
+                }
+                None => part.to_owned(),
+            }
+        })
+        .collect();
+    if changed {
+        format!("; did you mean \"{fixed}\"?")
+    } else {
+        String::new()
+    }
 }
 
 /// Merges intervals that overlap or touch, in order.

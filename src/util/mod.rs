@@ -1,0 +1,3 @@
+//! Self-contained helpers shared by several modules (no chatsim types).
+
+pub mod suggest;
