@@ -18,6 +18,52 @@ use crate::engine::{
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 
+/// Every metric id a run reports, in report order; `service_level_<T>` and
+/// `service_level_answered_<T>` follow `requeue_wait_mean` for each declared target T.
+pub const METRIC_IDS: &[&str] = &[
+    "arrivals",
+    "served",
+    "abandoned",
+    "open_at_end",
+    "wait_mean",
+    "wait_p50",
+    "wait_p90",
+    "wait_p95",
+    "wait_p99",
+    "wait_max",
+    "time_in_queue_mean",
+    "queued_share",
+    "abandonment",
+    "requeue_wait_mean",
+    "fairness_agents",
+    "fairness_jain",
+    "fairness_gini",
+    "fairness_cv",
+    "fairness_max_mean",
+    "load_jain",
+    "load_gini",
+    "load_cv",
+    "load_max_mean",
+    "at_capacity_share",
+    "first_login_backlog",
+    "churn_per_100",
+    "churn_offline",
+    "churn_rebalance",
+    "churn_takeover",
+    "churn_manual",
+    "multi_agent_share",
+    "moves_per_online_event",
+    "rebalance_moves_recent",
+    "orphan_minutes",
+    "occupancy_mean",
+    "occupancy_peak",
+    "chats_in_service_mean",
+    "queue_len_mean",
+    "queue_len_max",
+    "agents_available_mean",
+    "violations",
+];
+
 /// What the collector needs to know about the run.
 #[derive(Clone, Debug)]
 pub struct Plan {

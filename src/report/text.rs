@@ -89,7 +89,12 @@ pub fn answer(results: &Results<'_>) -> String {
     let ranking = results.ranking();
     let best = ranking[0];
     let cell = &results.summary[best];
-    let ids = headline_ids(results.scenario());
+    let scenario = results.scenario();
+    let ids = if scenario.answer_metrics.is_empty() {
+        headline_ids(scenario)
+    } else {
+        scenario.answer_metrics.clone()
+    };
     let mut parts = Vec::new();
     for id in &ids {
         if let Some(e) = cell.get(id).and_then(|m| m.estimate) {

@@ -70,6 +70,8 @@ pub struct Scenario {
     pub interval: SimDuration,
     /// Service-level targets T (sorted, unique).
     pub sl_targets: Vec<SimDuration>,
+    /// Metrics the report's answer states (default: the headline metrics).
+    pub answer_metrics: Vec<String>,
     /// Agents count in fairness only if available at least this long.
     pub fairness_min_available: SimDuration,
     /// The engine's workspace (agents in roster order; `rng_seed` is set per replication).

@@ -34,6 +34,7 @@ const TOP_KEYS: &[&str] = &[
     "handle_time",
     "patience",
     "compare",
+    "answer_metrics",
 ];
 
 pub(super) const ENGINE_KEYS: &[&str] = &[
@@ -244,6 +245,29 @@ impl Walk<'_> {
         }
         sl_targets.sort_unstable();
         sl_targets.dedup();
+        let mut answer_metrics = Vec::new();
+        for item in top.array("answer_metrics", p).unwrap_or(&[]) {
+            let Some((id, span)) = doc::as_str(item, "an answer_metrics entry", p) else {
+                continue;
+            };
+            let mut known: Vec<String> = crate::metrics::METRIC_IDS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
+            for t in &sl_targets {
+                known.push(format!("service_level_{t}"));
+                known.push(format!("service_level_answered_{t}"));
+            }
+            if known.iter().any(|k| k == id) {
+                answer_metrics.push(id.to_owned());
+            } else {
+                let mut msg = format!("unknown metric \"{id}\" in answer_metrics");
+                if let Some(s) = error::did_you_mean(id, known.iter().map(String::as_str)) {
+                    msg.push_str(&format!(" (did you mean \"{s}\"?)"));
+                }
+                p.add(span, error::UNKNOWN_VALUE, msg);
+            }
+        }
 
         // [engine]: settings and groups.
         let (settings, groups, default_strategy) = match top.require("engine", p) {
@@ -298,6 +322,7 @@ impl Walk<'_> {
             replications: replications?,
             interval: interval?,
             sl_targets,
+            answer_metrics,
             fairness_min_available: fairness_min_available?,
             engine: EngineConfig {
                 settings: settings?,

@@ -530,6 +530,15 @@ mod tests {
         assert_eq!(c.arrived, c.closed + c.open);
         assert_eq!(c.queue_area_ms, c.queue_episodes_ms);
         assert_eq!(result.metrics.get("violations"), Some(0.0));
+        // The run reports exactly the documented metric ids, in order.
+        let ids: Vec<&str> = result
+            .metrics
+            .values
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| !k.starts_with("service_level"))
+            .collect();
+        assert_eq!(ids, crate::metrics::METRIC_IDS);
         assert!(result.metrics.get("arrivals").unwrap() > 600.0);
     }
 }

@@ -152,3 +152,53 @@ fn scenario_text_is_escaped_in_the_html_report() {
     let charts = html.find("<h2>Charts</h2>").unwrap();
     assert!(q < a && a < charts);
 }
+
+/// The report renders in a real browser with no console message. Needs Debian's
+/// `chromium`; `.ci/run` installs it when it can, and the test says so when it cannot run.
+#[test]
+fn report_renders_in_headless_chromium_without_console_errors() {
+    let Some(browser) = ["chromium", "chromium-browser"].into_iter().find(|b| {
+        std::process::Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        eprintln!(
+            "chromium is not installed: report_renders_in_headless_chromium_without_console_errors checked nothing"
+        );
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(run(tmp.path(), TINY).status.success());
+    let page = tmp.path().join("out/report.html");
+    let output = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=2000",
+            "--dump-dom",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            tmp.path().join("profile").display()
+        ))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout);
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        dom.contains("<h1>tiny</h1>") && dom.contains("<svg"),
+        "the page did not render:\n{log}"
+    );
+    let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages:\n{}", console.join("\n"));
+}
