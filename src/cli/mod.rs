@@ -142,13 +142,16 @@ fn validate(paths: &[PathBuf]) -> Result<(), Error> {
     let mut all = Vec::new();
     let mut report = String::new();
     for path in paths {
-        match crate::scenario::load(path) {
-            Ok(s) => {
+        // The whole experiment: every [compare] cell is validated too.
+        match crate::scenario::load_experiment(path) {
+            Ok(e) => {
                 report.push_str(&format!(
-                    "ok: {} ({} agents, {} replications)\n",
+                    "ok: {} ({} agents, {} configuration{}, {} replications)\n",
                     path.display(),
-                    s.engine.agents.len(),
-                    s.replications
+                    e.base.engine.agents.len(),
+                    e.cells.len(),
+                    if e.cells.len() == 1 { "" } else { "s" },
+                    e.base.replications
                 ));
             }
             Err(e) => all.extend(e.0),
