@@ -10,7 +10,7 @@
 //! - [`workload`]: arrivals, handle times, patience and shifts from keyed random streams.
 //! - [`experiment`]: a scenario's replications in parallel (rayon), deterministic.
 //! - [`report`]: CSV files and the terminal summary; the atomic file writer.
-//! - [`util`]: self-contained helpers (spelling suggestions).
+//! - [`util`]: self-contained helpers (spelling suggestions, special functions).
 //! - [`cli`]: the command line; the only module that touches files and the terminal.
 
 #![warn(missing_docs)]

@@ -1,6 +1,6 @@
 //! Command-line arguments (clap derive).
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// chatsim: simulate and compare chat auto-assignment strategies.
@@ -23,33 +23,38 @@ pub enum Command {
     },
     /// Run a scenario (every cell of its [compare] matrix × its replications); print a
     /// ranked summary and write CSV files, charts and report.html.
-    Run {
-        /// The scenario file.
-        scenario: PathBuf,
-        /// Output folder (default: reports/<scenario name>/).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Number of replications (overrides the scenario's).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-        replications: Option<u32>,
-        /// Master seed (overrides the scenario's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Worker threads (default: one per core); results do not depend on it.
-        #[arg(long, default_value_t = 0)]
-        jobs: usize,
-        /// Print nothing but errors (and no progress bar).
-        #[arg(long)]
-        quiet: bool,
-        /// Widen difference intervals for the number of comparisons (Bonferroni).
-        #[arg(long)]
-        bonferroni: bool,
-    },
+    Run(RunArgs),
     /// Replay an engine script (workspace + timed inputs) and print the engine's event log.
     EngineScript {
         /// The script file.
         file: PathBuf,
     },
+}
+
+/// The options of `chatsim run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file.
+    #[arg(value_name = "SCENARIO")]
+    pub path: PathBuf,
+    /// Output folder (default: reports/<scenario name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Number of replications (overrides the scenario's).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub replications: Option<u32>,
+    /// Master seed (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core); results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
+    /// Print nothing but errors (and no progress bar).
+    #[arg(long)]
+    pub quiet: bool,
+    /// Widen difference intervals for the number of comparisons (Bonferroni).
+    #[arg(long)]
+    pub bonferroni: bool,
 }
 
 #[cfg(test)]

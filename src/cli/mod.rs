@@ -6,7 +6,7 @@
 mod args;
 mod progress;
 
-pub use args::{Cli, Command};
+pub use args::{Cli, Command, RunArgs};
 
 use clap::Parser as _;
 use std::ffi::OsString;
@@ -94,30 +94,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version go to stdout and succeed.
-            print!("{e}");
-            return Ok(());
+            return print_out(&e.to_string());
         }
         Err(e) => return Err(Error::Usage(e)),
     };
     match cli.command {
         Command::Validate { scenarios } => validate(&scenarios),
-        Command::Run {
-            scenario,
-            out,
-            replications,
-            seed,
-            jobs,
-            quiet,
-            bonferroni,
-        } => run_scenario(&RunArgs {
-            path: scenario,
-            out,
-            replications,
-            seed,
-            jobs,
-            quiet,
-            bonferroni,
-        }),
+        Command::Run(args) => run_scenario(&args),
         Command::EngineScript { file } => {
             let text = std::fs::read_to_string(&file).map_err(|source| Error::Read {
                 path: file.clone(),
@@ -163,17 +146,6 @@ fn validate(paths: &[PathBuf]) -> Result<(), Error> {
     } else {
         Err(Error::Scenario(crate::scenario::ScenarioErrors(all)))
     }
-}
-
-/// The options of `chatsim run`.
-struct RunArgs {
-    path: PathBuf,
-    out: Option<PathBuf>,
-    replications: Option<u32>,
-    seed: Option<u64>,
-    jobs: usize,
-    quiet: bool,
-    bonferroni: bool,
 }
 
 fn run_scenario(args: &RunArgs) -> Result<(), Error> {

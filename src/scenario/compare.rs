@@ -13,8 +13,8 @@
 //! so a value out of range is reported at its place in `[compare]`. Axes are ordered by key
 //! (the last varies fastest); every cell shares the seed, so cells see the same customers.
 
-use crate::scenario::doc::{Problems, Table};
-use crate::scenario::error::{self, ScenarioError, ScenarioErrors, did_you_mean, line_col};
+use crate::scenario::doc::{self, Problems, Table};
+use crate::scenario::error::{self, ScenarioErrors, did_you_mean};
 use crate::scenario::{Scenario, validate};
 use std::path::Path;
 use toml::Value;
@@ -50,15 +50,7 @@ struct Axis {
 
 /// Reads and validates a scenario file with its comparison matrix.
 pub fn load_experiment(path: &Path) -> Result<Experiment, ScenarioErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ScenarioErrors(vec![ScenarioError {
-            path: path.to_owned(),
-            line: 1,
-            column: 1,
-            rule: error::SYNTAX,
-            message: format!("could not read the file: {e}"),
-        }])
-    })?;
+    let text = super::read_scenario(path)?;
     experiment_from_str(&text, path)
 }
 
@@ -144,21 +136,7 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
         _ => 0,
     };
     if !p.list.is_empty() {
-        let mut errors: Vec<ScenarioError> = p
-            .list
-            .into_iter()
-            .map(|(span, rule, message)| {
-                let (line, column) = line_col(text, span.start);
-                ScenarioError {
-                    path: path.to_owned(),
-                    line,
-                    column,
-                    rule,
-                    message,
-                }
-            })
-            .collect();
-        errors.sort_by_key(|e| (e.line, e.column));
+        let errors = p.into_errors(text, path);
         return Err(ScenarioErrors(errors));
     }
     Ok(Experiment {
@@ -280,8 +258,7 @@ fn axis(key: &str, v: &toml::Spanned<DeValue<'_>>, p: &mut Problems) -> Option<A
 fn to_value(v: &DeValue<'_>) -> Value {
     match v {
         DeValue::String(s) => Value::String(s.to_string()),
-        DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
-            .map_or(Value::Integer(i64::MIN), Value::Integer),
+        DeValue::Integer(i) => doc::int_value(i).map_or(Value::Integer(i64::MIN), Value::Integer),
         DeValue::Float(f) => Value::Float(f.as_str().replace('_', "").parse().unwrap_or(f64::NAN)),
         DeValue::Boolean(b) => Value::Boolean(*b),
         DeValue::Datetime(d) => Value::Datetime(*d),

@@ -19,6 +19,26 @@ pub(crate) struct Problems {
 }
 
 impl Problems {
+    /// The problems as located errors in `path`, in file order.
+    pub(crate) fn into_errors(self, text: &str, path: &std::path::Path) -> Vec<error::ScenarioError> {
+        let mut errors: Vec<error::ScenarioError> = self
+            .list
+            .into_iter()
+            .map(|(span, rule, message)| {
+                let (line, column) = error::line_col(text, span.start);
+                error::ScenarioError {
+                    path: path.to_owned(),
+                    line,
+                    column,
+                    rule,
+                    message,
+                }
+            })
+            .collect();
+        errors.sort_by_key(|e| (e.line, e.column));
+        errors
+    }
+
     pub(crate) fn add(&mut self, span: Range<usize>, rule: Rule, message: impl Into<String>) {
         self.list.push((span, rule, message.into()));
     }
@@ -160,20 +180,17 @@ impl<'a, 'i> Table<'a, 'i> {
     pub(crate) fn integer(&self, key: &str, p: &mut Problems) -> Option<(i64, Range<usize>)> {
         let v = self.get(key)?;
         match v.get_ref() {
-            DeValue::Integer(i) => {
-                let digits: String = i.as_str().chars().filter(|c| *c != '_').collect();
-                match i64::from_str_radix(&digits, i.radix()) {
-                    Ok(n) => Some((n, v.span())),
-                    Err(_) => {
-                        p.add(
-                            v.span(),
-                            error::OUT_OF_RANGE,
-                            format!("{} is too large", self.path(key)),
-                        );
-                        None
-                    }
+            DeValue::Integer(i) => match int_value(i) {
+                Some(n) => Some((n, v.span())),
+                None => {
+                    p.add(
+                        v.span(),
+                        error::OUT_OF_RANGE,
+                        format!("{} is too large", self.path(key)),
+                    );
+                    None
                 }
-            }
+            },
             other => {
                 p.add(
                     v.span(),
@@ -196,8 +213,8 @@ impl<'a, 'i> Table<'a, 'i> {
             return self.integer(key, p).map(|(n, _)| n);
         };
         let digits: String = i.as_str().chars().filter(|c| *c != '_').collect();
-        match i64::from_str_radix(&digits, i.radix()) {
-            Ok(n) if (lo..=hi).contains(&n) => Some(n),
+        match int_value(i) {
+            Some(n) if (lo..=hi).contains(&n) => Some(n),
             _ => {
                 p.add(
                     v.span(),
@@ -251,6 +268,12 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 }
 
+/// A TOML integer's value; `None` when it does not fit in 64 bits.
+pub(crate) fn int_value(i: &toml::de::DeInteger<'_>) -> Option<i64> {
+    let digits: String = i.as_str().chars().filter(|c| *c != '_').collect();
+    i64::from_str_radix(&digits, i.radix()).ok()
+}
+
 pub(crate) fn as_str<'a>(v: Val<'a, '_>, name: &str, p: &mut Problems) -> Option<(&'a str, Range<usize>)> {
     match v.get_ref() {
         DeValue::String(s) => Some((s.as_ref(), v.span())),
@@ -267,10 +290,7 @@ pub(crate) fn as_str<'a>(v: Val<'a, '_>, name: &str, p: &mut Problems) -> Option
 
 pub(crate) fn as_number(v: Val<'_, '_>, name: &str, p: &mut Problems) -> Option<f64> {
     let parsed = match v.get_ref() {
-        DeValue::Integer(i) => {
-            let digits: String = i.as_str().chars().filter(|c| *c != '_').collect();
-            i64::from_str_radix(&digits, i.radix()).ok().map(|n| n as f64)
-        }
+        DeValue::Integer(i) => int_value(i).map(|n| n as f64),
         DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
         other => {
             p.add(

@@ -116,7 +116,13 @@ impl Scenario {
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_scenario(path)?;
+    from_str(&text, path)
+}
+
+/// Reads a scenario file; an unreadable file is a located error like any other.
+fn read_scenario(path: &Path) -> Result<String, ScenarioErrors> {
+    std::fs::read_to_string(path).map_err(|e| {
         ScenarioErrors(vec![ScenarioError {
             path: path.to_owned(),
             line: 1,
@@ -124,8 +130,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
             rule: error::SYNTAX,
             message: format!("could not read the file: {e}"),
         }])
-    })?;
-    from_str(&text, path)
+    })
 }
 
 /// Validates scenario text; `path` names it in errors and anchors relative data files.

@@ -107,21 +107,7 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Scenario, ScenarioErro
         name: "",
     };
     let scenario = w.scenario(table);
-    let mut errors: Vec<ScenarioError> =
-        w.p.list
-            .into_iter()
-            .map(|(span, rule, message)| {
-                let (line, column) = line_col(text, span.start);
-                ScenarioError {
-                    path: path.to_owned(),
-                    line,
-                    column,
-                    rule,
-                    message,
-                }
-            })
-            .collect();
-    errors.sort_by_key(|a| (a.line, a.column));
+    let mut errors = w.p.into_errors(text, path);
     errors.extend(w.external);
     match scenario {
         Some(s) if errors.is_empty() => Ok(s),
@@ -1272,7 +1258,7 @@ fn group_ref(name: &str, span: Range<usize>, groups: &[String], p: &mut Problems
 fn capacity(v: Val<'_, '_>, key: &str, p: &mut Problems) -> Option<Capacity> {
     match v.get_ref() {
         DeValue::Integer(i) => {
-            let n = i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).unwrap_or(-1);
+            let n = doc::int_value(i).unwrap_or(-1);
             if (1..=100).contains(&n) {
                 Some(Capacity::Limited(n as u32))
             } else {
