@@ -21,7 +21,7 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
-    /// Run a scenario (every cell of its [compare] matrix × its replications); print a
+    /// Run a scenario (every configuration of its comparison matrix × its replications); print a
     /// ranked summary and write CSV files, charts and report.html.
     Run(RunArgs),
     /// Replay an engine script (workspace + timed inputs) and print the engine's event log.
@@ -37,7 +37,7 @@ pub struct RunArgs {
     /// The scenario file.
     #[arg(value_name = "SCENARIO")]
     pub path: PathBuf,
-    /// Output folder (default: reports/<scenario name>/).
+    /// Output folder (default: reports/NAME/, NAME being the scenario name).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Number of replications (overrides the scenario's).
