@@ -187,10 +187,15 @@ fn run_scenario(args: &RunArgs) -> Result<(), Error> {
         summary,
         adjustment,
     };
+    // The default folder follows the file's stem, never the free-text `name` (PRODUCT.md §6).
+    let stem = args
+        .path
+        .file_stem()
+        .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
     let dir = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(&experiment.base.name));
+        .unwrap_or_else(|| PathBuf::from("reports").join(stem));
     let charts = crate::report::charts::build(&results);
     let mut svgs = Vec::new();
     let mut files: Vec<(String, Vec<u8>)> = vec![

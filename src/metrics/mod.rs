@@ -99,6 +99,10 @@ struct ChatTrack {
     served: bool,
     queued_since: Option<SimTime>,
     episodes: u32,
+    /// Whether the current queue episode follows a service (a re-queue).
+    requeued: bool,
+    /// Whether the chat waited in the queue before its first service.
+    ever_queued: bool,
     /// Agent currently holding it in status `assigned` (counts in their load).
     holder: Option<AgentId>,
     in_service: bool,
@@ -133,6 +137,23 @@ pub struct Slice {
     pub within: Vec<u64>,
     /// Abandoned strictly before each target.
     pub abandoned_before: Vec<u64>,
+    /// Still waiting unserved when the run ended, having waited at most each target: the
+    /// outcome is unknown (censored), so they are left out of that target's service level.
+    pub censored: Vec<u64>,
+}
+
+impl Slice {
+    /// Service level at target `i`: served within it ÷ chats whose outcome is known.
+    pub fn service_level(&self, i: usize) -> Option<f64> {
+        let n = self.arrivals as f64 - self.censored[i] as f64;
+        (n > 0.0).then(|| self.within[i] as f64 / n)
+    }
+
+    /// The same, also leaving out chats abandoned before the target.
+    pub fn service_level_answered(&self, i: usize) -> Option<f64> {
+        let n = self.arrivals as f64 - self.censored[i] as f64 - self.abandoned_before[i] as f64;
+        (n > 0.0).then(|| self.within[i] as f64 / n)
+    }
 }
 
 /// Time-weighted levels of one interval (areas in level·ms).
@@ -253,6 +274,7 @@ impl Collector {
         let slice = || Slice {
             within: vec![0; n_targets],
             abandoned_before: vec![0; n_targets],
+            censored: vec![0; n_targets],
             ..Slice::default()
         };
         let n_intervals = interval_index(&plan, plan.end.as_millis().saturating_sub(1)) + 1;
@@ -396,7 +418,8 @@ impl Collector {
                 self.available += 1;
                 self.avail_load += load;
                 self.avail_capacity += cap;
-                if old != Some(Presence::Available) && self.measured_now() {
+                // The presence an agent starts with is not a login.
+                if old.is_some() && old != Some(Presence::Available) && self.measured_now() {
                     self.online_events += 1;
                     if self.first_login.is_none() {
                         self.first_login = Some((agent, self.last));
@@ -428,6 +451,8 @@ impl Collector {
                 served: false,
                 queued_since: None,
                 episodes: 0,
+                requeued: false,
+                ever_queued: false,
                 holder: None,
                 in_service: false,
                 first_agent: None,
@@ -505,9 +530,13 @@ impl Collector {
                 {
                     c.queued_since = Some(now);
                     c.episodes += 1;
-                    if c.episodes == 1 && c.measured {
+                    // A wait before first service makes the chat "queued"; one after it is a
+                    // re-queue (agent offline, unassign).
+                    c.requeued = c.served;
+                    if !c.served && !c.ever_queued && c.measured {
                         self.queued_chats += 1;
                     }
+                    c.ever_queued |= !c.served;
                     self.queue_len += 1;
                     self.queue_max = self.queue_max.max(self.queue_len);
                 }
@@ -564,7 +593,7 @@ impl Collector {
             self.queue_episodes_ms += d;
             if c.measured {
                 self.queue_time_ms += d;
-                if c.episodes > 1 {
+                if c.requeued {
                     self.requeue_ms += d;
                     self.requeues += 1;
                 }
@@ -619,6 +648,30 @@ impl Collector {
         for id in open {
             self.leave_queue(id);
         }
+        // Unserved chats still waiting at the end, for no longer than a target: censored.
+        let end = self.plan.end;
+        let waiting: Vec<(usize, Option<GroupId>, u64)> = self
+            .chats
+            .values()
+            .filter(|c| c.measured && !c.served)
+            .map(|c| {
+                (
+                    c.interval,
+                    c.group,
+                    end.saturating_since(c.needs_human_at).as_millis(),
+                )
+            })
+            .collect();
+        for (interval, group, waited) in waiting {
+            let group = group.map_or(self.plan.n_groups, GroupId::index);
+            for (i, t) in self.plan.sl_targets.iter().enumerate() {
+                if waited <= t.as_millis() {
+                    self.all.censored[i] += 1;
+                    self.interval_chats[interval].censored[i] += 1;
+                    self.groups[group].censored[i] += 1;
+                }
+            }
+        }
         let mut v: Vec<(String, Option<f64>)> = Vec::new();
         let mut put = |k: &str, x: Option<f64>| v.push((k.to_owned(), x.filter(|x| x.is_finite())));
         let all = &self.all;
@@ -649,10 +702,10 @@ impl Collector {
             ratio(self.requeue_ms / 1_000.0, self.requeues as f64),
         );
         for (i, t) in self.plan.sl_targets.iter().enumerate() {
-            put(&format!("service_level_{t}"), ratio(all.within[i] as f64, n));
+            put(&format!("service_level_{t}"), all.service_level(i));
             put(
                 &format!("service_level_answered_{t}"),
-                ratio(all.within[i] as f64, n - all.abandoned_before[i] as f64),
+                all.service_level_answered(i),
             );
         }
         // Fairness over auto-assign agents available long enough.
@@ -745,6 +798,8 @@ impl Collector {
                 levels: levels.clone(),
             })
             .filter(|row| row.start.as_millis() < end_ms.max(1))
+            // Warm-up intervals measure nothing: leave them out of the planner's table.
+            .filter(|row| row.levels.span_ms > 0.0 || row.chats.arrivals > 0)
             .collect();
         let agents = self
             .agents

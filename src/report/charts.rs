@@ -164,7 +164,10 @@ pub fn build(results: &Results<'_>) -> Vec<(&'static str, Chart)> {
         charts.push((
             "service_level_by_hour",
             Chart {
-                title: format!("Service level within {t} by hour of arrival"),
+                title: format!(
+                    "Service level within {t} by {} of arrival",
+                    interval_word(scenario)
+                ),
                 x_label: "hour of day (interval start)".into(),
                 y_label: format!("chats answered within {t} (%)"),
                 kind: ChartKind::Lines(by_interval(4, 100.0)),
@@ -174,7 +177,7 @@ pub fn build(results: &Results<'_>) -> Vec<(&'static str, Chart)> {
     charts.push((
         "queue_by_hour",
         Chart {
-            title: "Mean queue length by hour".into(),
+            title: format!("Mean queue length by {}", interval_word(scenario)),
             x_label: "hour of day (interval start)".into(),
             y_label: "chats waiting (mean)".into(),
             kind: ChartKind::Lines(by_interval(4 + n_targets + 2, 1.0)),
@@ -212,6 +215,15 @@ pub fn build(results: &Results<'_>) -> Vec<(&'static str, Chart)> {
         },
     ));
     charts
+}
+
+/// "hour" for hourly intervals, else e.g. "30m interval".
+fn interval_word(scenario: &crate::scenario::Scenario) -> String {
+    if scenario.interval == crate::engine::SimDuration::from_hours(1) {
+        "hour".to_owned()
+    } else {
+        format!("{} interval", scenario.interval)
+    }
 }
 
 fn capitalise(s: &str) -> String {

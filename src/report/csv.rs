@@ -129,6 +129,7 @@ pub fn intervals_csv(results: &Results<'_>) -> Vec<u8> {
         "agents_available_mean",
         "queue_len_mean",
         "occupancy_mean",
+        "abandonment",
     ]));
     let mut rows = Vec::new();
     for (c, runs) in results.runs.iter().enumerate() {
@@ -153,12 +154,13 @@ pub fn interval_numbers(iv: &IntervalRow) -> Vec<Option<f64>> {
         Some(c.abandoned as f64),
         ratio(c.wait_sum_ms / 1_000.0, c.served as f64),
     ];
-    out.extend(c.within.iter().map(|w| ratio(*w as f64, c.arrivals as f64)));
+    out.extend((0..c.within.len()).map(|i| c.service_level(i)));
     out.extend([
         ratio(l.in_service, l.span_ms),
         ratio(l.available, l.span_ms),
         ratio(l.queue, l.span_ms),
         ratio(l.avail_load, l.avail_capacity),
+        ratio(c.abandoned as f64, c.arrivals as f64),
     ]);
     out
 }
@@ -203,7 +205,7 @@ pub fn groups_csv(results: &Results<'_>) -> Vec<u8> {
                     num(ratio(s.wait_sum_ms / 1_000.0, s.served as f64)),
                     num(ratio(s.abandoned as f64, s.arrivals as f64)),
                 ]);
-                row.extend(s.within.iter().map(|w| num(ratio(*w as f64, s.arrivals as f64))));
+                row.extend((0..s.within.len()).map(|i| num(s.service_level(i))));
                 rows.push(row);
             }
         }

@@ -140,7 +140,7 @@ pub fn report_html(results: &Results<'_>, charts: &[(&str, String)]) -> String {
     }
     let _ = writeln!(
         h,
-        "<th>chats in service</th><th>agents available</th><th>queue length</th><th>occupancy</th></tr>"
+        "<th>chats in service</th><th>agents available</th><th>queue length</th><th>occupancy</th><th>abandonment</th></tr>"
     );
     let runs = &results.runs[best];
     let n_intervals = runs.iter().map(|r| r.intervals.len()).max().unwrap_or(0);
@@ -165,7 +165,7 @@ pub fn report_html(results: &Results<'_>, charts: &[(&str, String)]) -> String {
                 "–".to_owned()
             } else {
                 let mean = values.iter().sum::<f64>() / values.len() as f64;
-                let is_share = (4..4 + scenario.sl_targets.len()).contains(&col) || col == n_cols - 1;
+                let is_share = (4..4 + scenario.sl_targets.len()).contains(&col) || col + 2 >= n_cols;
                 if is_share {
                     format!("{:.1} %", mean * 100.0)
                 } else if col == 3 {
@@ -180,7 +180,7 @@ pub fn report_html(results: &Results<'_>, charts: &[(&str, String)]) -> String {
     }
     let _ = writeln!(
         h,
-        "</table>\n<p>Means over replications; per-chat columns by hour of arrival.</p>"
+        "</table>\n<p>Means over replications; per-chat columns by interval of arrival.</p>"
     );
 
     // Every metric.

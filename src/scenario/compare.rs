@@ -241,7 +241,7 @@ fn axis(key: &str, v: &toml::Spanned<DeValue<'_>>, p: &mut Problems) -> Option<A
     let values: Vec<(Value, std::ops::Range<usize>)> =
         items.iter().map(|i| (to_value(i.get_ref()), i.span())).collect();
     for (i, (value, span)) in values.iter().enumerate() {
-        if values[..i].iter().any(|(w, _)| w == value) {
+        if values[..i].iter().any(|(w, _)| display(w) == display(value)) {
             p.add(
                 span.clone(),
                 error::DUPLICATE_NAME,
@@ -271,9 +271,11 @@ fn to_value(v: &DeValue<'_>) -> Value {
     }
 }
 
+/// A value as text; numbers in their shortest form, so `1` and `1.0` read (and match) alike.
 fn display(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        Value::Float(f) => format!("{f}"),
         other => other.to_string(),
     }
 }

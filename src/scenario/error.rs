@@ -57,6 +57,10 @@ pub const RULES: &[(Rule, &str)] = &[
         NO_AGENTS,
         "the scenario has at least one agent who can take chats",
     ),
+    (
+        UNSUPPORTED,
+        "engine features whose customer or agent behaviour is not simulated yet (manual claims, menu choices) are refused",
+    ),
 ];
 
 macro_rules! rules {
@@ -85,6 +89,7 @@ rules! {
     DISTRIBUTION = "S16";
     EMPIRICAL_FILE = "S17";
     NO_AGENTS = "S18";
+    UNSUPPORTED = "S19";
 }
 
 /// One problem in a scenario file.

@@ -417,6 +417,7 @@ impl Walk<'_> {
         let strategy = t
             .require("strategy", p)
             .and_then(|_| t.choice("strategy", "strategy", &strategies(), p));
+        reject_manual(t, strategy, p);
         let mut s = Settings::default();
         let problems_before = p.list.len();
         macro_rules! set {
@@ -499,6 +500,13 @@ impl Walk<'_> {
             s.auto_close_after = d;
         }
         let menu_on = t.bool("menu", p).unwrap_or(false);
+        if menu_on {
+            p.add(
+                t.get("menu").map_or(t.span(), |v| v.span()),
+                error::UNSUPPORTED,
+                "menu = true needs customers who choose from the menu, which the simulator does not model yet (the engine supports the menu; set menu = false)",
+            );
+        }
         let timeout = ranged(
             "menu_timeout",
             false,
@@ -823,9 +831,9 @@ impl Walk<'_> {
                     format!("inbox \"{name}\" is declared twice"),
                 );
             }
-            let strategy = t
-                .choice("strategy", "strategy", &strategies(), p)
-                .unwrap_or(default);
+            let chosen = t.choice("strategy", "strategy", &strategies(), p);
+            reject_manual(t, chosen, p);
+            let strategy = chosen.unwrap_or(default);
             let eligible = match t.array("agents", p) {
                 Some(list) => {
                     let mut pinned = Vec::new();
@@ -1227,6 +1235,18 @@ impl Walk<'_> {
             return None;
         }
         ok.then_some(Dist::Empirical { values })
+    }
+}
+
+/// The manual strategy needs agents who claim chats, which the workload does not model yet:
+/// refuse it rather than simulate chats nobody ever takes.
+fn reject_manual(t: Table<'_, '_>, strategy: Option<StrategyKind>, p: &mut Problems) {
+    if strategy == Some(StrategyKind::Manual) {
+        p.add(
+            t.get("strategy").map_or(t.span(), |v| v.span()),
+            error::UNSUPPORTED,
+            "strategy \"manual\" needs agents who claim queued chats, which the simulator does not model yet (the engine supports it; use round-robin, least-busy or random)",
+        );
     }
 }
 

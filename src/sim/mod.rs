@@ -421,10 +421,14 @@ impl<'s> Sim<'s> {
                 }
             }
             Ev::Abandon { chat } => {
-                if self
-                    .engine
-                    .chat(chat)
-                    .is_some_and(|c| c.status == ChatStatus::Queued)
+                // Patience is for the first wait: a customer already served and put back
+                // in the queue (agent offline, unassign) waits for the next agent.
+                let never_served = self.chats.get(&chat).is_some_and(|c| !c.served);
+                if never_served
+                    && self
+                        .engine
+                        .chat(chat)
+                        .is_some_and(|c| c.status == ChatStatus::Queued)
                 {
                     self.step(
                         now,
