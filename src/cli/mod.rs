@@ -162,13 +162,13 @@ fn run_scenario(args: &RunArgs) -> Result<(), Error> {
             scenario.seed = s;
         }
     }
-    let total: u64 = experiment
-        .cells
-        .iter()
-        .map(|c| u64::from(c.scenario.replications))
-        .sum();
-    let bar = progress::bar(total, args.quiet);
-    let results = crate::experiment::run_experiment(&experiment, args.jobs, &|| bar.inc(1))
+    let per_cell = experiment
+        .base
+        .sequential
+        .as_ref()
+        .map_or(experiment.base.replications, |q| q.max_replications);
+    let bar = progress::bar(experiment.cells.len() as u64 * u64::from(per_cell), args.quiet);
+    let (results, outcome) = crate::experiment::run_sequential(&experiment, args.jobs, &|| bar.inc(1))
         .map_err(|e| Error::Threads(e.to_string()))?;
     bar.finish_and_clear();
     let runs: Vec<Vec<crate::metrics::RunMetrics>> = results
@@ -229,7 +229,8 @@ fn run_scenario(args: &RunArgs) -> Result<(), Error> {
         "scenario": args.path.display().to_string(),
         "scenario_hash": format!("{:016x}", crate::workload::name_id(&std::fs::read_to_string(&args.path).unwrap_or_default())),
         "seed": experiment.base.seed,
-        "replications": experiment.base.replications,
+        "replications": outcome.replications,
+        "sequential_targets_met": experiment.base.sequential.as_ref().map(|_| outcome.targets_met),
         "cells": experiment.cells.iter().map(|c| c.label.clone()).collect::<Vec<_>>(),
         "baseline": experiment.cells[experiment.baseline].label,
         "command_line": std::env::args().collect::<Vec<_>>(),
@@ -240,6 +241,20 @@ fn run_scenario(args: &RunArgs) -> Result<(), Error> {
     crate::report::write_atomic(&dir.join("manifest.json"), manifest.as_bytes()).map_err(Error::Report)?;
     if !args.quiet {
         let mut text = crate::report::text::terminal_summary(&results);
+        if let Some(plan) = &experiment.base.sequential {
+            text.push_str(&format!(
+                "\nsequential: {} replications per configuration; {}\n",
+                outcome.replications,
+                if outcome.targets_met {
+                    "every target half-width reached".to_owned()
+                } else {
+                    format!(
+                        "stopped at the cap of {} before every target half-width was reached",
+                        plan.max_replications
+                    )
+                }
+            ));
+        }
         text.push_str(&format!(
             "\nwrote {}/: report.html, summary.csv, runs.csv, agents.csv, intervals.csv, groups.csv, manifest.json, charts/ ({:.1} s)\n",
             dir.display(),

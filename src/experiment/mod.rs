@@ -33,11 +33,87 @@ pub fn run_experiment(
     done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Vec<RunResult>>, rayon::ThreadPoolBuildError> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
-    let tasks: Vec<(usize, u64)> = experiment
-        .cells
-        .iter()
-        .enumerate()
-        .flat_map(|(c, cell)| (0..u64::from(cell.scenario.replications)).map(move |r| (c, r)))
+    let n = u64::from(experiment.base.replications);
+    Ok(run_range(&pool, experiment, 0..n, done))
+}
+
+/// How a sequential experiment ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SequentialOutcome {
+    /// Replications run per cell.
+    pub replications: u32,
+    /// Whether every target half-width was reached (otherwise the cap stopped it).
+    pub targets_met: bool,
+}
+
+/// Sequential mode (PRODUCT.md §6): the scenario's replications, then batches until every
+/// target half-width holds in every cell or the cap is reached. Without `[sequential]` it
+/// is [`run_experiment`].
+pub fn run_sequential(
+    experiment: &Experiment,
+    jobs: usize,
+    done: &(dyn Fn() + Sync),
+) -> Result<(Vec<Vec<RunResult>>, SequentialOutcome), rayon::ThreadPoolBuildError> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+    let Some(plan) = &experiment.base.sequential else {
+        let n = experiment.base.replications;
+        let results = run_range(&pool, experiment, 0..u64::from(n), done);
+        return Ok((
+            results,
+            SequentialOutcome {
+                replications: n,
+                targets_met: true,
+            },
+        ));
+    };
+    let cap = u64::from(plan.max_replications);
+    let mut n = u64::from(experiment.base.replications.max(2)).min(cap);
+    let mut results = run_range(&pool, experiment, 0..n, done);
+    loop {
+        let met = targets_met(&results, &plan.half_widths);
+        if met || n >= cap {
+            return Ok((
+                results,
+                SequentialOutcome {
+                    replications: n as u32,
+                    targets_met: met,
+                },
+            ));
+        }
+        let next = (n + u64::from(plan.batch)).min(cap);
+        for (cell, more) in results
+            .iter_mut()
+            .zip(run_range(&pool, experiment, n..next, done))
+        {
+            cell.extend(more);
+        }
+        n = next;
+    }
+}
+
+/// Whether every cell's 95 % half-width of every listed metric is at most its target.
+fn targets_met(results: &[Vec<RunResult>], targets: &[(String, f64)]) -> bool {
+    results.iter().all(|cell| {
+        targets.iter().all(|(id, target)| {
+            let values: Vec<f64> = cell.iter().filter_map(|r| r.metrics.get(id)).collect();
+            stats_half_width(&values).is_some_and(|h| h <= *target)
+        })
+    })
+}
+
+fn stats_half_width(values: &[f64]) -> Option<f64> {
+    crate::metrics::summary::estimate(values).and_then(|e| e.half_width)
+}
+
+/// Runs replications `reps` of every cell; results indexed `[cell][replication − start]`.
+fn run_range(
+    pool: &rayon::ThreadPool,
+    experiment: &Experiment,
+    reps: std::ops::Range<u64>,
+    done: &(dyn Fn() + Sync),
+) -> Vec<Vec<RunResult>> {
+    let tasks: Vec<(usize, u64)> = (0..experiment.cells.len())
+        .flat_map(|c| reps.clone().map(move |r| (c, r)))
         .collect();
     let flat: Vec<(usize, RunResult)> = pool.install(|| {
         tasks
@@ -54,5 +130,5 @@ pub fn run_experiment(
     for (c, result) in flat {
         by_cell[c].push(result);
     }
-    Ok(by_cell)
+    by_cell
 }

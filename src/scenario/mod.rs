@@ -38,6 +38,20 @@ pub enum RunKind {
     },
 }
 
+/// Sequential mode (PRODUCT.md §6): after the first `replications`, add `batch` more to
+/// every cell until each listed metric's 95 % half-width (in its CSV unit: seconds, shares…)
+/// is at most its target in every cell, or `max_replications` is reached. The decision is
+/// taken only at batch boundaries, so the thread count cannot change when it stops.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sequential {
+    /// Replications added per round.
+    pub batch: u32,
+    /// Never more than this many per cell.
+    pub max_replications: u32,
+    /// Metric id → largest acceptable half-width.
+    pub half_widths: Vec<(String, f64)>,
+}
+
 /// One agent of the scenario beyond what the engine knows: team and shifts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AgentPlan {
@@ -72,6 +86,8 @@ pub struct Scenario {
     pub sl_targets: Vec<SimDuration>,
     /// Metrics the report's answer states (default: the headline metrics).
     pub answer_metrics: Vec<String>,
+    /// Sequential mode: add replications until intervals are narrow enough.
+    pub sequential: Option<Sequential>,
     /// Agents count in fairness only if available at least this long.
     pub fairness_min_available: SimDuration,
     /// The engine's workspace (agents in roster order; `rng_seed` is set per replication).

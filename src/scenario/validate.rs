@@ -6,7 +6,7 @@ use crate::engine::{
 };
 use crate::scenario::doc::{self, Problems, Table, Val, type_name};
 use crate::scenario::error::{self, ScenarioError, ScenarioErrors, line_col};
-use crate::scenario::{AgentPlan, RunKind, Scenario};
+use crate::scenario::{AgentPlan, RunKind, Scenario, Sequential};
 use crate::workload::arrivals::{Burst, ProfileWindow, RateProfile};
 use crate::workload::calendar::{Calendar, DAY_MS, Days, WEEK_MS, Window, parse_time_of_day};
 use crate::workload::dist::Dist;
@@ -35,6 +35,7 @@ const TOP_KEYS: &[&str] = &[
     "patience",
     "compare",
     "answer_metrics",
+    "sequential",
 ];
 
 pub(super) const ENGINE_KEYS: &[&str] = &[
@@ -236,24 +237,11 @@ impl Walk<'_> {
             let Some((id, span)) = doc::as_str(item, "an answer_metrics entry", p) else {
                 continue;
             };
-            let mut known: Vec<String> = crate::metrics::METRIC_IDS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect();
-            for t in &sl_targets {
-                known.push(format!("service_level_{t}"));
-                known.push(format!("service_level_answered_{t}"));
-            }
-            if known.iter().any(|k| k == id) {
+            if known_metric(id, &sl_targets, span, "answer_metrics", p) {
                 answer_metrics.push(id.to_owned());
-            } else {
-                let mut msg = format!("unknown metric \"{id}\" in answer_metrics");
-                if let Some(s) = error::did_you_mean(id, known.iter().map(String::as_str)) {
-                    msg.push_str(&format!(" (did you mean \"{s}\"?)"));
-                }
-                p.add(span, error::UNKNOWN_VALUE, msg);
             }
         }
+        let sequential = top.get("sequential").and_then(|v| sequential(v, &sl_targets, p));
 
         // [engine]: settings and groups.
         let (settings, groups, default_strategy) = match top.require("engine", p) {
@@ -309,6 +297,7 @@ impl Walk<'_> {
             interval: interval?,
             sl_targets,
             answer_metrics,
+            sequential,
             fairness_min_available: fairness_min_available?,
             engine: EngineConfig {
                 settings: settings?,
@@ -1236,6 +1225,82 @@ impl Walk<'_> {
         }
         ok.then_some(Dist::Empirical { values })
     }
+}
+
+/// Whether `id` is a metric a run reports; reports it at `span` otherwise.
+fn known_metric(
+    id: &str,
+    sl_targets: &[SimDuration],
+    span: Range<usize>,
+    key: &str,
+    p: &mut Problems,
+) -> bool {
+    let mut known: Vec<String> = crate::metrics::METRIC_IDS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    for t in sl_targets {
+        known.push(format!("service_level_{t}"));
+        known.push(format!("service_level_answered_{t}"));
+    }
+    if known.iter().any(|k| k == id) {
+        return true;
+    }
+    let mut msg = format!("unknown metric \"{id}\" in {key}");
+    if let Some(s) = error::did_you_mean(id, known.iter().map(String::as_str)) {
+        msg.push_str(&format!(" (did you mean \"{s}\"?)"));
+    }
+    p.add(span, error::UNKNOWN_VALUE, msg);
+    false
+}
+
+/// `[sequential]`: batch size, cap and the half-width each metric must reach.
+fn sequential(v: Val<'_, '_>, sl_targets: &[SimDuration], p: &mut Problems) -> Option<Sequential> {
+    let t = Table::of(v, "[sequential]", p)?;
+    t.check_keys(&["batch", "max_replications", "half_width"], p);
+    let batch = match t.get("batch") {
+        Some(_) => t.integer_in("batch", 1, 1_000, p)?,
+        None => 10,
+    };
+    let max = t
+        .require("max_replications", p)
+        .and_then(|_| t.integer_in("max_replications", 2, MAX_REPLICATIONS, p))?;
+    let hw = t
+        .require("half_width", p)
+        .and_then(|v| Table::of(v, "[sequential.half_width]", p))?;
+    let mut targets = Vec::new();
+    for (key, value) in hw.map.iter() {
+        let id: &str = key.get_ref();
+        let name = format!("sequential.half_width.{id}");
+        let number = doc::as_number(value, &name, p);
+        if !known_metric(id, sl_targets, key.span(), "sequential.half_width", p) {
+            continue;
+        }
+        match number {
+            Some(x) if x > 0.0 => targets.push((id.to_owned(), x)),
+            Some(x) => p.add(
+                value.span(),
+                error::OUT_OF_RANGE,
+                format!("{name} {x} must be more than 0"),
+            ),
+            None => {}
+        }
+    }
+    if hw.map.is_empty() {
+        p.add(
+            v.span(),
+            error::MISSING,
+            "[sequential.half_width] names no metric (e.g. wait_p95 = 5.0)",
+        );
+    }
+    if targets.is_empty() {
+        return None;
+    }
+    Some(Sequential {
+        batch: batch as u32,
+        max_replications: max as u32,
+        half_widths: targets,
+    })
 }
 
 /// The manual strategy needs agents who claim chats, which the workload does not model yet:

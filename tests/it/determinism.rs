@@ -82,3 +82,69 @@ fn chat_attributes_do_not_depend_on_the_cell() {
         chatsim::sim::draw_chat(&a, 4, chatsim::engine::ChatId(1), t)
     );
 }
+
+const SEQUENTIAL: &str = r#"horizon = "2h"
+seed = 3
+replications = 4
+[engine]
+strategy = "least-busy"
+max_chats_per_agent = 2
+[[teams]]
+name = "support"
+size = 3
+[arrivals]
+rate = 40
+[handle_time]
+distribution = "exponential"
+mean = "8m"
+[compare]
+strategy = ["least-busy", "random"]
+[sequential]
+batch = 3
+max_replications = 13
+[sequential.half_width]
+wait_mean = HALF
+"#;
+
+fn sequential_runs(dir: &std::path::Path, half: &str, jobs: &str) -> (String, String) {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("seq.toml");
+    std::fs::write(&path, SEQUENTIAL.replace("HALF", half)).unwrap();
+    let out = Command::cargo_bin("chatsim")
+        .unwrap()
+        .arg("run")
+        .arg(&path)
+        .args(["--jobs", jobs, "--out"])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        std::fs::read_to_string(dir.join("out/runs.csv")).unwrap(),
+    )
+}
+
+#[test]
+fn sequential_mode_stops_at_batch_boundaries_whatever_the_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A loose target is met by the first replications.
+    let (stdout, runs) = sequential_runs(&tmp.path().join("loose"), "1000.0", "2");
+    assert!(
+        stdout.contains("sequential: 4 replications per configuration; every target half-width reached"),
+        "{stdout}"
+    );
+    assert_eq!(runs.lines().count(), 1 + 2 * 4);
+    // An impossible target runs batches of 3 up to the cap: 4, 7, 10, 13.
+    let (stdout, runs) = sequential_runs(&tmp.path().join("strict"), "0.000001", "2");
+    assert!(
+        stdout.contains("sequential: 13 replications per configuration; stopped at the cap of 13"),
+        "{stdout}"
+    );
+    assert_eq!(runs.lines().count(), 1 + 2 * 13);
+    let (_, runs_one_thread) = sequential_runs(&tmp.path().join("strict1"), "0.000001", "1");
+    assert_eq!(
+        runs, runs_one_thread,
+        "--jobs 1 and --jobs 2 differ in sequential mode"
+    );
+}
