@@ -59,7 +59,11 @@ pub const RULES: &[(Rule, &str)] = &[
     ),
     (
         UNSUPPORTED,
-        "engine features whose customer or agent behaviour is not simulated yet (manual claims, menu choices) are refused",
+        "engine features get the behaviour that drives them (manual strategy → claim delay, menu → menu delay, takeover → an admin)",
+    ),
+    (
+        TRACE_FILE,
+        "a trace CSV exists, has the expected columns, and every row is well formed and in time order",
     ),
 ];
 
@@ -90,6 +94,7 @@ rules! {
     EMPIRICAL_FILE = "S17";
     NO_AGENTS = "S18";
     UNSUPPORTED = "S19";
+    TRACE_FILE = "S20";
 }
 
 /// One problem in a scenario file.

@@ -52,13 +52,124 @@ pub struct Sequential {
     pub half_widths: Vec<(String, f64)>,
 }
 
-/// One agent of the scenario beyond what the engine knows: team and shifts.
+/// One agent of the scenario beyond what the engine knows: team, shifts and presence
+/// behaviour (PRODUCT.md §4 "Presence").
 #[derive(Clone, Debug, PartialEq)]
 pub struct AgentPlan {
     /// Team index.
     pub team: usize,
     /// Weekly shifts; empty = on all the time.
     pub shifts: Vec<Window>,
+    /// Weekly breaks (the agent is away, keeping their chats).
+    pub breaks: Vec<Break>,
+    /// The agent goes away this long before each shift end, so chats finish instead of
+    /// being reassigned.
+    pub wind_down: SimDuration,
+    /// Random away episodes while on shift.
+    pub away: Option<Episodes>,
+    /// Random disconnects (offline, then back) while on shift.
+    pub flaps: Option<Episodes>,
+    /// Whether the presence trace drives this agent (shifts and behaviour then do not).
+    pub traced: bool,
+}
+
+/// A weekly break: each agent starts it at a random offset in `[0, stagger)` after `window`
+/// starts (drawn from their own stream), for the window's length.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Break {
+    /// Days and time of the break (for an unstaggered agent).
+    pub window: Window,
+    /// Spread of individual start times.
+    pub stagger: SimDuration,
+}
+
+/// Random episodes: they start as a Poisson process while the agent is on shift and
+/// available, and last a drawn duration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Episodes {
+    /// Episodes per on-shift hour.
+    pub rate_per_hour: f64,
+    /// How long one lasts.
+    pub duration: Dist,
+}
+
+/// Customer behaviour (PRODUCT.md §4: bot hand-off, menu, messages, silent abandonment).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Customers {
+    /// Share of chats the bot resolves alone (they never need an agent).
+    pub bot_resolved: f64,
+    /// Time in the bot before hand-off (none = chats need a human on arrival).
+    pub bot_phase: Option<Dist>,
+    /// Share of handed-off chats the bot gives each group (sum ≤ 1).
+    pub bot_groups: Vec<f64>,
+    /// Share of handed-off chats the bot aims at a specific agent.
+    pub bot_target: f64,
+    /// Probability a customer picks from the menu (else the menu times out).
+    pub menu_choice: f64,
+    /// How long a customer takes to pick.
+    pub menu_delay: Option<Dist>,
+    /// Relative weight of each group in menu choices.
+    pub menu_weights: Vec<f64>,
+    /// Gaps between customer messages in conversation (none = no message activity).
+    pub messages: Option<Dist>,
+    /// Gaps between messages of a queued customer (none = silent while queued).
+    pub queued_messages: Option<Dist>,
+    /// Share of served customers who leave mid-chat without a word.
+    pub silent_abandonment: f64,
+}
+
+/// Agent behaviour (PRODUCT.md §4: slowdown, first response, notice, claims, takeovers).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct AgentBehaviour {
+    /// Concurrency slowdown α: with k chats each is worked at rate 1 / (1 + α(k − 1)).
+    pub slowdown: f64,
+    /// Delay of the agent's first reply after assignment (slowed like work).
+    pub first_response: Option<Dist>,
+    /// How long after the last message an agent notices a silent customer left.
+    pub notice_delay: Option<Dist>,
+    /// Manual mode: delay before an agent with a free slot claims the oldest queued chat.
+    pub claim_delay: Option<Dist>,
+    /// Share of chats an admin takes over.
+    pub takeover: f64,
+    /// Delay of a takeover after the first assignment.
+    pub takeover_delay: Option<Dist>,
+}
+
+/// One row of an arrival trace.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TraceArrival {
+    /// When the chat needs the engine (bot phase, if modelled, comes after).
+    pub at: SimTime,
+    /// Inbox (else drawn from the inbox shares).
+    pub inbox: Option<crate::engine::InboxId>,
+    /// Group (else drawn from the group shares).
+    pub group: Option<crate::engine::GroupId>,
+    /// Target agent.
+    pub target: Option<crate::engine::AgentId>,
+    /// Work (else drawn from the handle-time distribution).
+    pub work_ms: Option<u64>,
+}
+
+/// One row of a presence trace.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TracePresence {
+    /// When.
+    pub at: SimTime,
+    /// Who.
+    pub agent: crate::engine::AgentId,
+    /// New presence.
+    pub presence: crate::engine::Presence,
+}
+
+/// A timed configuration change (PRODUCT.md §4 "Configuration schedule").
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigChange {
+    /// When it applies.
+    pub at: SimTime,
+    /// The settings from then on (earlier changes included).
+    pub settings: crate::engine::Settings,
+    /// A new strategy for every inbox, if given.
+    pub strategy: Option<crate::engine::StrategyKind>,
 }
 
 /// A validated scenario.
@@ -110,6 +221,18 @@ pub struct Scenario {
     pub handle_time_by_group: Vec<Option<Dist>>,
     /// Time a queued customer waits before leaving; `None` = never leaves.
     pub patience: Option<Dist>,
+    /// Recorded arrivals replacing the rate profile, in time order.
+    pub arrival_trace: Option<Vec<TraceArrival>>,
+    /// Recorded presence changes for the agents it names, in time order.
+    pub presence_trace: Vec<TracePresence>,
+    /// Customer behaviour.
+    pub customers: Customers,
+    /// Agent behaviour.
+    pub behaviour: AgentBehaviour,
+    /// Timed configuration changes, in time order.
+    pub schedule: Vec<ConfigChange>,
+    /// Located warnings (the scenario runs, but probably not as meant).
+    pub warnings: Vec<String>,
 }
 
 impl Scenario {

@@ -7,6 +7,8 @@ use crate::engine::{
 use crate::scenario::doc::{self, Problems, Table, Val, type_name};
 use crate::scenario::error::{self, ScenarioError, ScenarioErrors, line_col};
 use crate::scenario::{AgentPlan, RunKind, Scenario, Sequential};
+
+mod behaviour;
 use crate::workload::arrivals::{Burst, ProfileWindow, RateProfile};
 use crate::workload::calendar::{Calendar, DAY_MS, Days, WEEK_MS, Window, parse_time_of_day};
 use crate::workload::dist::Dist;
@@ -36,6 +38,10 @@ const TOP_KEYS: &[&str] = &[
     "compare",
     "answer_metrics",
     "sequential",
+    "bot",
+    "customers",
+    "agents",
+    "schedule",
 ];
 
 pub(super) const ENGINE_KEYS: &[&str] = &[
@@ -70,8 +76,10 @@ fn strategies() -> Vec<(&'static str, StrategyKind)> {
 struct Walk<'t> {
     p: Problems,
     path: &'t Path,
-    /// Errors in other files (empirical CSVs), already located.
+    /// Errors in other files (empirical CSVs, traces), already located.
     external: Vec<ScenarioError>,
+    /// Warnings: where and what.
+    warnings: Vec<(Range<usize>, String)>,
 }
 
 pub(super) fn validate(text: &str, path: &Path) -> Result<Scenario, ScenarioErrors> {
@@ -101,6 +109,7 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Scenario, ScenarioErro
         p: Problems::default(),
         path,
         external: Vec::new(),
+        warnings: Vec::new(),
     };
     let table = Table {
         map: root.get_ref(),
@@ -111,7 +120,17 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Scenario, ScenarioErro
     let mut errors = w.p.into_errors(text, path);
     errors.extend(w.external);
     match scenario {
-        Some(s) if errors.is_empty() => Ok(s),
+        Some(mut s) if errors.is_empty() => {
+            s.warnings = w
+                .warnings
+                .iter()
+                .map(|(span, m)| {
+                    let (line, col) = line_col(text, span.start);
+                    format!("{}:{line}:{col}: warning: {m}", path.display())
+                })
+                .collect();
+            Ok(s)
+        }
         _ => {
             if errors.is_empty() {
                 // Every path that returns None records a problem first; this is a guard.
@@ -128,6 +147,14 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Scenario, ScenarioErro
     }
 }
 
+/// `[arrivals]`: rate profile, volume, group shares and the trace file, if any.
+type ArrivalsSpec = (
+    Option<RateProfile>,
+    Option<f64>,
+    Option<Vec<f64>>,
+    Option<(PathBuf, Range<usize>)>,
+);
+
 /// A team as written, before agents are numbered.
 struct TeamSpec {
     name: String,
@@ -141,6 +168,7 @@ struct TeamSpec {
     role: Role,
     auto_assign: bool,
     shifts: Vec<Window>,
+    presence: behaviour::TeamPresence,
 }
 
 impl Walk<'_> {
@@ -251,9 +279,9 @@ impl Walk<'_> {
         let teams = self.teams(top, &groups);
         let (agents, plans, team_names) = self.roster(&teams);
         let inboxes = self.inboxes(top, default_strategy.unwrap_or(StrategyKind::RoundRobin), &agents);
-        let (arrivals, volume, group_shares) = match top.require("arrivals", &mut self.p) {
+        let (arrivals, volume, group_shares, trace_path) = match top.require("arrivals", &mut self.p) {
             Some(v) => self.arrivals(v, &groups),
-            None => (None, None, None),
+            None => (None, None, None, None),
         };
         let handle = top
             .require("handle_time", &mut self.p)
@@ -279,8 +307,57 @@ impl Walk<'_> {
                 "the scenario has no team (add at least one [[teams]] entry)",
             );
         }
+        let customers = self.customers(top, &groups);
+        let behaviour = self.behaviour(top);
+        let mut plans = plans;
+        let mut arrival_trace = None;
+        let mut presence_trace = Vec::new();
+        let mut trace_ok = true;
+        if let (Some((path, span)), Some(calendar), Some(horizon), Some((inbox_list, _))) =
+            (trace_path, calendar, horizon, &inboxes)
+        {
+            arrival_trace = self.arrival_trace(
+                &path,
+                span,
+                calendar,
+                SimTime::ZERO + horizon,
+                inbox_list,
+                &groups,
+                &agents,
+            );
+            trace_ok &= arrival_trace.is_some();
+        }
+        if let (Some((_, Some((path, span)))), Some(calendar)) = (&behaviour, calendar) {
+            match self.presence_trace(path, span.clone(), calendar, &agents) {
+                Some(rows) => {
+                    for row in &rows {
+                        plans[row.agent.index()].traced = true;
+                    }
+                    presence_trace = rows;
+                }
+                None => trace_ok = false,
+            }
+        }
+        let end = match (run_kind, horizon) {
+            (Some(RunKind::Terminating { drain_limit }), Some(h)) => Some(SimTime::ZERO + h + drain_limit),
+            (Some(RunKind::SteadyState { .. }), Some(h)) => Some(SimTime::ZERO + h),
+            _ => None,
+        };
+        let schedule = match (&settings, calendar, end) {
+            (Some(base), Some(calendar), Some(end)) => self.schedule(top, base, calendar, end),
+            _ => Some(Vec::new()),
+        };
+        if let (Some(c), Some((b, _)), Some(settings), Some(schedule), Some((inbox_list, _))) =
+            (&customers, &behaviour, &settings, &schedule, &inboxes)
+        {
+            self.cross_checks(top, c, b, settings, schedule, inbox_list, &groups, &agents);
+        }
         let (inboxes, inbox_shares) = inboxes?;
         let (handle_time, handle_time_by_group) = handle?;
+        let (behaviour, _) = behaviour?;
+        if !trace_ok {
+            return None;
+        }
         let patience = match patience {
             Some(d) => Some(d?),
             None => None,
@@ -315,7 +392,109 @@ impl Walk<'_> {
             handle_time,
             handle_time_by_group,
             patience,
+            arrival_trace,
+            presence_trace,
+            customers: customers?,
+            behaviour,
+            schedule: schedule?,
+            warnings: Vec::new(),
         })
+    }
+
+    /// Checks across sections: features the engine has that need behaviour to drive them,
+    /// and warnings for settings that cannot work as meant.
+    #[allow(clippy::too_many_arguments)]
+    fn cross_checks(
+        &mut self,
+        top: Table<'_, '_>,
+        customers: &crate::scenario::Customers,
+        behaviour: &crate::scenario::AgentBehaviour,
+        settings: &Settings,
+        schedule: &[crate::scenario::ConfigChange],
+        inboxes: &[InboxConfig],
+        groups: &[String],
+        agents: &[AgentConfig],
+    ) {
+        let engine = top
+            .get("engine")
+            .and_then(|v| Table::of(v, "[engine]", &mut Problems::default()));
+        let at = |key: &str| {
+            engine
+                .and_then(|t| t.get(key))
+                .map_or(0..0, |v| v.span())
+        };
+        let manual = inboxes.iter().any(|i| i.strategy == StrategyKind::Manual)
+            || schedule.iter().any(|c| c.strategy == Some(StrategyKind::Manual));
+        if manual && behaviour.claim_delay.is_none() {
+            let span = if inboxes.first().is_some_and(|i| i.strategy == StrategyKind::Manual) {
+                at("strategy")
+            } else {
+                top.get("inboxes").or(top.get("schedule")).map_or(0..0, |v| v.span())
+            };
+            self.p.add(
+                span,
+                error::UNSUPPORTED,
+                "strategy \"manual\" needs agents.claim_delay (how long an agent with a free slot takes to claim the oldest queued chat)",
+            );
+        }
+        let menu = settings.menu_timeout.is_some() || schedule.iter().any(|c| c.settings.menu_timeout.is_some());
+        if menu && customers.menu_delay.is_none() {
+            self.p.add(
+                at("menu"),
+                error::UNSUPPORTED,
+                "menu = true needs customers.menu_delay (how long customers take to pick a group; menu_choice and menu_weights are optional)",
+            );
+        } else if menu && groups.is_empty() {
+            self.p.add(
+                at("menu"),
+                error::UNKNOWN_GROUP,
+                "menu = true needs groups to choose from (add groups = [...] under [engine])",
+            );
+        }
+        let agents_table = top.get("agents");
+        let key_span = |key: &str| {
+            agents_table
+                .and_then(|v| match v.get_ref() {
+                    DeValue::Table(t) => t.get(key).map(|v| v.span()),
+                    _ => None,
+                })
+                .unwrap_or(0..0)
+        };
+        if behaviour.takeover > 0.0 && !behaviour::has_admin(agents) {
+            self.p.add(
+                key_span("takeover"),
+                error::UNSUPPORTED,
+                "agents.takeover needs an admin to take chats over (a team with role = \"admin\")",
+            );
+        }
+        let customers_table = top.get("customers");
+        if customers.silent_abandonment > 0.0 && behaviour.notice_delay.is_none() {
+            let span = customers_table
+                .and_then(|v| match v.get_ref() {
+                    DeValue::Table(t) => t.get("silent_abandonment").map(|v| v.span()),
+                    _ => None,
+                })
+                .unwrap_or(0..0);
+            self.p.add(
+                span,
+                error::MISSING,
+                "customers.silent_abandonment needs agents.notice_delay (how long after the last message an agent notices the customer left)",
+            );
+        }
+        if customers.messages.is_none() {
+            if settings.rebalance_on_online {
+                self.warnings.push((
+                    at("rebalance_on_online"),
+                    "rebalance_on_online without message activity: no chat ever looks active, so rebalancing moves chats mid-conversation (set customers.messages)".into(),
+                ));
+            }
+            if settings.auto_close_after.is_some() {
+                self.warnings.push((
+                    at("auto_close_after"),
+                    "auto_close_after without message activity: chats go quiet from assignment, so auto-close ends conversations that are still going (set customers.messages)".into(),
+                ));
+            }
+        }
     }
 
     fn run_kind(
@@ -406,8 +585,15 @@ impl Walk<'_> {
         let strategy = t
             .require("strategy", p)
             .and_then(|_| t.choice("strategy", "strategy", &strategies(), p));
-        reject_manual(t, strategy, p);
-        let mut s = Settings::default();
+        let settings = settings(t, Settings::default(), p);
+        (settings, groups, strategy)
+    }
+}
+
+/// The settings written in `t` (an `[engine]` table or a schedule entry) on top of `base`;
+/// `None` if any of them is invalid.
+pub(super) fn settings(t: Table<'_, '_>, base: Settings, p: &mut Problems) -> Option<Settings> {
+        let mut s = base;
         let problems_before = p.list.len();
         macro_rules! set {
             ($field:ident, $e:expr) => {
@@ -488,14 +674,7 @@ impl Walk<'_> {
         ) {
             s.auto_close_after = d;
         }
-        let menu_on = t.bool("menu", p).unwrap_or(false);
-        if menu_on {
-            p.add(
-                t.get("menu").map_or(t.span(), |v| v.span()),
-                error::UNSUPPORTED,
-                "menu = true needs customers who choose from the menu, which the simulator does not model yet (the engine supports the menu; set menu = false)",
-            );
-        }
+        let menu_on = t.bool("menu", p).unwrap_or(s.menu_timeout.is_some());
         let timeout = ranged(
             "menu_timeout",
             false,
@@ -504,7 +683,11 @@ impl Walk<'_> {
             p,
         )
         .flatten();
-        s.menu_timeout = menu_on.then(|| timeout.unwrap_or(SimDuration::from_mins(5)));
+        s.menu_timeout = menu_on.then(|| {
+            timeout
+                .or(s.menu_timeout)
+                .unwrap_or(SimDuration::from_mins(5))
+        });
         set!(group_routing, t.bool("group_routing", p));
         if let Some(d) = ranged(
             "group_overflow_after",
@@ -548,15 +731,18 @@ impl Walk<'_> {
                 p
             )
         );
-        // Any problem inside [engine] leaves the settings unusable.
-        ((p.list.len() == problems_before).then_some(s), groups, strategy)
-    }
+        // Any problem leaves the settings unusable.
+        (p.list.len() == problems_before).then_some(s)
+}
 
+impl Walk<'_> {
     fn teams(&mut self, top: Table<'_, '_>, groups: &[String]) -> Option<Vec<TeamSpec>> {
-        let p = &mut self.p;
-        let items = top.require("teams", p).and_then(|_| top.array("teams", p))?;
+        let items = top
+            .require("teams", &mut self.p)
+            .and_then(|_| top.array("teams", &mut self.p))?;
         let mut teams = Vec::new();
         for item in items {
+            let p = &mut self.p;
             let Some(t) = Table::of(item, "[[teams]]", p) else {
                 continue;
             };
@@ -570,6 +756,10 @@ impl Walk<'_> {
                     "role",
                     "auto_assign",
                     "shifts",
+                    "breaks",
+                    "wind_down",
+                    "away",
+                    "flaps",
                 ],
                 p,
             );
@@ -655,16 +845,19 @@ impl Walk<'_> {
                 .unwrap_or(Role::Agent);
             let auto_assign = t.bool("auto_assign", p).unwrap_or(true);
             let shifts = shifts(t, name, p);
+            let role_span = t.get("role").map(|v| v.span());
+            let presence = self.team_presence(t, name);
             teams.push(TeamSpec {
                 name: name.to_owned(),
                 name_span,
-                role_span: t.get("role").map(|v| v.span()),
+                role_span,
                 agent_names,
                 groups: group_ids,
                 capacity,
                 role,
                 auto_assign,
                 shifts,
+                presence,
             });
         }
         Some(teams)
@@ -781,6 +974,11 @@ impl Walk<'_> {
                 plans.push(AgentPlan {
                     team: ti,
                     shifts: team.shifts.clone(),
+                    breaks: team.presence.breaks.clone(),
+                    wind_down: team.presence.wind_down,
+                    away: team.presence.away.clone(),
+                    flaps: team.presence.flaps.clone(),
+                    traced: false,
                 });
             }
         }
@@ -821,7 +1019,6 @@ impl Walk<'_> {
                 );
             }
             let chosen = t.choice("strategy", "strategy", &strategies(), p);
-            reject_manual(t, chosen, p);
             let strategy = chosen.unwrap_or(default);
             let eligible = match t.array("agents", p) {
                 Some(list) => {
@@ -897,12 +1094,26 @@ impl Walk<'_> {
         &mut self,
         v: Val<'_, '_>,
         groups: &[String],
-    ) -> (Option<RateProfile>, Option<f64>, Option<Vec<f64>>) {
+    ) -> ArrivalsSpec {
         let p = &mut self.p;
         let Some(t) = Table::of(v, "[arrivals]", p) else {
-            return (None, None, None);
+            return (None, None, None, None);
         };
-        t.check_keys(&["rate", "profile", "bursts", "volume", "groups"], p);
+        t.check_keys(&["rate", "profile", "bursts", "volume", "groups", "trace"], p);
+        let trace = t.str("trace", p).map(|(file, span)| {
+            (self.path.parent().unwrap_or(Path::new(".")).join(file), span)
+        });
+        if trace.is_some() {
+            for key in ["rate", "profile", "bursts"] {
+                if let Some(v) = t.get(key) {
+                    p.add(
+                        v.span(),
+                        error::WRONG_TYPE,
+                        format!("arrivals.{key} cannot be combined with arrivals.trace (the trace gives the arrival times)"),
+                    );
+                }
+            }
+        }
         let rate = |v: Option<(f64, Range<usize>)>, what: &str, p: &mut Problems| match v {
             Some((r, span)) if !(0.0..=MAX_RATE_PER_HOUR).contains(&r) => {
                 p.add(
@@ -915,9 +1126,12 @@ impl Walk<'_> {
             Some((r, _)) => Some(r),
             None => None,
         };
-        let base = t
-            .require("rate", p)
-            .and_then(|_| rate(t.number("rate", p), "arrivals.rate", p));
+        let base = if trace.is_some() {
+            Some(0.0)
+        } else {
+            t.require("rate", p)
+                .and_then(|_| rate(t.number("rate", p), "arrivals.rate", p))
+        };
         let mut windows = Vec::new();
         for item in t.array("profile", p).unwrap_or(&[]) {
             let Some(w) = Table::of(item, "[[arrivals.profile]]", p) else {
@@ -1030,7 +1244,7 @@ impl Walk<'_> {
             windows,
             bursts,
         });
-        (profile, volume, shares_ok.then_some(group_shares))
+        (profile, volume, shares_ok.then_some(group_shares), trace)
     }
 
     /// A distribution table plus optional per-group overrides under `groups`.
@@ -1301,18 +1515,6 @@ fn sequential(v: Val<'_, '_>, sl_targets: &[SimDuration], p: &mut Problems) -> O
         max_replications: max as u32,
         half_widths: targets,
     })
-}
-
-/// The manual strategy needs agents who claim chats, which the workload does not model yet:
-/// refuse it rather than simulate chats nobody ever takes.
-fn reject_manual(t: Table<'_, '_>, strategy: Option<StrategyKind>, p: &mut Problems) {
-    if strategy == Some(StrategyKind::Manual) {
-        p.add(
-            t.get("strategy").map_or(t.span(), |v| v.span()),
-            error::UNSUPPORTED,
-            "strategy \"manual\" needs agents who claim queued chats, which the simulator does not model yet (the engine supports it; use round-robin, least-busy or random)",
-        );
-    }
 }
 
 /// A ratio for messages: at most six decimals, no binary-float noise (1.3, not 1.2999999999999998).

@@ -10,6 +10,7 @@
 pub mod arrivals;
 pub mod calendar;
 pub mod dist;
+pub mod trace;
 
 use rand_core::SeedableRng;
 use rand_pcg::Pcg64Mcg;
