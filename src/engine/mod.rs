@@ -396,6 +396,18 @@ impl Engine {
         self.derived.queues.all_in_order()
     }
 
+    /// The oldest chat queued in `inbox` that any eligible agent may take (not one waiting
+    /// for its target alone), with when it became routable: what a person claiming by hand
+    /// picks first. O(groups · log n).
+    pub fn oldest_queued(&self, inbox: InboxId) -> Option<(SimTime, ChatId)> {
+        self.derived
+            .queues
+            .by_key
+            .range((inbox, None)..=(inbox, Some(GroupId(u32::MAX))))
+            .filter_map(|(_, q)| q.open.first().copied())
+            .min()
+    }
+
     /// The agent's load: chats counted against capacity.
     pub fn load(&self, agent: AgentId) -> u32 {
         self.core.agents.get(agent.index()).map_or(0, |a| self.load_of(a))

@@ -35,6 +35,12 @@ pub const METRIC_IDS: &[&str] = &[
     "queued_share",
     "abandonment",
     "requeue_wait_mean",
+    "first_response_mean",
+    "first_response_p90",
+    "handle_time_mean",
+    "bot_resolved_share",
+    "auto_closed_share",
+    "silent_hold_mean",
     "fairness_agents",
     "fairness_jain",
     "fairness_gini",
@@ -109,6 +115,10 @@ struct ChatTrack {
     first_agent: Option<AgentId>,
     multi_agent: bool,
     last_message_at: SimTime,
+    /// First service (assignment or takeover).
+    served_at: Option<SimTime>,
+    /// When a silent customer left.
+    left_at: Option<SimTime>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -265,6 +275,15 @@ pub struct Collector {
     first_login: Option<(AgentId, SimTime)>,
     first_login_backlog: u64,
     violations: u64,
+    // Workload behaviour.
+    first_replies: Histogram<u64>,
+    first_reply_sum_ms: f64,
+    handle_sum_ms: f64,
+    handled: u64,
+    bot_resolved: u64,
+    auto_closed: u64,
+    silent_hold_sum_ms: f64,
+    silent_closed: u64,
 }
 
 impl Collector {
@@ -312,6 +331,14 @@ impl Collector {
             first_login: None,
             first_login_backlog: 0,
             violations: 0,
+            first_replies: Histogram::new_with_bounds(1, 366 * 86_400_000, 3).expect("valid constant bounds"),
+            first_reply_sum_ms: 0.0,
+            handle_sum_ms: 0.0,
+            handled: 0,
+            bot_resolved: 0,
+            auto_closed: 0,
+            silent_hold_sum_ms: 0.0,
+            silent_closed: 0,
             plan,
         }
     }
@@ -458,8 +485,38 @@ impl Collector {
                 first_agent: None,
                 multi_agent: false,
                 last_message_at: now,
+                served_at: None,
+                left_at: None,
             },
         );
+    }
+
+    /// The bot resolved a chat alone (it never needs a human), after `advance(now)`.
+    pub fn on_bot_resolved(&mut self) {
+        if self.measured_now() {
+            self.bot_resolved += 1;
+        }
+    }
+
+    /// The agent's first reply in a chat, after `advance(now)`: the customer's first
+    /// response time runs from when the chat needed a human.
+    pub fn on_first_reply(&mut self, chat: ChatId) {
+        let now = self.last;
+        if let Some(c) = self.chats.get(&chat)
+            && c.measured
+        {
+            let ms = now.saturating_since(c.needs_human_at).as_millis();
+            self.first_replies.saturating_record(ms);
+            self.first_reply_sum_ms += ms as f64;
+        }
+    }
+
+    /// A served customer left without a word, after `advance(now)`.
+    pub fn on_silent_left(&mut self, chat: ChatId) {
+        let now = self.last;
+        if let Some(c) = self.chats.get_mut(&chat) {
+            c.left_at = Some(now);
+        }
     }
 
     /// A message in a chat (for the recent-rebalance check), after `advance(now)`.
@@ -554,6 +611,19 @@ impl Collector {
             Event::ChatClosed { chat, reason } => {
                 self.leave_queue(chat);
                 if let Some(c) = self.chats.remove(&chat) {
+                    if c.measured {
+                        if let Some(since) = c.served_at
+                            && reason != CloseReason::Abandoned
+                        {
+                            self.handle_sum_ms += now.saturating_since(since).as_millis() as f64;
+                            self.handled += 1;
+                        }
+                        if let Some(left) = c.left_at {
+                            self.silent_hold_sum_ms += now.saturating_since(left).as_millis() as f64;
+                            self.silent_closed += 1;
+                        }
+                        self.auto_closed += u64::from(reason == CloseReason::AutoClosed);
+                    }
                     if let Some(agent) = c.holder {
                         self.change_load(agent, false);
                     }
@@ -610,6 +680,7 @@ impl Collector {
             return;
         }
         c.served = true;
+        c.served_at = Some(now);
         if !c.measured {
             return;
         }
@@ -700,6 +771,25 @@ impl Collector {
         put(
             "requeue_wait_mean",
             ratio(self.requeue_ms / 1_000.0, self.requeues as f64),
+        );
+        let replies = self.first_replies.len() as f64;
+        put(
+            "first_response_mean",
+            ratio(self.first_reply_sum_ms / 1_000.0, replies),
+        );
+        put("first_response_p90", q(&self.first_replies, 0.90));
+        put(
+            "handle_time_mean",
+            ratio(self.handle_sum_ms / 1_000.0, self.handled as f64),
+        );
+        put(
+            "bot_resolved_share",
+            ratio(self.bot_resolved as f64, n + self.bot_resolved as f64),
+        );
+        put("auto_closed_share", ratio(self.auto_closed as f64, n));
+        put(
+            "silent_hold_mean",
+            ratio(self.silent_hold_sum_ms / 1_000.0, self.silent_closed as f64),
         );
         for (i, t) in self.plan.sl_targets.iter().enumerate() {
             put(&format!("service_level_{t}"), all.service_level(i));

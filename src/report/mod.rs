@@ -148,7 +148,11 @@ pub fn is_share(id: &str) -> bool {
 pub fn unit(id: &str) -> &'static str {
     if is_share(id) {
         "%"
-    } else if id.starts_with("wait_") || id.ends_with("_wait_mean") || id == "time_in_queue_mean" {
+    } else if id.starts_with("wait_")
+        || id.starts_with("first_response_")
+        || id.ends_with("_wait_mean")
+        || matches!(id, "time_in_queue_mean" | "handle_time_mean" | "silent_hold_mean")
+    {
         "s"
     } else if id == "orphan_minutes" {
         "min"

@@ -28,6 +28,8 @@ fn higher_is_better(id: &str) -> Option<bool> {
     if id.starts_with("service_level") || id.ends_with("_jain") {
         Some(true)
     } else if id.starts_with("wait_")
+        || id.starts_with("first_response_")
+        || id == "silent_hold_mean"
         || id == "abandonment"
         || id.starts_with("churn")
         || id.ends_with("_gini")

@@ -418,18 +418,19 @@ impl Walk<'_> {
         let engine = top
             .get("engine")
             .and_then(|v| Table::of(v, "[engine]", &mut Problems::default()));
-        let at = |key: &str| {
-            engine
-                .and_then(|t| t.get(key))
-                .map_or(0..0, |v| v.span())
-        };
+        let at = |key: &str| engine.and_then(|t| t.get(key)).map_or(0..0, |v| v.span());
         let manual = inboxes.iter().any(|i| i.strategy == StrategyKind::Manual)
             || schedule.iter().any(|c| c.strategy == Some(StrategyKind::Manual));
         if manual && behaviour.claim_delay.is_none() {
-            let span = if inboxes.first().is_some_and(|i| i.strategy == StrategyKind::Manual) {
+            let span = if inboxes
+                .first()
+                .is_some_and(|i| i.strategy == StrategyKind::Manual)
+            {
                 at("strategy")
             } else {
-                top.get("inboxes").or(top.get("schedule")).map_or(0..0, |v| v.span())
+                top.get("inboxes")
+                    .or(top.get("schedule"))
+                    .map_or(0..0, |v| v.span())
             };
             self.p.add(
                 span,
@@ -437,7 +438,8 @@ impl Walk<'_> {
                 "strategy \"manual\" needs agents.claim_delay (how long an agent with a free slot takes to claim the oldest queued chat)",
             );
         }
-        let menu = settings.menu_timeout.is_some() || schedule.iter().any(|c| c.settings.menu_timeout.is_some());
+        let menu =
+            settings.menu_timeout.is_some() || schedule.iter().any(|c| c.settings.menu_timeout.is_some());
         if menu && customers.menu_delay.is_none() {
             self.p.add(
                 at("menu"),
@@ -593,146 +595,141 @@ impl Walk<'_> {
 /// The settings written in `t` (an `[engine]` table or a schedule entry) on top of `base`;
 /// `None` if any of them is invalid.
 pub(super) fn settings(t: Table<'_, '_>, base: Settings, p: &mut Problems) -> Option<Settings> {
-        let mut s = base;
-        let problems_before = p.list.len();
-        macro_rules! set {
-            ($field:ident, $e:expr) => {
-                if let Some(v) = $e {
-                    s.$field = v;
-                }
-            };
-        }
-        set!(enabled, t.bool("enabled", p));
-        if let Some(v) = t.get("max_chats_per_agent") {
-            match v.get_ref() {
-                DeValue::String(text) if text == "unlimited" => s.max_chats_per_agent = Capacity::Unlimited,
-                _ => {
-                    if let Some(c) = capacity(v, "max_chats_per_agent", p) {
-                        s.max_chats_per_agent = c;
-                    }
+    let mut s = base;
+    let problems_before = p.list.len();
+    macro_rules! set {
+        ($field:ident, $e:expr) => {
+            if let Some(v) = $e {
+                s.$field = v;
+            }
+        };
+    }
+    set!(enabled, t.bool("enabled", p));
+    if let Some(v) = t.get("max_chats_per_agent") {
+        match v.get_ref() {
+            DeValue::String(text) if text == "unlimited" => s.max_chats_per_agent = Capacity::Unlimited,
+            _ => {
+                if let Some(c) = capacity(v, "max_chats_per_agent", p) {
+                    s.max_chats_per_agent = c;
                 }
             }
         }
-        set!(
-            capacity_counts,
-            t.choice(
-                "capacity_counts",
-                "capacity_counts",
-                &[("all", CapacityCounts::All), ("auto", CapacityCounts::Auto)],
-                p
-            )
-        );
-        set!(reassign_on_offline, t.bool("reassign_on_offline", p));
-        let ranged =
-            |key: &str, allow_off: bool, min: SimDuration, max: SimDuration, p: &mut Problems| match t
-                .duration(key, allow_off, p)
-            {
-                Some((Some(d), span)) if d < min || d > max => {
-                    p.add(
-                        span,
-                        error::OUT_OF_RANGE,
-                        format!("{key} {d} is out of range (expected {min} to {max})"),
-                    );
-                    None
-                }
-                Some((d, _)) => Some(d),
-                None => None,
-            };
-        if let Some(Some(d)) = ranged(
-            "offline_grace",
-            false,
-            SimDuration::ZERO,
-            SimDuration::from_hours(24),
-            p,
-        ) {
-            s.offline_grace = d;
-        }
-        let rebalance = t.bool("rebalance_on_online", p);
-        set!(rebalance_on_online, rebalance);
-        if let Some(d) = ranged(
-            "rebalance_idle_threshold",
-            false,
-            SimDuration::from_mins(1),
-            SimDuration::from_hours(24),
-            p,
-        ) {
-            s.rebalance_idle_threshold = d;
-        }
-        if s.rebalance_on_online && s.rebalance_idle_threshold.is_none() {
-            p.add(
-                t.get("rebalance_on_online").map_or(t.span(), |v| v.span()),
-                error::MISSING,
-                "rebalance_on_online needs rebalance_idle_threshold (1m to 24h)",
-            );
-        }
-        if let Some(d) = ranged(
-            "auto_close_after",
-            true,
-            SimDuration::from_mins(30),
-            SimDuration::from_mins(43_200),
-            p,
-        ) {
-            s.auto_close_after = d;
-        }
-        let menu_on = t.bool("menu", p).unwrap_or(s.menu_timeout.is_some());
-        let timeout = ranged(
-            "menu_timeout",
-            false,
-            SimDuration::from_secs(10),
-            SimDuration::from_hours(1),
-            p,
+    }
+    set!(
+        capacity_counts,
+        t.choice(
+            "capacity_counts",
+            "capacity_counts",
+            &[("all", CapacityCounts::All), ("auto", CapacityCounts::Auto)],
+            p
         )
-        .flatten();
-        s.menu_timeout = menu_on.then(|| {
-            timeout
-                .or(s.menu_timeout)
-                .unwrap_or(SimDuration::from_mins(5))
-        });
-        set!(group_routing, t.bool("group_routing", p));
-        if let Some(d) = ranged(
-            "group_overflow_after",
-            true,
-            SimDuration::ZERO,
-            SimDuration::from_hours(24),
-            p,
-        ) {
-            s.group_overflow_after = d;
+    );
+    set!(reassign_on_offline, t.bool("reassign_on_offline", p));
+    let ranged = |key: &str, allow_off: bool, min: SimDuration, max: SimDuration, p: &mut Problems| match t
+        .duration(key, allow_off, p)
+    {
+        Some((Some(d), span)) if d < min || d > max => {
+            p.add(
+                span,
+                error::OUT_OF_RANGE,
+                format!("{key} {d} is out of range (expected {min} to {max})"),
+            );
+            None
         }
-        if let Some(Some(d)) = ranged(
-            "target_fallback_after",
-            false,
-            SimDuration::ZERO,
-            SimDuration::from_hours(24),
-            p,
-        ) {
-            s.target_fallback_after = d;
-        }
-        set!(
-            rotation_order,
-            t.choice(
-                "rotation_order",
-                "rotation_order",
-                &[
-                    ("online-since", RotationOrder::OnlineSince),
-                    ("roster", RotationOrder::Roster)
-                ],
-                p
-            )
+        Some((d, _)) => Some(d),
+        None => None,
+    };
+    if let Some(Some(d)) = ranged(
+        "offline_grace",
+        false,
+        SimDuration::ZERO,
+        SimDuration::from_hours(24),
+        p,
+    ) {
+        s.offline_grace = d;
+    }
+    let rebalance = t.bool("rebalance_on_online", p);
+    set!(rebalance_on_online, rebalance);
+    if let Some(d) = ranged(
+        "rebalance_idle_threshold",
+        false,
+        SimDuration::from_mins(1),
+        SimDuration::from_hours(24),
+        p,
+    ) {
+        s.rebalance_idle_threshold = d;
+    }
+    if s.rebalance_on_online && s.rebalance_idle_threshold.is_none() {
+        p.add(
+            t.get("rebalance_on_online").map_or(t.span(), |v| v.span()),
+            error::MISSING,
+            "rebalance_on_online needs rebalance_idle_threshold (1m to 24h)",
         );
-        set!(
-            notify_assignment,
-            t.choice(
-                "notify_assignment",
-                "notify_assignment",
-                &[
-                    ("assignee-and-admins", NotifyAssignment::AssigneeAndAdmins),
-                    ("assignee", NotifyAssignment::Assignee)
-                ],
-                p
-            )
-        );
-        // Any problem leaves the settings unusable.
-        (p.list.len() == problems_before).then_some(s)
+    }
+    if let Some(d) = ranged(
+        "auto_close_after",
+        true,
+        SimDuration::from_mins(30),
+        SimDuration::from_mins(43_200),
+        p,
+    ) {
+        s.auto_close_after = d;
+    }
+    let menu_on = t.bool("menu", p).unwrap_or(s.menu_timeout.is_some());
+    let timeout = ranged(
+        "menu_timeout",
+        false,
+        SimDuration::from_secs(10),
+        SimDuration::from_hours(1),
+        p,
+    )
+    .flatten();
+    s.menu_timeout = menu_on.then(|| timeout.or(s.menu_timeout).unwrap_or(SimDuration::from_mins(5)));
+    set!(group_routing, t.bool("group_routing", p));
+    if let Some(d) = ranged(
+        "group_overflow_after",
+        true,
+        SimDuration::ZERO,
+        SimDuration::from_hours(24),
+        p,
+    ) {
+        s.group_overflow_after = d;
+    }
+    if let Some(Some(d)) = ranged(
+        "target_fallback_after",
+        false,
+        SimDuration::ZERO,
+        SimDuration::from_hours(24),
+        p,
+    ) {
+        s.target_fallback_after = d;
+    }
+    set!(
+        rotation_order,
+        t.choice(
+            "rotation_order",
+            "rotation_order",
+            &[
+                ("online-since", RotationOrder::OnlineSince),
+                ("roster", RotationOrder::Roster)
+            ],
+            p
+        )
+    );
+    set!(
+        notify_assignment,
+        t.choice(
+            "notify_assignment",
+            "notify_assignment",
+            &[
+                ("assignee-and-admins", NotifyAssignment::AssigneeAndAdmins),
+                ("assignee", NotifyAssignment::Assignee)
+            ],
+            p
+        )
+    );
+    // Any problem leaves the settings unusable.
+    (p.list.len() == problems_before).then_some(s)
 }
 
 impl Walk<'_> {
@@ -1090,19 +1087,15 @@ impl Walk<'_> {
         Some((inboxes, shares))
     }
 
-    fn arrivals(
-        &mut self,
-        v: Val<'_, '_>,
-        groups: &[String],
-    ) -> ArrivalsSpec {
+    fn arrivals(&mut self, v: Val<'_, '_>, groups: &[String]) -> ArrivalsSpec {
         let p = &mut self.p;
         let Some(t) = Table::of(v, "[arrivals]", p) else {
             return (None, None, None, None);
         };
         t.check_keys(&["rate", "profile", "bursts", "volume", "groups", "trace"], p);
-        let trace = t.str("trace", p).map(|(file, span)| {
-            (self.path.parent().unwrap_or(Path::new(".")).join(file), span)
-        });
+        let trace = t
+            .str("trace", p)
+            .map(|(file, span)| (self.path.parent().unwrap_or(Path::new(".")).join(file), span));
         if trace.is_some() {
             for key in ["rate", "profile", "bursts"] {
                 if let Some(v) = t.get(key) {

@@ -11,24 +11,31 @@
 //! The simulator reacts to outputs — it schedules a chat's end when it is assigned, moves
 //! the remaining work when it is reassigned, starts the patience clock when it is queued —
 //! and forwards every output to the metrics collector.
+//!
+//! The workload around the engine (PRODUCT.md §4): a bot phase before hand-off, menu
+//! picks, customer messages (in conversation and, optionally, while queued), silent
+//! abandonment noticed by the agent, the agent's first reply, concurrency slowdown
+//! (remaining work rescheduled whenever an agent's number of chats changes), manual claims,
+//! admin takeovers, presence behaviour ([`presence`]) and the configuration schedule.
 
+pub mod draw;
+pub mod presence;
 pub mod queue;
 
+pub use draw::{ChatDraw, Draws, EXTRA_CHAT_BASE, draw_chat};
+pub use presence::presence_plan;
+
 use crate::engine::{
-    AgentId, ChatId, ChatStatus, CloseReason, Engine, Event, GroupId, InboxId, Input, Presence, SimTime,
+    AgentId, Capacity, ChatId, ChatStatus, CloseReason, EligibleAgents, Engine, Event, Input, Presence, Role,
+    Settings, SimDuration, SimTime, StrategyKind,
 };
 use crate::metrics::{Collector, Plan, RunMetrics};
 use crate::scenario::{RunKind, Scenario};
 use crate::workload::arrivals::Segment;
-use crate::workload::calendar::merge;
-use crate::workload::dist::Dist;
 use crate::workload::{Purpose, Rng, stream, stream_seed, unit};
+use draw::COPY_STRIDE;
 use queue::{Class, EventQueue};
-use std::collections::BTreeMap;
-
-/// Chats added by a volume multiplier above 1 are numbered from here, so base chat k keeps
-/// id k (and its attribute streams) whatever the multiplier.
-pub const EXTRA_CHAT_BASE: u64 = 1 << 40;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What one replication produced.
 #[derive(Debug)]
@@ -44,6 +51,8 @@ pub struct RunResult {
 pub struct Counts {
     /// Chats that reached the engine.
     pub arrived: u64,
+    /// Chats the bot resolved (they never reached the engine).
+    pub bot_resolved: u64,
     /// Chats closed, any reason.
     pub closed: u64,
     /// Chats still open at the end.
@@ -56,46 +65,72 @@ pub struct Counts {
     pub engine_errors: u64,
 }
 
-/// The attributes a chat is born with (drawn from its own streams).
-#[derive(Clone, Debug, PartialEq)]
-pub struct ChatDraw {
-    /// Id.
-    pub chat: ChatId,
-    /// When it reaches the engine.
-    pub at: SimTime,
-    /// Inbox.
-    pub inbox: InboxId,
-    /// Group, if known on arrival.
-    pub group: Option<GroupId>,
-    /// Work to resolve it (ms).
-    pub work_ms: u64,
-    /// How long the customer waits in the queue before leaving.
-    pub patience_ms: Option<u64>,
-}
-
 #[derive(Debug)]
 enum Ev {
     /// The next arrival of a stream (0 = base, 1 = extra).
     Arrival { stream: u8, index: u64 },
+    /// The bot hands the chat to the engine.
+    Handoff { chat: ChatId },
+    /// The customer picks from the menu.
+    MenuPick { chat: ChatId },
     /// A chat's work is done.
     End { chat: ChatId, version: u32 },
     /// A queued customer gives up.
     Abandon { chat: ChatId },
     /// An agent's presence changes.
     Presence { agent: AgentId, presence: Presence },
+    /// A scheduled configuration change.
+    Config { index: usize },
+    /// The customer writes.
+    Message { chat: ChatId },
+    /// The agent's first reply.
+    FirstReply { chat: ChatId, version: u32 },
+    /// A silent customer leaves.
+    Leave { chat: ChatId },
+    /// The agent notices the customer left, and closes the chat.
+    Notice { chat: ChatId },
+    /// An admin takes the chat over.
+    Takeover { chat: ChatId },
+    /// An agent claims the oldest queued chat (manual mode).
+    Claim { agent: AgentId },
 }
 
 /// Simulator-side state of an open chat.
 #[derive(Debug)]
 struct ChatRt {
-    remaining_ms: u64,
-    working_since: Option<SimTime>,
+    draw: ChatDraw,
+    /// Work left (ms at concurrency 1), as of `since`.
+    remaining: f64,
+    since: SimTime,
+    /// Who works it now.
+    holder: Option<AgentId>,
+    /// When its scheduled end falls (`None` = not scheduled).
+    end_at: Option<SimTime>,
     version: u32,
-    patience_ms: Option<u64>,
     served: bool,
     abandon_scheduled: bool,
     registered: bool,
     needs_human_at: Option<SimTime>,
+    messages: Option<Rng>,
+    message_pending: bool,
+    last_message_at: SimTime,
+    left: bool,
+    notice_pending: bool,
+    responded: bool,
+    reply_version: u32,
+}
+
+/// Simulator-side state of an agent.
+#[derive(Debug)]
+struct AgentRt {
+    /// Chats they work on (assigned or taken over), in the order they got them.
+    holding: Vec<ChatId>,
+    presence: Presence,
+    /// A claim is scheduled.
+    claim_pending: bool,
+    /// Their entry in the idle-claimers set.
+    claimer_key: Option<(u32, AgentId)>,
+    claims: Rng,
 }
 
 /// Poisson arrivals over piecewise-constant segments, drawn lazily one at a time.
@@ -126,89 +161,6 @@ impl ArrivalGen {
     }
 }
 
-/// Draws chat `chat`'s attributes from its own streams (common random numbers: the same
-/// chat gets the same attributes in every cell). Returns `None` when a volume multiplier
-/// below 1 thins it out.
-pub fn draw_chat(scenario: &Scenario, replication: u64, chat: ChatId, at: SimTime) -> Option<ChatDraw> {
-    let seed = scenario.seed;
-    let mut attr = stream(seed, replication, Purpose::ChatAttributes, chat.0);
-    let thin = unit(&mut attr);
-    if chat.0 < EXTRA_CHAT_BASE && scenario.volume < 1.0 && thin >= scenario.volume {
-        return None;
-    }
-    let inbox = InboxId(pick_share(&scenario.inbox_shares, unit(&mut attr)).unwrap_or(0) as u32);
-    let group = pick_share(&scenario.group_shares, unit(&mut attr)).map(|g| GroupId(g as u32));
-    let dist: &Dist = group
-        .and_then(|g| {
-            scenario
-                .handle_time_by_group
-                .get(g.index())
-                .and_then(Option::as_ref)
-        })
-        .unwrap_or(&scenario.handle_time);
-    let work_ms = dist
-        .sample_ms(&mut stream(seed, replication, Purpose::Work, chat.0))
-        .max(1);
-    let patience_ms = scenario
-        .patience
-        .as_ref()
-        .map(|d| d.sample_ms(&mut stream(seed, replication, Purpose::Patience, chat.0)));
-    Some(ChatDraw {
-        chat,
-        at,
-        inbox,
-        group,
-        work_ms,
-        patience_ms,
-    })
-}
-
-/// Index of the share `u` falls in (shares in order); `None` past their sum.
-fn pick_share(shares: &[f64], u: f64) -> Option<usize> {
-    let mut acc = 0.0;
-    for (i, s) in shares.iter().enumerate() {
-        acc += s;
-        if u < acc {
-            return Some(i);
-        }
-    }
-    None
-}
-
-/// Each agent's presence over the run: the initial presence and the changes after 0.
-pub fn presence_plan(scenario: &Scenario, end: SimTime) -> Vec<(Presence, Vec<(SimTime, Presence)>)> {
-    scenario
-        .agents
-        .iter()
-        .map(|plan| {
-            if plan.shifts.is_empty() {
-                return (Presence::Available, Vec::new());
-            }
-            let intervals = merge(
-                plan.shifts
-                    .iter()
-                    .flat_map(|w| scenario.calendar.occurrences(*w, end))
-                    .collect(),
-            );
-            let initial = if intervals.first().is_some_and(|(a, _)| *a == SimTime::ZERO) {
-                Presence::Available
-            } else {
-                Presence::Offline
-            };
-            let mut changes = Vec::new();
-            for (a, b) in intervals {
-                if a > SimTime::ZERO {
-                    changes.push((a, Presence::Available));
-                }
-                if b < end {
-                    changes.push((b, Presence::Offline));
-                }
-            }
-            (initial, changes)
-        })
-        .collect()
-}
-
 /// Runs replication `replication` of `scenario`.
 pub fn run(scenario: &Scenario, replication: u64) -> RunResult {
     Sim::new(scenario, replication).run()
@@ -216,20 +168,28 @@ pub fn run(scenario: &Scenario, replication: u64) -> RunResult {
 
 struct Sim<'s> {
     scenario: &'s Scenario,
-    replication: u64,
+    draws: Draws<'s>,
     engine: Engine,
     collector: Collector,
     queue: EventQueue<Ev>,
     chats: BTreeMap<ChatId, ChatRt>,
+    agents: Vec<AgentRt>,
     generators: [Option<ArrivalGen>; 2],
     counts: Counts,
     last_end: SimTime,
+    /// Current settings and inbox strategies (the schedule changes them).
+    settings: Settings,
+    strategies: Vec<StrategyKind>,
+    /// Available agents with a free slot and no claim scheduled, by (load, id).
+    claimers: BTreeSet<(u32, AgentId)>,
+    /// Whether agents claim chats by hand in some inbox now.
+    claiming: bool,
 }
 
 impl<'s> Sim<'s> {
     fn new(scenario: &'s Scenario, replication: u64) -> Self {
         let max_end = scenario.end();
-        let presence = presence_plan(scenario, max_end);
+        let presence = presence_plan(scenario, replication, max_end);
         let mut config = scenario.engine.clone();
         config.rng_seed = stream_seed(scenario.seed, replication, Purpose::Engine, 0);
         for (agent, (initial, _)) in config.agents.iter_mut().zip(&presence) {
@@ -246,7 +206,7 @@ impl<'s> Sim<'s> {
                 .engine
                 .agents
                 .iter()
-                .map(|a| a.auto_assign && a.role == crate::engine::Role::Agent)
+                .map(|a| a.auto_assign && a.role == Role::Agent)
                 .collect(),
             n_groups: scenario.engine.groups.len(),
             sl_targets: scenario.sl_targets.clone(),
@@ -259,45 +219,78 @@ impl<'s> Sim<'s> {
         };
         let mut collector = Collector::new(plan);
         let mut queue = EventQueue::default();
+        let draws = Draws::new(scenario, replication);
+        let mut agents = Vec::with_capacity(presence.len());
         for (i, (initial, changes)) in presence.into_iter().enumerate() {
             let agent = AgentId(i as u32);
             collector.on_presence(agent, initial);
             for (t, p) in changes {
                 queue.push(t, Class::Presence, i as u64, Ev::Presence { agent, presence: p });
             }
+            agents.push(AgentRt {
+                holding: Vec::new(),
+                presence: initial,
+                claim_pending: false,
+                claimer_key: None,
+                claims: draws.claims(agent),
+            });
         }
-        let segments = scenario.arrivals.segments(scenario.calendar, scenario.horizon);
-        let base = ArrivalGen {
-            segments: segments.clone(),
-            seg: 0,
-            t: 0.0,
-            scale: 1.0,
-            rng: stream(scenario.seed, replication, Purpose::Arrivals, 0),
+        for (i, change) in scenario.schedule.iter().enumerate() {
+            queue.push(change.at, Class::Config, i as u64, Ev::Config { index: i });
+        }
+        let generators = if scenario.arrival_trace.is_some() {
+            [None, None]
+        } else {
+            let segments = scenario.arrivals.segments(scenario.calendar, scenario.horizon);
+            let base = ArrivalGen {
+                segments: segments.clone(),
+                seg: 0,
+                t: 0.0,
+                scale: 1.0,
+                rng: stream(scenario.seed, replication, Purpose::Arrivals, 0),
+            };
+            let extra = (scenario.volume > 1.0).then(|| ArrivalGen {
+                segments,
+                seg: 0,
+                t: 0.0,
+                scale: scenario.volume - 1.0,
+                rng: stream(scenario.seed, replication, Purpose::ExtraArrivals, 0),
+            });
+            [Some(base), extra]
         };
-        let extra = (scenario.volume > 1.0).then(|| ArrivalGen {
-            segments,
-            seg: 0,
-            t: 0.0,
-            scale: scenario.volume - 1.0,
-            rng: stream(scenario.seed, replication, Purpose::ExtraArrivals, 0),
-        });
         let mut sim = Self {
             scenario,
-            replication,
+            draws,
             engine,
             collector,
             queue,
             chats: BTreeMap::new(),
-            generators: [Some(base), extra],
+            agents,
+            generators,
             counts: Counts::default(),
             last_end: SimTime::ZERO,
+            settings: scenario.engine.settings.clone(),
+            strategies: scenario.engine.inboxes.iter().map(|i| i.strategy).collect(),
+            claimers: BTreeSet::new(),
+            claiming: false,
         };
+        sim.update_claiming(SimTime::ZERO);
         sim.schedule_arrival(0, 1);
         sim.schedule_arrival(1, 1);
         sim
     }
 
     fn schedule_arrival(&mut self, stream: u8, index: u64) {
+        if let Some(trace) = &self.scenario.arrival_trace {
+            // Copies are scheduled by their row's arrival.
+            if stream == 0
+                && let Some(row) = trace.get(index as usize - 1)
+            {
+                self.queue
+                    .push(row.at, Class::Arrival, index, Ev::Arrival { stream, index });
+            }
+            return;
+        }
         let Some(generator) = self.generators[stream as usize].as_mut() else {
             return;
         };
@@ -310,6 +303,46 @@ impl<'s> Sim<'s> {
             self.queue
                 .push(t, Class::Arrival, id, Ev::Arrival { stream, index });
         }
+    }
+
+    /// Copies of trace row `index` (1-based) for a volume multiplier above 1: ⌊m − 1⌋ of
+    /// them, plus one more with probability frac(m − 1), each at a uniform instant between
+    /// the row and the next one (the row's own instant for the last row).
+    fn schedule_copies(&mut self, index: u64) {
+        let Some(trace) = &self.scenario.arrival_trace else {
+            return;
+        };
+        let extra = self.scenario.volume - 1.0;
+        if extra <= 0.0 {
+            return;
+        }
+        let row = &trace[index as usize - 1];
+        let next = trace.get(index as usize).map_or(row.at, |r| r.at);
+        let mut rng = stream(
+            self.scenario.seed,
+            self.draws_replication(),
+            Purpose::TraceCopies,
+            index,
+        );
+        let n = extra.floor() as u64 + u64::from(unit(&mut rng) < extra.fract());
+        for j in 0..n.min(COPY_STRIDE) {
+            let gap = next.as_millis() - row.at.as_millis();
+            let at = SimTime(row.at.as_millis() + (unit(&mut rng) * gap as f64) as u64);
+            let copy = index * COPY_STRIDE + j;
+            self.queue.push(
+                at,
+                Class::Arrival,
+                EXTRA_CHAT_BASE + copy,
+                Ev::Arrival {
+                    stream: 1,
+                    index: copy,
+                },
+            );
+        }
+    }
+
+    fn draws_replication(&self) -> u64 {
+        self.draws.replication()
     }
 
     /// The time the run stops: the horizon (steady state) or, for a business day, when the
@@ -371,45 +404,18 @@ impl<'s> Sim<'s> {
 
     fn event(&mut self, now: SimTime, ev: Ev) {
         match ev {
-            Ev::Arrival { stream, index } => {
-                self.schedule_arrival(stream, index + 1);
-                let id = ChatId(if stream == 0 {
-                    index
-                } else {
-                    EXTRA_CHAT_BASE + index
-                });
-                let Some(draw) = draw_chat(self.scenario, self.replication, id, now) else {
-                    return;
-                };
-                self.chats.insert(
-                    id,
-                    ChatRt {
-                        remaining_ms: draw.work_ms,
-                        working_since: None,
-                        version: 0,
-                        patience_ms: draw.patience_ms,
-                        served: false,
-                        abandon_scheduled: false,
-                        registered: false,
-                        needs_human_at: None,
-                    },
-                );
-                self.counts.arrived += 1;
-                self.step(
-                    now,
-                    Input::ChatArrived {
-                        chat: id,
-                        inbox: draw.inbox,
-                        group: draw.group,
-                        target: None,
-                    },
-                );
+            Ev::Arrival { stream, index } => self.arrival(now, stream, index),
+            Ev::Handoff { chat } => self.handoff(now, chat),
+            Ev::MenuPick { chat } => {
+                if let Some((_, group)) = self.chats.get(&chat).and_then(|c| c.draw.menu) {
+                    self.step(now, Input::MenuChoice { chat, group });
+                }
             }
             Ev::End { chat, version } => {
                 if self
                     .chats
                     .get(&chat)
-                    .is_some_and(|c| c.version == version && c.working_since.is_some())
+                    .is_some_and(|c| c.version == version && c.holder.is_some() && !c.left)
                 {
                     self.step(
                         now,
@@ -424,12 +430,7 @@ impl<'s> Sim<'s> {
                 // Patience is for the first wait: a customer already served and put back
                 // in the queue (agent offline, unassign) waits for the next agent.
                 let never_served = self.chats.get(&chat).is_some_and(|c| !c.served);
-                if never_served
-                    && self
-                        .engine
-                        .chat(chat)
-                        .is_some_and(|c| c.status == ChatStatus::Queued)
-                {
+                if never_served && self.status(chat) == Some(ChatStatus::Queued) {
                     self.step(
                         now,
                         Input::Close {
@@ -441,9 +442,268 @@ impl<'s> Sim<'s> {
             }
             Ev::Presence { agent, presence } => {
                 self.collector.on_presence(agent, presence);
+                self.agents[agent.index()].presence = presence;
                 self.step(now, Input::SetPresence { agent, presence });
+                self.refresh_claimer(agent, now);
+            }
+            Ev::Config { index } => {
+                let change = &self.scenario.schedule[index];
+                self.settings = change.settings.clone();
+                self.step(now, Input::Configure(change.settings.clone()));
+                if let Some(strategy) = change.strategy {
+                    for inbox in 0..self.strategies.len() {
+                        self.strategies[inbox] = strategy;
+                        let inbox = crate::engine::InboxId(inbox as u32);
+                        self.step(now, Input::SetStrategy { inbox, strategy });
+                    }
+                }
+                self.update_claiming(now);
+            }
+            Ev::Message { chat } => self.message(now, chat),
+            Ev::FirstReply { chat, version } => {
+                let Some(c) = self.chats.get(&chat) else {
+                    return;
+                };
+                if c.reply_version != version || c.responded {
+                    return;
+                }
+                if let Some(agent) = c.holder {
+                    self.sent(now, chat);
+                    if let Some(c) = self.chats.get_mut(&chat) {
+                        c.responded = true;
+                    }
+                    self.collector.on_first_reply(chat);
+                    self.step(now, Input::AgentMessage { chat, agent });
+                }
+            }
+            Ev::Leave { chat } => self.leave(now, chat),
+            Ev::Notice { chat } => {
+                let Some(c) = self.chats.get_mut(&chat) else {
+                    return;
+                };
+                c.notice_pending = false;
+                if c.holder.is_some() {
+                    self.step(
+                        now,
+                        Input::Close {
+                            chat,
+                            reason: CloseReason::Resolved,
+                        },
+                    );
+                }
+            }
+            Ev::Takeover { chat } => {
+                let admin = self
+                    .chats
+                    .get(&chat)
+                    .and_then(|c| c.draw.takeover)
+                    .map(|(_, a)| a);
+                if let Some(admin) = admin
+                    && matches!(self.status(chat), Some(ChatStatus::Assigned | ChatStatus::Queued))
+                {
+                    self.step(now, Input::Takeover { chat, admin });
+                }
+            }
+            Ev::Claim { agent } => {
+                self.agents[agent.index()].claim_pending = false;
+                if self.can_claim(agent)
+                    && let Some(chat) = self.claimable(agent)
+                {
+                    self.step(now, Input::Claim { chat, agent });
+                }
+                self.refresh_claimer(agent, now);
             }
         }
+    }
+
+    fn status(&self, chat: ChatId) -> Option<ChatStatus> {
+        self.engine.chat(chat).map(|c| c.status)
+    }
+
+    /// A chat is born: drawn, then resolved by the bot, kept in the bot, or handed off.
+    fn arrival(&mut self, now: SimTime, stream: u8, index: u64) {
+        let (id, row) = match (&self.scenario.arrival_trace, stream) {
+            (Some(trace), 0) => (ChatId(index), trace.get(index as usize - 1)),
+            (Some(trace), _) => (
+                ChatId(EXTRA_CHAT_BASE + index),
+                trace.get((index / COPY_STRIDE) as usize - 1),
+            ),
+            (None, 0) => (ChatId(index), None),
+            (None, _) => (ChatId(EXTRA_CHAT_BASE + index), None),
+        };
+        if stream == 0 {
+            self.schedule_arrival(stream, index + 1);
+            self.schedule_copies(index);
+        } else if self.scenario.arrival_trace.is_none() {
+            self.schedule_arrival(stream, index + 1);
+        }
+        let Some(draw) = self.draws.chat(id, now, row) else {
+            return;
+        };
+        if draw.bot_resolved {
+            self.counts.bot_resolved += 1;
+            self.collector.on_bot_resolved();
+            return;
+        }
+        let phase = draw.bot_phase_ms;
+        self.chats.insert(
+            id,
+            ChatRt {
+                remaining: draw.work_ms as f64,
+                draw,
+                since: now,
+                holder: None,
+                end_at: None,
+                version: 0,
+                served: false,
+                abandon_scheduled: false,
+                registered: false,
+                needs_human_at: None,
+                messages: None,
+                message_pending: false,
+                last_message_at: now,
+                left: false,
+                notice_pending: false,
+                responded: false,
+                reply_version: 0,
+            },
+        );
+        if phase > 0 {
+            self.queue.push(
+                now + SimDuration(phase),
+                Class::Arrival,
+                id.0,
+                Ev::Handoff { chat: id },
+            );
+        } else {
+            self.handoff(now, id);
+        }
+    }
+
+    /// The chat reaches the engine (after the bot, if any).
+    fn handoff(&mut self, now: SimTime, chat: ChatId) {
+        let Some(c) = self.chats.get_mut(&chat) else {
+            return;
+        };
+        c.last_message_at = now;
+        let (inbox, group, target, menu) = (c.draw.inbox, c.draw.group, c.draw.target, c.draw.menu);
+        self.counts.arrived += 1;
+        self.step(
+            now,
+            Input::ChatArrived {
+                chat,
+                inbox,
+                group,
+                target,
+            },
+        );
+        let awaits_menu = self
+            .engine
+            .chat(chat)
+            .is_some_and(|c| c.status == ChatStatus::AwaitingMenu);
+        if let (true, Some((delay, _))) = (awaits_menu, menu) {
+            self.queue.push(
+                now + SimDuration(delay),
+                Class::Message,
+                chat.0,
+                Ev::MenuPick { chat },
+            );
+        }
+    }
+
+    /// The customer's message chain: one message, then the next gap for the chat's state.
+    fn message(&mut self, now: SimTime, chat: ChatId) {
+        let status = self.status(chat);
+        let Some(c) = self.chats.get_mut(&chat) else {
+            return;
+        };
+        c.message_pending = false;
+        if c.left {
+            return;
+        }
+        let customers = &self.scenario.customers;
+        let gaps = match status {
+            Some(ChatStatus::Assigned | ChatStatus::TakenOver) => customers.messages.as_ref(),
+            Some(ChatStatus::Queued) => customers.queued_messages.as_ref(),
+            _ => None,
+        };
+        if gaps.is_none() {
+            return;
+        }
+        self.sent(now, chat);
+        self.step(now, Input::CustomerMessage { chat });
+        self.schedule_message(now, chat);
+    }
+
+    /// Records a message in `chat` now (either side).
+    fn sent(&mut self, now: SimTime, chat: ChatId) {
+        if let Some(c) = self.chats.get_mut(&chat) {
+            c.last_message_at = now;
+        }
+        self.collector.on_message(chat);
+    }
+
+    /// Schedules the customer's next message, if their chat's state has message activity
+    /// and none is scheduled.
+    fn schedule_message(&mut self, now: SimTime, chat: ChatId) {
+        let status = self.status(chat);
+        let customers = &self.scenario.customers;
+        let Some(c) = self.chats.get_mut(&chat) else {
+            return;
+        };
+        if c.message_pending || c.left {
+            return;
+        }
+        let gaps = match status {
+            Some(ChatStatus::Assigned | ChatStatus::TakenOver) => customers.messages.as_ref(),
+            Some(ChatStatus::Queued) => customers.queued_messages.as_ref(),
+            _ => None,
+        };
+        let Some(gaps) = gaps else {
+            return;
+        };
+        let rng = c.messages.get_or_insert_with(|| self.draws.messages(chat));
+        let gap = gaps.sample_ms(rng).max(1);
+        c.message_pending = true;
+        self.queue.push(
+            now + SimDuration(gap),
+            Class::Message,
+            chat.0,
+            Ev::Message { chat },
+        );
+    }
+
+    /// A silent customer leaves: no more messages, no more work; the agent notices later.
+    fn leave(&mut self, now: SimTime, chat: ChatId) {
+        let holder = match self.chats.get(&chat) {
+            Some(c) if !c.left => c.holder,
+            _ => return,
+        };
+        if let Some(agent) = holder {
+            self.settle(agent, now);
+        }
+        let Some(c) = self.chats.get_mut(&chat) else {
+            return;
+        };
+        c.left = true;
+        c.version += 1;
+        c.end_at = None;
+        self.collector.on_silent_left(chat);
+        if holder.is_some() {
+            self.schedule_notice(now, chat);
+        }
+    }
+
+    fn schedule_notice(&mut self, now: SimTime, chat: ChatId) {
+        let Some(c) = self.chats.get_mut(&chat) else {
+            return;
+        };
+        if !c.left || c.notice_pending {
+            return;
+        }
+        c.notice_pending = true;
+        let at = (c.last_message_at + SimDuration(c.draw.notice_ms)).max(now);
+        self.queue.push(at, Class::Close, chat.0, Ev::Notice { chat });
     }
 
     /// One engine call and the reactions to its outputs.
@@ -455,53 +715,164 @@ impl<'s> Sim<'s> {
             self.collector.advance(output.at);
             let at = output.at;
             match output.event {
-                Event::ChatAssigned { chat, .. } | Event::ChatTakenOver { chat, .. } => {
-                    self.register(chat, at);
+                Event::ChatAssigned { chat, agent, .. } => self.attach(chat, agent, at),
+                Event::ChatTakenOver { chat, admin, .. } => self.attach(chat, admin, at),
+                Event::ChatUnassigned { chat, agent, .. } => {
+                    self.detach(chat, agent, at);
                     if let Some(c) = self.chats.get_mut(&chat) {
-                        c.served = true;
-                        if c.working_since.is_none() {
-                            c.working_since = Some(at);
-                            c.version += 1;
-                            let version = c.version;
-                            self.queue.push(
-                                at + crate::engine::SimDuration(c.remaining_ms),
-                                Class::Close,
-                                chat.0,
-                                Ev::End { chat, version },
-                            );
-                        }
+                        c.remaining = c.remaining.max(1.0);
                     }
-                }
-                Event::ChatUnassigned { chat, .. } => {
-                    if let Some(c) = self.chats.get_mut(&chat)
-                        && let Some(since) = c.working_since.take()
-                    {
-                        c.remaining_ms = c
-                            .remaining_ms
-                            .saturating_sub(at.saturating_since(since).as_millis())
-                            .max(1);
-                        c.version += 1;
-                    }
+                    self.refresh_claimer(agent, at);
                 }
                 Event::ChatQueued { chat, .. } => {
                     self.register(chat, at);
                     if let Some(c) = self.chats.get_mut(&chat)
-                        && let (false, false, Some(p), Some(nha)) =
-                            (c.served, c.abandon_scheduled, c.patience_ms, c.needs_human_at)
+                        && let (false, false, Some(p), Some(nha)) = (
+                            c.served,
+                            c.abandon_scheduled,
+                            c.draw.patience_ms,
+                            c.needs_human_at,
+                        )
                     {
                         c.abandon_scheduled = true;
-                        let when = (nha + crate::engine::SimDuration(p)).max(at);
+                        let when = (nha + SimDuration(p)).max(at);
                         self.queue.push(when, Class::Close, chat.0, Ev::Abandon { chat });
+                    }
+                    self.schedule_message(at, chat);
+                    if self.claiming
+                        && let Some(inbox) = self.engine.chat(chat).map(|c| c.inbox)
+                    {
+                        self.wake_claimer(inbox, at);
                     }
                 }
                 Event::ChatClosed { chat, .. } => {
+                    let holder = self.chats.get(&chat).and_then(|c| c.holder);
+                    if let Some(agent) = holder {
+                        self.detach(chat, agent, at);
+                    }
                     self.chats.remove(&chat);
                     self.counts.closed += 1;
+                    if let Some(agent) = holder {
+                        self.refresh_claimer(agent, at);
+                    }
                 }
                 _ => {}
             }
             self.collector.on_output(&output);
         }
+    }
+
+    /// Concurrency slowdown of `agent` now: s(k) = 1 + α(k − 1).
+    fn factor(&self, agent: AgentId) -> f64 {
+        let k = self.agents[agent.index()].holding.len().max(1);
+        1.0 + self.scenario.behaviour.slowdown * (k - 1) as f64
+    }
+
+    /// Brings the remaining work of `agent`'s chats up to `now` at their current rate.
+    fn settle(&mut self, agent: AgentId, now: SimTime) {
+        let f = self.factor(agent);
+        for chat in &self.agents[agent.index()].holding {
+            if let Some(c) = self.chats.get_mut(chat)
+                && !c.left
+            {
+                let worked = now.saturating_since(c.since).as_millis() as f64 / f;
+                c.remaining = (c.remaining - worked).max(0.0);
+                c.since = now;
+            }
+        }
+    }
+
+    /// Schedules the end of each of `agent`'s chats at the current rate (only those whose
+    /// end moves, so without slowdown nothing is rescheduled).
+    fn reschedule(&mut self, agent: AgentId, now: SimTime) {
+        let f = self.factor(agent);
+        for chat in &self.agents[agent.index()].holding {
+            let Some(c) = self.chats.get_mut(chat) else {
+                continue;
+            };
+            if c.left {
+                continue;
+            }
+            let end = now + SimDuration((c.remaining * f).ceil() as u64);
+            if c.end_at != Some(end) {
+                c.version += 1;
+                c.end_at = Some(end);
+                let version = c.version;
+                self.queue
+                    .push(end, Class::Close, chat.0, Ev::End { chat: *chat, version });
+            }
+        }
+    }
+
+    /// `agent` starts working on `chat` (assignment or takeover).
+    fn attach(&mut self, chat: ChatId, agent: AgentId, at: SimTime) {
+        self.register(chat, at);
+        self.settle(agent, at);
+        let Some(c) = self.chats.get_mut(&chat) else {
+            return;
+        };
+        let first = !c.served;
+        c.served = true;
+        c.holder = Some(agent);
+        c.since = at;
+        self.agents[agent.index()].holding.push(chat);
+        self.reschedule(agent, at);
+        let f = self.factor(agent);
+        let Some(c) = self.chats.get_mut(&chat) else {
+            return;
+        };
+        if first {
+            if let Some((delay, _)) = c.draw.takeover {
+                self.queue.push(
+                    at + SimDuration(delay),
+                    Class::Message,
+                    chat.0,
+                    Ev::Takeover { chat },
+                );
+            }
+            if let Some(frac) = c.draw.silent_after {
+                let after = (frac * c.draw.work_ms as f64).ceil() as u64;
+                self.queue.push(
+                    at + SimDuration(after),
+                    Class::Message,
+                    chat.0,
+                    Ev::Leave { chat },
+                );
+            }
+        }
+        if !c.responded
+            && let Some(d) = c.draw.first_response_ms
+        {
+            let version = c.reply_version;
+            let delay = (d as f64 * f).ceil() as u64;
+            self.queue.push(
+                at + SimDuration(delay),
+                Class::Message,
+                chat.0,
+                Ev::FirstReply { chat, version },
+            );
+        }
+        self.schedule_message(at, chat);
+        self.schedule_notice(at, chat);
+        self.refresh_claimer(agent, at);
+    }
+
+    /// `agent` stops working on `chat`: its work so far is kept, the others' rate changes.
+    fn detach(&mut self, chat: ChatId, agent: AgentId, at: SimTime) {
+        self.settle(agent, at);
+        let holding = &mut self.agents[agent.index()].holding;
+        if let Some(i) = holding.iter().position(|c| *c == chat) {
+            holding.remove(i);
+        }
+        if let Some(c) = self.chats.get_mut(&chat) {
+            c.holder = None;
+            c.version += 1;
+            c.end_at = None;
+            if !c.responded {
+                c.reply_version += 1;
+            }
+        }
+        self.reschedule(agent, at);
     }
 
     /// Tells the collector a chat needs a human, the first time it is routed.
@@ -516,6 +887,107 @@ impl<'s> Sim<'s> {
         c.needs_human_at = Some(at);
         let group = self.engine.chat(chat).and_then(|c| c.group);
         self.collector.on_arrival(chat, group);
+    }
+
+    // Manual claims (PRODUCT.md §4 "Manual mode"): an available agent with a free slot
+    // claims the oldest queued chat of a manual inbox after a claim delay. Idle agents wait
+    // in `claimers`; a queued chat wakes one of them, a freed slot wakes its agent.
+
+    /// Re-reads which inboxes are claimed by hand (after a strategy or `enabled` change).
+    fn update_claiming(&mut self, now: SimTime) {
+        self.claiming = self.scenario.behaviour.claim_delay.is_some()
+            && (0..self.strategies.len()).any(|i| self.claims_inbox(i));
+        self.claimers.clear();
+        for agent in &mut self.agents {
+            agent.claimer_key = None;
+        }
+        if self.claiming {
+            for i in 0..self.agents.len() {
+                self.refresh_claimer(AgentId(i as u32), now);
+            }
+        }
+    }
+
+    fn claims_inbox(&self, inbox: usize) -> bool {
+        self.strategies[inbox] == StrategyKind::Manual || !self.settings.enabled
+    }
+
+    fn eligible(&self, agent: AgentId, inbox: usize) -> bool {
+        match &self.scenario.engine.inboxes[inbox].eligible {
+            EligibleAgents::Everyone => true,
+            EligibleAgents::Pinned(list) => list.contains(&agent),
+        }
+    }
+
+    fn can_claim(&self, agent: AgentId) -> bool {
+        let a = &self.agents[agent.index()];
+        self.claiming
+            && a.presence == Presence::Available
+            && self.scenario.engine.agents[agent.index()].role == Role::Agent
+            && match self.engine.capacity(agent) {
+                Capacity::Unlimited => true,
+                c => c.admits(self.engine.load(agent)),
+            }
+    }
+
+    /// The oldest queued chat `agent` may claim.
+    fn claimable(&self, agent: AgentId) -> Option<ChatId> {
+        (0..self.strategies.len())
+            .filter(|&i| self.claims_inbox(i) && self.eligible(agent, i))
+            .filter_map(|i| self.engine.oldest_queued(crate::engine::InboxId(i as u32)))
+            .min()
+            .map(|(_, chat)| chat)
+    }
+
+    fn schedule_claim(&mut self, agent: AgentId, now: SimTime) {
+        let delay = match &self.scenario.behaviour.claim_delay {
+            Some(d) => d.sample_ms(&mut self.agents[agent.index()].claims),
+            None => return,
+        };
+        self.agents[agent.index()].claim_pending = true;
+        self.queue.push(
+            now + SimDuration(delay),
+            Class::Message,
+            u64::from(agent.0),
+            Ev::Claim { agent },
+        );
+    }
+
+    /// Puts `agent` where they belong: claiming soon, waiting idle, or neither.
+    fn refresh_claimer(&mut self, agent: AgentId, now: SimTime) {
+        if !self.claiming {
+            return;
+        }
+        if let Some(key) = self.agents[agent.index()].claimer_key.take() {
+            self.claimers.remove(&key);
+        }
+        if self.agents[agent.index()].claim_pending || !self.can_claim(agent) {
+            return;
+        }
+        if self.claimable(agent).is_some() {
+            self.schedule_claim(agent, now);
+        } else {
+            let key = (self.engine.load(agent), agent);
+            self.claimers.insert(key);
+            self.agents[agent.index()].claimer_key = Some(key);
+        }
+    }
+
+    /// A chat was queued in `inbox`: the least-loaded idle claimer eligible for it notices.
+    fn wake_claimer(&mut self, inbox: crate::engine::InboxId, now: SimTime) {
+        if !self.claims_inbox(inbox.index()) {
+            return;
+        }
+        let found = self
+            .claimers
+            .iter()
+            .find(|(_, a)| self.eligible(*a, inbox.index()))
+            .copied();
+        if let Some(key) = found {
+            self.claimers.remove(&key);
+            self.agents[key.1.index()].claimer_key = None;
+            self.schedule_claim(key.1, now);
+        }
     }
 }
 

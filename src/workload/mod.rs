@@ -34,8 +34,28 @@ pub enum Purpose {
     Patience = 5,
     /// The engine's own generator (entity 0).
     Engine = 6,
-    /// An agent's presence behaviour (entity = agent's stable id hash).
+    /// An agent's break offsets (entity = agent's stable id hash).
     Presence = 7,
+    /// A chat's bot phase: resolved or not, duration, group, target (entity = chat).
+    Bot = 8,
+    /// A chat's menu choice: picks or not, delay, group (entity = chat).
+    Menu = 9,
+    /// A chat's customer messages: the gaps in order (entity = chat).
+    Messages = 10,
+    /// A chat's silent abandonment: leaves or not, when (entity = chat).
+    Silent = 11,
+    /// A chat's first response delay and notice delay (entity = chat).
+    Reply = 12,
+    /// A chat's admin takeover: whether, when, which admin (entity = chat).
+    Takeover = 13,
+    /// An agent's random away episodes (entity = agent's stable id hash).
+    Away = 14,
+    /// An agent's random disconnects (entity = agent's stable id hash).
+    Flaps = 15,
+    /// An agent's claim delays in manual mode (entity = agent's stable id hash).
+    Claims = 16,
+    /// Copies of trace rows added by a volume multiplier above 1 (entity = row).
+    TraceCopies = 17,
 }
 
 /// SplitMix64's finalizer: a bijective mix of 64 bits (Steele, Lea & Flood 2014).

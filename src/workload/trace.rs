@@ -29,32 +29,58 @@ pub struct Table {
     pub rows: Vec<(usize, Vec<String>)>,
 }
 
-/// Reads CSV text with a header row.
+/// Reads CSV text with a header row. Cells are trimmed; a cell may be double-quoted (with
+/// `""` for a quote inside) to hold a comma; blank lines are skipped.
 pub fn read_table(text: &str) -> Result<Table, RowError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h.iter().map(|c| c.to_ascii_lowercase()).collect(),
-        Some(Err(e)) => return Err((1, 1, format!("unreadable header row: {e}"))),
-        None => return Err((1, 1, "the file is empty (expected a header row)".into())),
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((line, first)) = lines.next() else {
+        return Err((1, 1, "the file is empty (expected a header row)".into()));
     };
+    let header = split_row(first)
+        .map_err(|col| (line, col, format!("row {line}: unterminated quote")))?
+        .into_iter()
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
     let mut rows = Vec::new();
-    for record in records {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
-            (line, 1, format!("row {line}: unreadable CSV: {e}"))
-        })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        rows.push((line, record.iter().map(str::to_owned).collect()));
+    for (line, l) in lines {
+        let cells = split_row(l).map_err(|col| (line, col, format!("row {line}: unterminated quote")))?;
+        rows.push((line, cells));
     }
     Ok(Table { header, rows })
+}
+
+/// Splits one CSV line into trimmed cells; `Err(column)` for an unterminated quote.
+fn split_row(line: &str) -> Result<Vec<String>, usize> {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let mut chars = line.char_indices().peekable();
+    let mut quoted = None;
+    while let Some((i, c)) = chars.next() {
+        match (quoted, c) {
+            (Some(_), '"') if chars.peek().is_some_and(|(_, n)| *n == '"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (Some(_), '"') => quoted = None,
+            (Some(_), c) => cell.push(c),
+            (None, '"') if cell.trim().is_empty() => {
+                cell.clear();
+                quoted = Some(i);
+            }
+            (None, ',') => cells.push(std::mem::take(&mut cell).trim().to_owned()),
+            (None, c) => cell.push(c),
+        }
+    }
+    if let Some(i) = quoted {
+        return Err(line[..i].chars().count() + 1);
+    }
+    cells.push(cell.trim().to_owned());
+    Ok(cells)
 }
 
 impl Table {
@@ -226,16 +252,23 @@ mod tests {
         let tuesday = parse_stamp("2026-03-03T09:00").unwrap();
         assert_eq!(clock.at(tuesday), Some(SimTime(DAY_MS + 3_600_000)));
         assert_eq!(parse_stamp("90.5"), Ok(Stamp::Relative(90_500)));
-        for bad in ["2026-02-30T08:00", "2026-03-02", "08:00", "-5", "2026-03-02T08:00+01:00"] {
+        for bad in [
+            "2026-02-30T08:00",
+            "2026-03-02",
+            "08:00",
+            "-5",
+            "2026-03-02T08:00+01:00",
+        ] {
             assert!(parse_stamp(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn tables_keep_line_numbers() {
-        let t = read_table("timestamp,inbox\n10,web\n\n20,app\n").unwrap();
+        let t = read_table("Timestamp, inbox\n10,web\n\n20,\"a,\"\"b\"\"\"\n").unwrap();
         assert_eq!(t.header, vec!["timestamp", "inbox"]);
-        assert_eq!(t.rows[1].0, 4);
+        assert_eq!(t.rows[1], (4, vec!["20".to_owned(), "a,\"b\"".to_owned()]));
+        assert!(read_table("timestamp\n\"10\n").is_err());
         assert_eq!(t.unknown_columns(&["timestamp", "inbx"]).len(), 1);
     }
 }

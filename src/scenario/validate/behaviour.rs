@@ -40,7 +40,10 @@ fn share(t: Table<'_, '_>, key: &str, p: &mut Problems) -> Option<f64> {
         p.add(
             span,
             error::OUT_OF_RANGE,
-            format!("{}{key} {x} is out of range (expected a share from 0 to 1)", prefix(t)),
+            format!(
+                "{}{key} {x} is out of range (expected a share from 0 to 1)",
+                prefix(t)
+            ),
         );
         None
     }
@@ -173,7 +176,10 @@ impl Walk<'_> {
     }
 
     /// `[agents]`: behaviour parameters and the presence trace's path.
-    pub(super) fn behaviour(&mut self, top: Table<'_, '_>) -> Option<(AgentBehaviour, Option<(PathBuf, Range<usize>)>)> {
+    pub(super) fn behaviour(
+        &mut self,
+        top: Table<'_, '_>,
+    ) -> Option<(AgentBehaviour, Option<(PathBuf, Range<usize>)>)> {
         let mut b = AgentBehaviour::default();
         let Some(v) = top.get("agents") else {
             return Some((b, None));
@@ -264,7 +270,9 @@ impl Walk<'_> {
                     p.add(
                         span,
                         error::OUT_OF_RANGE,
-                        format!("team \"{name}\": break stagger {d} is out of range (expected less than 24h)"),
+                        format!(
+                            "team \"{name}\": break stagger {d} is out of range (expected less than 24h)"
+                        ),
                     );
                     None
                 }
@@ -303,7 +311,9 @@ impl Walk<'_> {
         let what = format!("teams.{key}");
         let e = Table::of(v, &what, &mut self.p)?;
         e.check_keys(&["rate", "duration"], &mut self.p);
-        let rate = e.require("rate", &mut self.p).and_then(|_| e.number("rate", &mut self.p));
+        let rate = e
+            .require("rate", &mut self.p)
+            .and_then(|_| e.number("rate", &mut self.p));
         let rate = match rate {
             Some((r, span)) if !(0.0..=MAX_EPISODE_RATE).contains(&r) => {
                 self.p.add(
@@ -396,7 +406,11 @@ impl Walk<'_> {
         let mut last = SimTime::ZERO;
         for (line, cells) in &table.rows {
             let line = *line;
-            let cell = |i: Option<usize>| i.and_then(|i| cells.get(i)).map(String::as_str).filter(|c| !c.is_empty());
+            let cell = |i: Option<usize>| {
+                i.and_then(|i| cells.get(i))
+                    .map(String::as_str)
+                    .filter(|c| !c.is_empty())
+            };
             let mut bad = |col: Option<usize>, msg: String| {
                 errors.push((line, col.map_or(1, |c| c + 1), format!("row {line}: {msg}")));
             };
@@ -410,36 +424,58 @@ impl Walk<'_> {
                     None
                 }
                 Some(Ok(stamp)) => clock.at(stamp).or_else(|| {
-                    bad(Some(ts), "timestamp is before the trace's first one (rows must be in time order)".into());
+                    bad(
+                        Some(ts),
+                        "timestamp is before the trace's first one (rows must be in time order)".into(),
+                    );
                     None
                 }),
             };
             if let Some(at) = at {
                 if at < last {
-                    bad(Some(ts), format!("timestamp {at} is before the previous row's {last} (rows must be in time order)"));
+                    bad(
+                        Some(ts),
+                        format!(
+                            "timestamp {at} is before the previous row's {last} (rows must be in time order)"
+                        ),
+                    );
                 } else if at >= horizon {
-                    bad(Some(ts), format!("timestamp {at} is at or after the horizon ({horizon}); extend horizon or trim the trace"));
+                    bad(
+                        Some(ts),
+                        format!(
+                            "timestamp {at} is at or after the horizon ({horizon}); extend horizon or trim the trace"
+                        ),
+                    );
                 }
                 last = last.max(at);
             }
             let inbox = cell(inbox_col).and_then(|name| {
                 let found = inboxes.iter().position(|i| i.name == name);
                 if found.is_none() {
-                    bad(inbox_col, unknown("inbox", name, inboxes.iter().map(|i| i.name.as_str())));
+                    bad(
+                        inbox_col,
+                        unknown("inbox", name, inboxes.iter().map(|i| i.name.as_str())),
+                    );
                 }
                 found.map(|i| crate::engine::InboxId(i as u32))
             });
             let group = cell(group_col).and_then(|name| {
                 let found = groups.iter().position(|g| g == name);
                 if found.is_none() {
-                    bad(group_col, unknown("group", name, groups.iter().map(String::as_str)));
+                    bad(
+                        group_col,
+                        unknown("group", name, groups.iter().map(String::as_str)),
+                    );
                 }
                 found.map(|g| crate::engine::GroupId(g as u32))
             });
             let target = cell(target_col).and_then(|name| {
                 let found = agents.iter().position(|a| a.name == name);
                 if found.is_none() {
-                    bad(target_col, unknown("agent", name, agents.iter().map(|a| a.name.as_str())));
+                    bad(
+                        target_col,
+                        unknown("agent", name, agents.iter().map(|a| a.name.as_str())),
+                    );
                 }
                 found.map(|a| AgentId(a as u32))
             });
@@ -501,7 +537,8 @@ impl Walk<'_> {
         for (line, cells) in &table.rows {
             let line = *line;
             let cell = |i: usize| cells.get(i).map(String::as_str).filter(|c| !c.is_empty());
-            let mut bad = |col: usize, msg: String| errors.push((line, col + 1, format!("row {line}: {msg}")));
+            let mut bad =
+                |col: usize, msg: String| errors.push((line, col + 1, format!("row {line}: {msg}")));
             let at = match cell(ts).map(trace::parse_stamp) {
                 None => {
                     bad(ts, "missing timestamp".into());
@@ -512,13 +549,21 @@ impl Walk<'_> {
                     None
                 }
                 Some(Ok(s)) => clock.at(s).or_else(|| {
-                    bad(ts, "timestamp is before the trace's first one (rows must be in time order)".into());
+                    bad(
+                        ts,
+                        "timestamp is before the trace's first one (rows must be in time order)".into(),
+                    );
                     None
                 }),
             };
             if let Some(at) = at {
                 if at < last {
-                    bad(ts, format!("timestamp {at} is before the previous row's {last} (rows must be in time order)"));
+                    bad(
+                        ts,
+                        format!(
+                            "timestamp {at} is before the previous row's {last} (rows must be in time order)"
+                        ),
+                    );
                 }
                 last = last.max(at);
             }
@@ -530,7 +575,10 @@ impl Walk<'_> {
                 Some(name) => {
                     let found = agents.iter().position(|a| a.name == name);
                     if found.is_none() {
-                        bad(agent_col, unknown("agent", name, agents.iter().map(|a| a.name.as_str())));
+                        bad(
+                            agent_col,
+                            unknown("agent", name, agents.iter().map(|a| a.name.as_str())),
+                        );
                     }
                     found.map(|a| AgentId(a as u32))
                 }
