@@ -128,6 +128,9 @@ fn validate(paths: &[PathBuf]) -> Result<(), Error> {
         // The whole experiment: every [compare] cell is validated too.
         match crate::scenario::load_experiment(path) {
             Ok(e) => {
+                for w in &e.base.warnings {
+                    eprintln!("{w}");
+                }
                 report.push_str(&format!(
                     "ok: {} ({} agents, {} configuration{}, {} replications)\n",
                     path.display(),
@@ -152,6 +155,9 @@ fn run_scenario(args: &RunArgs) -> Result<(), Error> {
     use crate::experiment::stats::{Adjustment, summarize};
     let started = std::time::Instant::now();
     let mut experiment = crate::scenario::load_experiment(&args.path).map_err(Error::Scenario)?;
+    for w in &experiment.base.warnings {
+        eprintln!("{w}");
+    }
     for scenario in
         std::iter::once(&mut experiment.base).chain(experiment.cells.iter_mut().map(|c| &mut c.scenario))
     {

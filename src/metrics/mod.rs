@@ -77,6 +77,9 @@ pub struct Plan {
     pub capacities: Vec<Capacity>,
     /// Whether each agent may be auto-assigned (fairness counts only those).
     pub auto_assign: Vec<bool>,
+    /// Whether each member of the roster is an admin: admins hold only chats they took
+    /// over and count in neither availability, occupancy nor orphan time.
+    pub admins: Vec<bool>,
     /// Number of groups.
     pub n_groups: usize,
     /// Service-level targets.
@@ -402,6 +405,9 @@ impl Collector {
         } else {
             a.load = a.load.saturating_sub(1);
         }
+        if self.plan.admins[agent.index()] {
+            return;
+        }
         match a.presence {
             Some(Presence::Available) => {
                 if up {
@@ -431,6 +437,9 @@ impl Collector {
         let a = &mut self.agents[agent.index()];
         let load = u64::from(a.load);
         let old = a.presence.replace(presence);
+        if self.plan.admins[agent.index()] {
+            return;
+        }
         match old {
             Some(Presence::Available) => {
                 self.available -= 1;
@@ -858,7 +867,8 @@ impl Collector {
             .plan
             .capacities
             .iter()
-            .all(|c| matches!(c, Capacity::Limited(_)));
+            .zip(&self.plan.admins)
+            .all(|(c, admin)| *admin || matches!(c, Capacity::Limited(_)));
         put(
             "occupancy_mean",
             all_finite

@@ -7,6 +7,8 @@
 //! max_chats_per_agent = [2, 3]
 //! volume = [1.0, 1.2]                                  # the arrivals' volume multiplier
 //! team_size = { support = [10, 12] }                   # a team's size
+//! bot_resolved = [0.0, 0.2, 0.4]                       # also: silent_abandonment, menu_choice,
+//!                                                      # slowdown, takeover
 //! baseline = { strategy = "round-robin", max_chats_per_agent = 3 }  # default: first values
 //! ```
 //! A cell is the scenario file with its values substituted, validated like any scenario,
@@ -169,6 +171,7 @@ fn axes(
         .filter(|k| *k != "groups")
         .collect();
     known.extend(["volume", "team_size", "baseline"]);
+    known.extend(WORKLOAD_AXES.iter().map(|(k, _, _)| *k));
     t.check_keys(&known, p);
     let mut axes = Vec::new();
     let mut baseline = None;
@@ -280,9 +283,25 @@ fn display(v: &Value) -> String {
     }
 }
 
+/// Workload settings a comparison may vary: compare key, scenario table, key in it.
+const WORKLOAD_AXES: &[(&str, &str, &str)] = &[
+    ("bot_resolved", "bot", "resolved"),
+    ("silent_abandonment", "customers", "silent_abandonment"),
+    ("menu_choice", "customers", "menu_choice"),
+    ("slowdown", "agents", "slowdown"),
+    ("takeover", "agents", "takeover"),
+];
+
 /// Sets one compared value in the scenario table.
 fn apply(table: &mut toml::Table, key: &str, value: Value) {
-    if let Some(team) = key.strip_prefix("team_size.") {
+    if let Some((_, section, field)) = WORKLOAD_AXES.iter().find(|(k, _, _)| *k == key) {
+        let entry = table
+            .entry((*section).to_owned())
+            .or_insert_with(|| Value::Table(toml::Table::new()));
+        if let Value::Table(t) = entry {
+            t.insert((*field).to_owned(), value);
+        }
+    } else if let Some(team) = key.strip_prefix("team_size.") {
         if let Some(Value::Array(teams)) = table.get_mut("teams") {
             for t in teams.iter_mut() {
                 if let Value::Table(t) = t
@@ -302,6 +321,12 @@ fn apply(table: &mut toml::Table, key: &str, value: Value) {
     }
 }
 
+/// "0.2" → "20 %" (labels of shares).
+fn percent(v: &str) -> String {
+    v.parse::<f64>()
+        .map_or_else(|_| v.to_owned(), |x| format!("{} %", (x * 1000.0).round() / 10.0))
+}
+
 /// A short label: strategy values alone, capacity as "cap N", others as key=value.
 fn label(assignments: &[(String, String)]) -> String {
     let parts: Vec<String> = assignments
@@ -310,6 +335,8 @@ fn label(assignments: &[(String, String)]) -> String {
             "strategy" => v.clone(),
             "max_chats_per_agent" => format!("cap {v}"),
             "volume" => format!("volume ×{v}"),
+            "bot_resolved" => format!("bot resolves {}", percent(v)),
+            "silent_abandonment" => format!("{} silent", percent(v)),
             _ => match k.strip_prefix("team_size.") {
                 Some(team) => format!("{team} {v}"),
                 None => format!("{k}={v}"),

@@ -208,6 +208,7 @@ impl<'s> Sim<'s> {
                 .iter()
                 .map(|a| a.auto_assign && a.role == Role::Agent)
                 .collect(),
+            admins: scenario.engine.agents.iter().map(|a| a.role == Role::Admin).collect(),
             n_groups: scenario.engine.groups.len(),
             sl_targets: scenario.sl_targets.clone(),
             measure_from: scenario.measure_from(),
