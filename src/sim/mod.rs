@@ -30,7 +30,7 @@ use crate::engine::{
     Settings, SimDuration, SimTime, StrategyKind,
 };
 use crate::metrics::{Collector, Plan, RunMetrics};
-use crate::scenario::{RunKind, Scenario};
+use crate::scenario::{RunKind, Scenario, TraceArrival};
 use crate::workload::arrivals::Segment;
 use crate::workload::{Purpose, Rng, stream, stream_seed, unit};
 use draw::COPY_STRIDE;
@@ -163,7 +163,38 @@ impl ArrivalGen {
 
 /// Runs replication `replication` of `scenario`.
 pub fn run(scenario: &Scenario, replication: u64) -> RunResult {
-    Sim::new(scenario, replication).run()
+    run_with(scenario, replication, RunOptions::default())
+}
+
+/// How the simulator computes, for tests that compare two ways of getting one result.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Re-settle and reschedule every chat of an agent whenever their number of chats
+    /// changes, even without slowdown. Without slowdown only the chat that moves is touched;
+    /// both must give exactly the same results.
+    pub always_reschedule: bool,
+}
+
+/// Runs replication `replication` of `scenario` with `options`.
+pub fn run_with(scenario: &Scenario, replication: u64, options: RunOptions) -> RunResult {
+    let mut sim = Sim::new(scenario, replication);
+    sim.general_work = options.always_reschedule || scenario.behaviour.slowdown > 0.0;
+    sim.run()
+}
+
+/// Every chat the run generates in replication `replication`, as (id, arrival time) in
+/// the order they arrive: base chats before thinning, then copies or extra chats of a
+/// volume multiplier above 1. Bot-resolved chats are included (they arrive, then leave).
+pub fn arrival_times(scenario: &Scenario, replication: u64) -> Vec<(ChatId, SimTime)> {
+    let mut sim = Sim::new(scenario, replication);
+    let mut out = Vec::new();
+    while let Some((t, ev)) = sim.queue.pop() {
+        if let Ev::Arrival { stream, index } = ev {
+            let (id, _) = sim.next_arrivals(stream, index);
+            out.push((id, t));
+        }
+    }
+    out
 }
 
 struct Sim<'s> {
@@ -184,6 +215,8 @@ struct Sim<'s> {
     claimers: BTreeSet<(u32, AgentId)>,
     /// Whether agents claim chats by hand in some inbox now.
     claiming: bool,
+    /// Whether a change in an agent's number of chats moves the ends of all of them.
+    general_work: bool,
 }
 
 impl<'s> Sim<'s> {
@@ -208,7 +241,12 @@ impl<'s> Sim<'s> {
                 .iter()
                 .map(|a| a.auto_assign && a.role == Role::Agent)
                 .collect(),
-            admins: scenario.engine.agents.iter().map(|a| a.role == Role::Admin).collect(),
+            admins: scenario
+                .engine
+                .agents
+                .iter()
+                .map(|a| a.role == Role::Admin)
+                .collect(),
             n_groups: scenario.engine.groups.len(),
             sl_targets: scenario.sl_targets.clone(),
             measure_from: scenario.measure_from(),
@@ -274,6 +312,7 @@ impl<'s> Sim<'s> {
             strategies: scenario.engine.inboxes.iter().map(|i| i.strategy).collect(),
             claimers: BTreeSet::new(),
             claiming: false,
+            general_work: scenario.behaviour.slowdown > 0.0,
         };
         sim.update_claiming(SimTime::ZERO);
         sim.schedule_arrival(0, 1);
@@ -523,22 +562,8 @@ impl<'s> Sim<'s> {
 
     /// A chat is born: drawn, then resolved by the bot, kept in the bot, or handed off.
     fn arrival(&mut self, now: SimTime, stream: u8, index: u64) {
-        let (id, row) = match (&self.scenario.arrival_trace, stream) {
-            (Some(trace), 0) => (ChatId(index), trace.get(index as usize - 1)),
-            (Some(trace), _) => (
-                ChatId(EXTRA_CHAT_BASE + index),
-                trace.get((index / COPY_STRIDE) as usize - 1),
-            ),
-            (None, 0) => (ChatId(index), None),
-            (None, _) => (ChatId(EXTRA_CHAT_BASE + index), None),
-        };
-        if stream == 0 {
-            self.schedule_arrival(stream, index + 1);
-            self.schedule_copies(index);
-        } else if self.scenario.arrival_trace.is_none() {
-            self.schedule_arrival(stream, index + 1);
-        }
-        let Some(draw) = self.draws.chat(id, now, row) else {
+        let (id, row) = self.next_arrivals(stream, index);
+        let Some(draw) = self.draws.chat(id, now, row.as_ref()) else {
             return;
         };
         if draw.bot_resolved {
@@ -579,6 +604,28 @@ impl<'s> Sim<'s> {
         } else {
             self.handoff(now, id);
         }
+    }
+
+    /// The chat of arrival `index` of `stream` (with its trace row), after scheduling the
+    /// arrivals that follow it.
+    fn next_arrivals(&mut self, stream: u8, index: u64) -> (ChatId, Option<TraceArrival>) {
+        let (id, row) = match (&self.scenario.arrival_trace, stream) {
+            (Some(trace), 0) => (ChatId(index), trace.get(index as usize - 1)),
+            (Some(trace), _) => (
+                ChatId(EXTRA_CHAT_BASE + index),
+                trace.get((index / COPY_STRIDE) as usize - 1),
+            ),
+            (None, 0) => (ChatId(index), None),
+            (None, _) => (ChatId(EXTRA_CHAT_BASE + index), None),
+        };
+        let row = row.copied();
+        if stream == 0 {
+            self.schedule_arrival(stream, index + 1);
+            self.schedule_copies(index);
+        } else if self.scenario.arrival_trace.is_none() {
+            self.schedule_arrival(stream, index + 1);
+        }
+        (id, row)
     }
 
     /// The chat reaches the engine (after the bot, if any).
@@ -680,9 +727,7 @@ impl<'s> Sim<'s> {
             Some(c) if !c.left => c.holder,
             _ => return,
         };
-        if let Some(agent) = holder {
-            self.settle(agent, now);
-        }
+        // The chat stays with its agent (and in their count) until someone closes it.
         let Some(c) = self.chats.get_mut(&chat) else {
             return;
         };
@@ -769,11 +814,15 @@ impl<'s> Sim<'s> {
         1.0 + self.scenario.behaviour.slowdown * (k - 1) as f64
     }
 
-    /// Brings the remaining work of `agent`'s chats up to `now` at their current rate.
-    fn settle(&mut self, agent: AgentId, now: SimTime) {
+    /// Brings the remaining work of `agent`'s chats up to `now` at their current rate
+    /// (only `chat`'s when their rate cannot have changed).
+    fn settle(&mut self, agent: AgentId, chat: ChatId, now: SimTime) {
         let f = self.factor(agent);
-        for chat in &self.agents[agent.index()].holding {
-            if let Some(c) = self.chats.get_mut(chat)
+        for held in &self.agents[agent.index()].holding {
+            if !self.general_work && *held != chat {
+                continue;
+            }
+            if let Some(c) = self.chats.get_mut(held)
                 && !c.left
             {
                 let worked = now.saturating_since(c.since).as_millis() as f64 / f;
@@ -784,10 +833,14 @@ impl<'s> Sim<'s> {
     }
 
     /// Schedules the end of each of `agent`'s chats at the current rate (only those whose
-    /// end moves, so without slowdown nothing is rescheduled).
-    fn reschedule(&mut self, agent: AgentId, now: SimTime) {
+    /// end moves; only `chat`'s when their rate cannot have changed).
+    fn reschedule(&mut self, agent: AgentId, chat: ChatId, now: SimTime) {
         let f = self.factor(agent);
-        for chat in &self.agents[agent.index()].holding {
+        for held in &self.agents[agent.index()].holding {
+            if !self.general_work && *held != chat {
+                continue;
+            }
+            let chat = held;
             let Some(c) = self.chats.get_mut(chat) else {
                 continue;
             };
@@ -808,7 +861,7 @@ impl<'s> Sim<'s> {
     /// `agent` starts working on `chat` (assignment or takeover).
     fn attach(&mut self, chat: ChatId, agent: AgentId, at: SimTime) {
         self.register(chat, at);
-        self.settle(agent, at);
+        self.settle(agent, chat, at);
         let Some(c) = self.chats.get_mut(&chat) else {
             return;
         };
@@ -817,7 +870,7 @@ impl<'s> Sim<'s> {
         c.holder = Some(agent);
         c.since = at;
         self.agents[agent.index()].holding.push(chat);
-        self.reschedule(agent, at);
+        self.reschedule(agent, chat, at);
         let f = self.factor(agent);
         let Some(c) = self.chats.get_mut(&chat) else {
             return;
@@ -860,7 +913,7 @@ impl<'s> Sim<'s> {
 
     /// `agent` stops working on `chat`: its work so far is kept, the others' rate changes.
     fn detach(&mut self, chat: ChatId, agent: AgentId, at: SimTime) {
-        self.settle(agent, at);
+        self.settle(agent, chat, at);
         let holding = &mut self.agents[agent.index()].holding;
         if let Some(i) = holding.iter().position(|c| *c == chat) {
             holding.remove(i);
@@ -873,7 +926,7 @@ impl<'s> Sim<'s> {
                 c.reply_version += 1;
             }
         }
-        self.reschedule(agent, at);
+        self.reschedule(agent, chat, at);
     }
 
     /// Tells the collector a chat needs a human, the first time it is routed.

@@ -10,3 +10,4 @@ mod report;
 mod scenarios;
 mod theory;
 mod tidy;
+mod workload;
