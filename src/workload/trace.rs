@@ -106,12 +106,13 @@ impl Table {
         for (i, h) in self.header.iter().enumerate() {
             if !known.contains(&h.as_str()) {
                 let mut msg = format!(
-                    "header row: unknown column \"{h}\" (expected columns: {})",
+                    "header row: unknown column \"{h}\" (expected columns: {}",
                     known.join(", ")
                 );
                 if let Some(s) = crate::util::suggest::did_you_mean(h, known.iter().copied()) {
                     msg.push_str(&format!("; did you mean \"{s}\"?"));
                 }
+                msg.push(')');
                 out.push((1, i + 1, msg));
             }
         }

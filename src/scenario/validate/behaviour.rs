@@ -384,11 +384,15 @@ impl Walk<'_> {
         const COLUMNS: &[&str] = &["timestamp", "inbox", "group", "target", "handle_time"];
         let table = self.trace_table(path, span.clone(), "arrivals.trace")?;
         let mut errors = table.unknown_columns(COLUMNS);
+        // A missing column next to an unknown one is usually a misspelling: one error.
+        let misspelt = !errors.is_empty();
         let col = |name: &str, required: bool, errors: &mut Vec<RowError>| {
-            table.column(name, required, COLUMNS).unwrap_or_else(|e| {
-                errors.push(e);
-                None
-            })
+            table
+                .column(name, required && !misspelt, COLUMNS)
+                .unwrap_or_else(|e| {
+                    errors.push(e);
+                    None
+                })
         };
         let ts = col("timestamp", true, &mut errors);
         let (inbox_col, group_col, target_col, work_col) = (
@@ -520,9 +524,10 @@ impl Walk<'_> {
         const COLUMNS: &[&str] = &["timestamp", "agent", "presence"];
         let table = self.trace_table(path, span.clone(), "agents.presence_trace")?;
         let mut errors = table.unknown_columns(COLUMNS);
+        let misspelt = !errors.is_empty();
         let mut cols = Vec::new();
         for name in COLUMNS {
-            match table.column(name, true, COLUMNS) {
+            match table.column(name, !misspelt, COLUMNS) {
                 Ok(c) => cols.push(c),
                 Err(e) => errors.push(e),
             }
@@ -707,6 +712,9 @@ impl Walk<'_> {
 /// "unknown inbox "x" (expected one of: …; did you mean "y"?)".
 fn unknown<'a>(what: &str, name: &str, known: impl Iterator<Item = &'a str> + Clone) -> String {
     let list: Vec<&str> = known.clone().take(12).collect();
+    if list.is_empty() {
+        return format!("unknown {what} \"{name}\" (the scenario declares none)");
+    }
     let mut msg = format!("unknown {what} \"{name}\" (expected one of: {}", list.join(", "));
     if list.len() == 12 {
         msg.push_str(", …");
