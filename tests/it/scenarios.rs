@@ -41,6 +41,8 @@ fn every_shipped_engine_script_runs() {
     }
 }
 
+/// Every shipped scenario, every cell of its comparison: validates, and runs a short
+/// horizon (one replication) with the sample-path identities holding.
 #[test]
 fn every_shipped_scenario_validates_and_runs_a_short_horizon() {
     let mut files = Vec::new();
@@ -51,32 +53,52 @@ fn every_shipped_scenario_validates_and_runs_a_short_horizon() {
     );
     files.sort();
     assert!(
-        files.len() >= 2,
-        "scenarios/ ships the quickstart and the Erlang C scenario"
+        files.len() >= 9,
+        "scenarios/ ships the quickstart, the Erlang C check and the seven workload questions"
     );
     for file in files {
-        let mut s = chatsim::scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
-        s.replications = 2;
-        if let chatsim::scenario::RunKind::SteadyState { warmup } = s.run_kind {
-            s.horizon = chatsim::engine::SimTime::ZERO + warmup + chatsim::engine::SimDuration::from_hours(2);
-        } else {
-            s.horizon = s.horizon.min(chatsim::engine::SimTime(2 * 3_600_000));
-        }
-        let results = chatsim::experiment::run_replications(&s, 1).unwrap();
-        for r in &results {
-            assert_eq!(r.counts.engine_errors, 0, "{}", file.display());
-            assert_eq!(
-                r.counts.arrived,
-                r.counts.closed + r.counts.open,
-                "{}",
-                file.display()
-            );
-            assert_eq!(r.metrics.get("violations"), Some(0.0), "{}", file.display());
-            assert!(
-                r.metrics.get("arrivals").unwrap_or(0.0) > 0.0,
-                "{} produced no chats",
-                file.display()
-            );
+        let experiment = chatsim::scenario::load_experiment(&file).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            experiment.base.question.is_some(),
+            "{} asks no question",
+            file.display()
+        );
+        assert!(
+            experiment.base.warnings.is_empty(),
+            "{}: {:?}",
+            file.display(),
+            experiment.base.warnings
+        );
+        for cell in &experiment.cells {
+            let mut s = cell.scenario.clone();
+            s.replications = 1;
+            let short = chatsim::engine::SimDuration::from_hours(3);
+            if let chatsim::scenario::RunKind::SteadyState { warmup } = s.run_kind {
+                s.horizon = chatsim::engine::SimTime::ZERO + warmup + short;
+            } else {
+                s.horizon = s.horizon.min(chatsim::engine::SimTime::ZERO + short);
+            }
+            let horizon = s.horizon;
+            if let Some(trace) = &mut s.arrival_trace {
+                trace.retain(|row| row.at < horizon);
+            }
+            let what = format!("{} ({})", file.display(), cell.label);
+            let results = chatsim::experiment::run_replications(&s, 1).unwrap();
+            for r in &results {
+                assert_eq!(r.counts.engine_errors, 0, "{what}");
+                assert_eq!(r.counts.arrived, r.counts.closed + r.counts.open, "{what}");
+                assert_eq!(r.counts.queue_area_ms, r.counts.queue_episodes_ms, "{what}");
+                assert_eq!(r.metrics.get("violations"), Some(0.0), "{what}");
+                assert_eq!(
+                    r.metrics.get("rebalance_moves_recent").unwrap_or(0.0),
+                    0.0,
+                    "{what}"
+                );
+                assert!(
+                    r.metrics.get("arrivals").unwrap_or(0.0) > 0.0,
+                    "{what} produced no chats"
+                );
+            }
         }
     }
 }
