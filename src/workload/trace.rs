@@ -138,7 +138,7 @@ pub fn parse_stamp(cell: &str) -> Result<Stamp, String> {
         )
     };
     if let Ok(secs) = cell.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 && secs < 1e12 {
+        if (0.0..1e12).contains(&secs) {
             return Ok(Stamp::Relative((secs * 1_000.0).round() as u64));
         }
         return Err(expected());
@@ -181,7 +181,7 @@ pub fn parse_stamp(cell: &str) -> Result<Stamp, String> {
 }
 
 fn is_leap(y: u64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
 
 fn days_in_month(y: u64, m: u64) -> u64 {

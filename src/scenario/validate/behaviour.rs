@@ -22,6 +22,9 @@ pub(crate) const DEFAULT_MESSAGE_GAP: Dist = Dist::Exponential { mean: 60_000.0 
 /// Episodes per hour are at most this (one a minute).
 const MAX_EPISODE_RATE: f64 = 60.0;
 
+/// A file named in the scenario, and where.
+pub(super) type Located = (PathBuf, Range<usize>);
+
 /// Presence behaviour of a team, as written.
 #[derive(Default)]
 pub(super) struct TeamPresence {
@@ -179,7 +182,7 @@ impl Walk<'_> {
     pub(super) fn behaviour(
         &mut self,
         top: Table<'_, '_>,
-    ) -> Option<(AgentBehaviour, Option<(PathBuf, Range<usize>)>)> {
+    ) -> Option<(AgentBehaviour, Option<Located>)> {
         let mut b = AgentBehaviour::default();
         let Some(v) = top.get("agents") else {
             return Some((b, None));
