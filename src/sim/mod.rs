@@ -44,6 +44,8 @@ pub struct RunResult {
     pub metrics: RunMetrics,
     /// Sample-path counts, for the identity tests.
     pub counts: Counts,
+    /// The first engine invariant found broken (only with [`RunOptions::check_invariants`]).
+    pub invariant_failure: Option<String>,
 }
 
 /// Sample-path counts of one run.
@@ -173,12 +175,16 @@ pub struct RunOptions {
     /// changes, even without slowdown. Without slowdown only the chat that moves is touched;
     /// both must give exactly the same results.
     pub always_reschedule: bool,
+    /// Run the engine's full invariant check (PRODUCT.md §3.13) after every engine call:
+    /// O(chats × agents) per call, for tests on small scenarios.
+    pub check_invariants: bool,
 }
 
 /// Runs replication `replication` of `scenario` with `options`.
 pub fn run_with(scenario: &Scenario, replication: u64, options: RunOptions) -> RunResult {
     let mut sim = Sim::new(scenario, replication);
     sim.general_work = options.always_reschedule || scenario.behaviour.slowdown > 0.0;
+    sim.check_invariants = options.check_invariants;
     sim.run()
 }
 
@@ -217,6 +223,8 @@ struct Sim<'s> {
     claiming: bool,
     /// Whether a change in an agent's number of chats moves the ends of all of them.
     general_work: bool,
+    check_invariants: bool,
+    invariant_failure: Option<String>,
 }
 
 impl<'s> Sim<'s> {
@@ -313,6 +321,8 @@ impl<'s> Sim<'s> {
             claimers: BTreeSet::new(),
             claiming: false,
             general_work: scenario.behaviour.slowdown > 0.0,
+            check_invariants: false,
+            invariant_failure: None,
         };
         sim.update_claiming(SimTime::ZERO);
         sim.schedule_arrival(0, 1);
@@ -439,6 +449,7 @@ impl<'s> Sim<'s> {
         RunResult {
             metrics,
             counts: self.counts,
+            invariant_failure: self.invariant_failure,
         }
     }
 
@@ -754,8 +765,15 @@ impl<'s> Sim<'s> {
 
     /// One engine call and the reactions to its outputs.
     fn step(&mut self, now: SimTime, input: Input) {
+        let described = self.check_invariants.then(|| format!("{input:?}"));
         if self.engine.handle(now, input).is_err() {
             self.counts.engine_errors += 1;
+        }
+        if let Some(input) = described
+            && self.invariant_failure.is_none()
+            && let Err(v) = crate::engine::invariants::check(&self.engine)
+        {
+            self.invariant_failure = Some(format!("at {now}, after {input}: {v}"));
         }
         while let Some(output) = self.engine.poll_output() {
             self.collector.advance(output.at);

@@ -373,7 +373,7 @@ static TARGET_FALLBACKS: AtomicU64 = AtomicU64::new(0);
 static AUTO_CLOSES: AtomicU64 = AtomicU64::new(0);
 
 /// A runner with a fixed seed, so CI is reproducible; set `PROPTEST_RNG_SEED` to explore others.
-fn runner(cases: u32) -> TestRunner {
+pub(crate) fn runner(cases: u32) -> TestRunner {
     let base = Config::default();
     let rng_seed = if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
         base.rng_seed

@@ -297,6 +297,7 @@ fn without_slowdown_rescheduling_changes_nothing() {
                 replication,
                 RunOptions {
                     always_reschedule: true,
+                    ..RunOptions::default()
                 },
             );
             assert_eq!(format!("{:?}", plain.metrics), format!("{:?}", general.metrics));
@@ -654,4 +655,135 @@ fn the_schedule_turns_auto_assignment_off() {
         "[[schedule]]\nat = \"4h\"\nenabled = false\n[agents]\nclaim_delay = { distribution = \"deterministic\", value = \"1m\" }",
     );
     assert_eq!(mean(&claimed, "open_at_end", 2), 0.0);
+}
+
+/// Random workloads (every behaviour of §4 on or off, random strategies, capacities, grace
+/// periods and slowdown), small enough to run the engine's full invariant check after
+/// every engine call: no invariant breaks, no engine error, and the sample-path identities
+/// hold.
+#[test]
+fn random_workloads_keep_the_engine_invariants_after_every_step() {
+    use proptest::prelude::*;
+    let strategies = prop_oneof![
+        Just("round-robin"),
+        Just("least-busy"),
+        Just("random"),
+        Just("manual")
+    ];
+    let case = (
+        (
+            strategies,
+            1u32..4,
+            0u32..4,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        ),
+        (
+            0.0f64..0.6,
+            0.0f64..0.5,
+            0.0f64..0.3,
+            0.0f64..1.0,
+            any::<bool>(),
+            any::<bool>(),
+        ),
+        (
+            0.0f64..3.0,
+            0.0f64..2.0,
+            any::<bool>(),
+            20.0f64..90.0,
+            any::<bool>(),
+        ),
+    );
+    let reached: [std::cell::Cell<u64>; 4] = Default::default();
+    crate::engine_props::runner(64)
+        .run(&case, |((strategy, cap, grace_min, menu, rebalance, auto_close), (bot, silent, takeover, alpha, queued_msgs, schedule), (flaps, away, breaks, rate, trace_presence))| {
+            let engine = format!(
+                "strategy = \"{strategy}\"\nmax_chats_per_agent = {cap}\noffline_grace = \"{grace_min}m\"\ngroups = [\"a\", \"b\"]\ngroup_routing = true\ngroup_overflow_after = \"2m\"\nmenu = {menu}\nrebalance_on_online = {rebalance}\nrebalance_idle_threshold = \"3m\"\nauto_close_after = \"{}\"\n",
+                if auto_close { "30m" } else { "off" }
+            );
+            let breaks = if breaks { "breaks = [{ start = \"01:00\", duration = \"20m\", stagger = \"40m\" }]\nwind_down = \"10m\"" } else { "" };
+            let schedule = if schedule { "[[schedule]]\nat = \"90m\"\nenabled = false\n[[schedule]]\nat = \"2h\"\nenabled = true\nmax_chats_per_agent = 2\n" } else { "" };
+            let text = format!(
+                r#"
+horizon = "3h"
+drain_limit = "1h"
+seed = 9
+[engine]
+{engine}
+[[teams]]
+name = "a"
+size = 3
+groups = ["a"]
+flaps = {{ rate = {flaps}, duration = {{ distribution = "exponential", mean = "1m" }} }}
+away = {{ rate = {away}, duration = {{ distribution = "exponential", mean = "5m" }} }}
+{breaks}
+[[teams.shifts]]
+start = "00:00"
+end = "02:30"
+[[teams]]
+name = "b"
+size = 2
+groups = ["b"]
+[[teams]]
+name = "lead"
+size = 1
+role = "admin"
+[arrivals]
+rate = {rate}
+groups = {{ a = 0.3 }}
+[handle_time]
+distribution = "lognormal"
+mean = "9m"
+cv = 1.0
+[patience]
+distribution = "exponential"
+mean = "5m"
+[bot]
+resolved = {bot}
+phase = {{ distribution = "exponential", mean = "1m" }}
+target = 0.1
+[customers]
+menu_delay = {{ distribution = "exponential", mean = "30s" }}
+menu_choice = 0.8
+messages = true
+queued_messages = {queued_msgs}
+silent_abandonment = {silent}
+[agents]
+slowdown = {alpha}
+first_response = {{ distribution = "exponential", mean = "20s" }}
+notice_delay = {{ distribution = "exponential", mean = "8m" }}
+claim_delay = {{ distribution = "exponential", mean = "40s" }}
+takeover = {takeover}
+takeover_delay = {{ distribution = "exponential", mean = "4m" }}
+{schedule}"#
+            );
+            let mut s = scenario(&text);
+            if trace_presence {
+                // Bob of team b follows a recorded day instead.
+                let agent = AgentId(4);
+                s.agents[agent.index()].traced = true;
+                s.presence_trace = [(0, Presence::Offline), (600_000, Presence::Available), (3_000_000, Presence::Away), (3_600_000, Presence::Offline), (3_650_000, Presence::Available)]
+                    .into_iter()
+                    .map(|(ms, presence)| chatsim::scenario::TracePresence { at: SimTime(ms), agent, presence })
+                    .collect();
+            }
+            let r = run_with(&s, 0, RunOptions { check_invariants: true, ..RunOptions::default() });
+            prop_assert!(r.invariant_failure.is_none(), "{:?}", r.invariant_failure);
+            prop_assert_eq!(r.counts.engine_errors, 0);
+            prop_assert_eq!(r.counts.arrived, r.counts.closed + r.counts.open);
+            prop_assert_eq!(r.counts.queue_area_ms, r.counts.queue_episodes_ms);
+            prop_assert_eq!(r.metrics.get("violations"), Some(0.0));
+            prop_assert_eq!(r.metrics.get("rebalance_moves_recent").unwrap_or(0.0), 0.0);
+            let m = &r.metrics;
+            reached[0].set(reached[0].get() + u64::from(m.get("churn_takeover").unwrap_or(0.0) > 0.0));
+            reached[1].set(reached[1].get() + u64::from(m.get("churn_offline").unwrap_or(0.0) > 0.0));
+            reached[2].set(reached[2].get() + u64::from(m.get("silent_hold_mean").is_some()));
+            reached[3].set(reached[3].get() + u64::from(strategy == "manual" && m.get("served").unwrap_or(0.0) > 0.0));
+            Ok(())
+        })
+        .unwrap();
+    // The rare paths ran: takeovers, offline reassignments, silent customers, manual claims.
+    let reached: Vec<u64> = reached.iter().map(std::cell::Cell::get).collect();
+    assert!(reached.iter().all(|&n| n > 0), "{reached:?}");
 }

@@ -179,10 +179,7 @@ impl Walk<'_> {
     }
 
     /// `[agents]`: behaviour parameters and the presence trace's path.
-    pub(super) fn behaviour(
-        &mut self,
-        top: Table<'_, '_>,
-    ) -> Option<(AgentBehaviour, Option<Located>)> {
+    pub(super) fn behaviour(&mut self, top: Table<'_, '_>) -> Option<(AgentBehaviour, Option<Located>)> {
         let mut b = AgentBehaviour::default();
         let Some(v) = top.get("agents") else {
             return Some((b, None));
