@@ -787,3 +787,26 @@ takeover_delay = {{ distribution = "exponential", mean = "4m" }}
     let reached: Vec<u64> = reached.iter().map(std::cell::Cell::get).collect();
     assert!(reached.iter().all(|&n| n > 0), "{reached:?}");
 }
+
+/// PRODUCT.md §4 "Message activity": rebalance or auto-close without message activity gets
+/// a located validation warning (the scenario still runs).
+#[test]
+fn rebalance_or_auto_close_without_messages_is_warned_about() {
+    let silent = light(
+        "rebalance_on_online = true\nrebalance_idle_threshold = \"5m\"\nauto_close_after = \"1h\"",
+        "",
+        "",
+    );
+    assert_eq!(silent.warnings.len(), 2, "{:?}", silent.warnings);
+    assert!(
+        silent.warnings[0]
+            .starts_with("test.toml:7:23: warning: rebalance_on_online without message activity")
+    );
+    assert!(silent.warnings[1].contains("auto_close_after without message activity"));
+    let talking = light(
+        "rebalance_on_online = true\nrebalance_idle_threshold = \"5m\"\nauto_close_after = \"1h\"",
+        "",
+        "[customers]\nmessages = true",
+    );
+    assert!(talking.warnings.is_empty(), "{:?}", talking.warnings);
+}
