@@ -680,18 +680,29 @@ impl<'s> Sim<'s> {
         if c.left {
             return;
         }
-        let customers = &self.scenario.customers;
-        let gaps = match status {
-            Some(ChatStatus::Assigned | ChatStatus::TakenOver) => customers.messages.as_ref(),
-            Some(ChatStatus::Queued) => customers.queued_messages.as_ref(),
-            _ => None,
-        };
-        if gaps.is_none() {
+        if self.gaps(status).is_none() {
             return;
         }
         self.sent(now, chat);
         self.step(now, Input::CustomerMessage { chat });
         self.schedule_message(now, chat);
+    }
+
+    /// The customer's message gaps in a chat of this status (`None`: they do not write).
+    fn gaps(&self, status: Option<ChatStatus>) -> Option<&'s crate::workload::dist::Dist> {
+        Self::gaps_of(self.scenario, status)
+    }
+
+    fn gaps_of(
+        scenario: &'s Scenario,
+        status: Option<ChatStatus>,
+    ) -> Option<&'s crate::workload::dist::Dist> {
+        let customers = &scenario.customers;
+        match status {
+            Some(ChatStatus::Assigned | ChatStatus::TakenOver) => customers.messages.as_ref(),
+            Some(ChatStatus::Queued) => customers.queued_messages.as_ref(),
+            _ => None,
+        }
     }
 
     /// Records a message in `chat` now (either side).
@@ -705,22 +716,16 @@ impl<'s> Sim<'s> {
     /// Schedules the customer's next message, if their chat's state has message activity
     /// and none is scheduled.
     fn schedule_message(&mut self, now: SimTime, chat: ChatId) {
-        let status = self.status(chat);
-        let customers = &self.scenario.customers;
+        let scenario = self.scenario;
+        let Some(gaps) = Self::gaps_of(scenario, self.status(chat)) else {
+            return;
+        };
         let Some(c) = self.chats.get_mut(&chat) else {
             return;
         };
         if c.message_pending || c.left {
             return;
         }
-        let gaps = match status {
-            Some(ChatStatus::Assigned | ChatStatus::TakenOver) => customers.messages.as_ref(),
-            Some(ChatStatus::Queued) => customers.queued_messages.as_ref(),
-            _ => None,
-        };
-        let Some(gaps) = gaps else {
-            return;
-        };
         let rng = c.messages.get_or_insert_with(|| self.draws.messages(chat));
         let gap = gaps.sample_ms(rng).max(1);
         c.message_pending = true;

@@ -409,87 +409,40 @@ impl Walk<'_> {
         let mut rows = Vec::with_capacity(table.rows.len());
         let mut last = SimTime::ZERO;
         for (line, cells) in &table.rows {
-            let line = *line;
-            let cell = |i: Option<usize>| {
-                i.and_then(|i| cells.get(i))
-                    .map(String::as_str)
-                    .filter(|c| !c.is_empty())
+            let mut row = Row {
+                line: *line,
+                cells,
+                errors: &mut errors,
             };
-            let mut bad = |col: Option<usize>, msg: String| {
-                errors.push((line, col.map_or(1, |c| c + 1), format!("row {line}: {msg}")));
-            };
-            let at = match cell(Some(ts)).map(trace::parse_stamp) {
-                None => {
-                    bad(Some(ts), "missing timestamp".into());
-                    None
-                }
-                Some(Err(m)) => {
-                    bad(Some(ts), m);
-                    None
-                }
-                Some(Ok(stamp)) => clock.at(stamp).or_else(|| {
-                    bad(
-                        Some(ts),
-                        "timestamp is before the trace's first one (rows must be in time order)".into(),
-                    );
-                    None
-                }),
-            };
-            if let Some(at) = at {
-                if at < last {
-                    bad(
-                        Some(ts),
-                        format!(
-                            "timestamp {at} is before the previous row's {last} (rows must be in time order)"
-                        ),
-                    );
-                } else if at >= horizon {
-                    bad(
-                        Some(ts),
-                        format!(
-                            "timestamp {at} is at or after the horizon ({horizon}); extend horizon or trim the trace"
-                        ),
-                    );
-                }
-                last = last.max(at);
+            let at = row.time(ts, &mut clock, &mut last);
+            if let Some(at) = at
+                && at >= horizon
+            {
+                row.bad(
+                    Some(ts),
+                    format!("timestamp {at} is at or after the horizon ({horizon}); extend horizon or trim the trace"),
+                );
             }
-            let inbox = cell(inbox_col).and_then(|name| {
-                let found = inboxes.iter().position(|i| i.name == name);
-                if found.is_none() {
-                    bad(
-                        inbox_col,
-                        unknown("inbox", name, inboxes.iter().map(|i| i.name.as_str())),
-                    );
-                }
-                found.map(|i| crate::engine::InboxId(i as u32))
-            });
-            let group = cell(group_col).and_then(|name| {
-                let found = groups.iter().position(|g| g == name);
-                if found.is_none() {
-                    bad(
-                        group_col,
-                        unknown("group", name, groups.iter().map(String::as_str)),
-                    );
-                }
-                found.map(|g| crate::engine::GroupId(g as u32))
-            });
-            let target = cell(target_col).and_then(|name| {
-                let found = agents.iter().position(|a| a.name == name);
-                if found.is_none() {
-                    bad(
-                        target_col,
-                        unknown("agent", name, agents.iter().map(|a| a.name.as_str())),
-                    );
-                }
-                found.map(|a| AgentId(a as u32))
-            });
-            let work_ms = cell(work_col).and_then(|c| match parse_seconds_or_duration(c) {
-                Some(0) | None => {
-                    bad(work_col, format!("invalid handle_time \"{c}\" (expected seconds above 0 such as 270, or a duration such as 4m30s)"));
+            let inbox = row
+                .lookup(inbox_col, "inbox", inboxes.iter().map(|i| i.name.as_str()))
+                .map(|i| crate::engine::InboxId(i as u32));
+            let group = row
+                .lookup(group_col, "group", groups.iter().map(String::as_str))
+                .map(|g| crate::engine::GroupId(g as u32));
+            let target = row
+                .lookup(target_col, "agent", agents.iter().map(|a| a.name.as_str()))
+                .map(|a| AgentId(a as u32));
+            let work = row
+                .cell(work_col)
+                .map(|c| (c.to_owned(), parse_seconds_or_duration(c)));
+            let work_ms = match work {
+                Some((c, Some(0) | None)) => {
+                    row.bad(work_col, format!("invalid handle_time \"{c}\" (expected seconds above 0 such as 270, or a duration such as 4m30s)"));
                     None
                 }
-                Some(ms) => Some(ms),
-            });
+                Some((_, ms)) => ms,
+                None => None,
+            };
             if let Some(at) = at {
                 rows.push(TraceArrival {
                     at,
@@ -540,55 +493,19 @@ impl Walk<'_> {
         let mut rows = Vec::new();
         let mut last = SimTime::ZERO;
         for (line, cells) in &table.rows {
-            let line = *line;
-            let cell = |i: usize| cells.get(i).map(String::as_str).filter(|c| !c.is_empty());
-            let mut bad =
-                |col: usize, msg: String| errors.push((line, col + 1, format!("row {line}: {msg}")));
-            let at = match cell(ts).map(trace::parse_stamp) {
-                None => {
-                    bad(ts, "missing timestamp".into());
-                    None
-                }
-                Some(Err(m)) => {
-                    bad(ts, m);
-                    None
-                }
-                Some(Ok(s)) => clock.at(s).or_else(|| {
-                    bad(
-                        ts,
-                        "timestamp is before the trace's first one (rows must be in time order)".into(),
-                    );
-                    None
-                }),
+            let mut row = Row {
+                line: *line,
+                cells,
+                errors: &mut errors,
             };
-            if let Some(at) = at {
-                if at < last {
-                    bad(
-                        ts,
-                        format!(
-                            "timestamp {at} is before the previous row's {last} (rows must be in time order)"
-                        ),
-                    );
-                }
-                last = last.max(at);
+            let at = row.time(ts, &mut clock, &mut last);
+            if row.cell(Some(agent_col)).is_none() {
+                row.bad(Some(agent_col), "missing agent".into());
             }
-            let agent = match cell(agent_col) {
-                None => {
-                    bad(agent_col, "missing agent".into());
-                    None
-                }
-                Some(name) => {
-                    let found = agents.iter().position(|a| a.name == name);
-                    if found.is_none() {
-                        bad(
-                            agent_col,
-                            unknown("agent", name, agents.iter().map(|a| a.name.as_str())),
-                        );
-                    }
-                    found.map(|a| AgentId(a as u32))
-                }
-            };
-            let presence = match cell(presence_col) {
+            let agent = row
+                .lookup(Some(agent_col), "agent", agents.iter().map(|a| a.name.as_str()))
+                .map(|a| AgentId(a as u32));
+            let presence = match row.cell(Some(presence_col)) {
                 Some("available") => Some(Presence::Available),
                 Some("away") => Some(Presence::Away),
                 Some("offline") => Some(Presence::Offline),
@@ -601,7 +518,7 @@ impl Walk<'_> {
                         msg.push_str(&format!("; did you mean \"{s}\"?"));
                     }
                     msg.push(')');
-                    bad(presence_col, msg);
+                    row.bad(Some(presence_col), msg);
                     None
                 }
             };
@@ -706,6 +623,74 @@ impl Walk<'_> {
             });
         }
         (self.p.list.len() == before).then_some(changes)
+    }
+}
+
+/// One trace row being read: its cells, and where its problems go.
+struct Row<'a> {
+    line: usize,
+    cells: &'a [String],
+    errors: &'a mut Vec<RowError>,
+}
+
+impl Row<'_> {
+    /// The cell of column `col`, if the row has it and it is not empty.
+    fn cell(&self, col: Option<usize>) -> Option<&str> {
+        col.and_then(|i| self.cells.get(i))
+            .map(String::as_str)
+            .filter(|c| !c.is_empty())
+    }
+
+    /// Records a problem at column `col` (0-based) of this row.
+    fn bad(&mut self, col: Option<usize>, msg: String) {
+        let line = self.line;
+        self.errors
+            .push((line, col.map_or(1, |c| c + 1), format!("row {line}: {msg}")));
+    }
+
+    /// The row's time from column `col`: parsed, placed on the calendar and not before the
+    /// previous row's `last` (which it advances).
+    fn time(&mut self, col: usize, clock: &mut Clock, last: &mut SimTime) -> Option<SimTime> {
+        let at = match self.cell(Some(col)).map(trace::parse_stamp) {
+            None => Err("missing timestamp".to_owned()),
+            Some(Err(m)) => Err(m),
+            Some(Ok(stamp)) => clock.at(stamp).ok_or_else(|| {
+                "timestamp is before the trace's first one (rows must be in time order)".to_owned()
+            }),
+        };
+        match at {
+            Ok(at) if at < *last => {
+                let msg = format!(
+                    "timestamp {at} is before the previous row's {last} (rows must be in time order)"
+                );
+                self.bad(Some(col), msg);
+                None
+            }
+            Ok(at) => {
+                *last = at;
+                Some(at)
+            }
+            Err(m) => {
+                self.bad(Some(col), m);
+                None
+            }
+        }
+    }
+
+    /// Position of the name in column `col` among `names`; an unknown name is reported, an
+    /// empty cell is `None`.
+    fn lookup<'n>(
+        &mut self,
+        col: Option<usize>,
+        what: &str,
+        names: impl Iterator<Item = &'n str> + Clone,
+    ) -> Option<usize> {
+        let name = self.cell(col)?.to_owned();
+        let found = names.clone().position(|n| n == name);
+        if found.is_none() {
+            self.bad(col, unknown(what, &name, names));
+        }
+        found
     }
 }
 
