@@ -500,6 +500,12 @@ impl Collector {
         );
     }
 
+    /// The engine refused an input the simulator sent (a bug, like a VIOLATION): counted in
+    /// `violations`, so it can never pass unnoticed.
+    pub fn on_engine_error(&mut self) {
+        self.violations += 1;
+    }
+
     /// The bot resolved a chat alone (it never needs a human), after `advance(now)`.
     pub fn on_bot_resolved(&mut self) {
         if self.measured_now() {

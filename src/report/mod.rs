@@ -57,15 +57,28 @@ impl Results<'_> {
                     .unwrap_or(f64::MAX)
                     .total_cmp(&key(b, id).unwrap_or(f64::MAX))
             };
-            (if sl.starts_with("service_level") {
-                desc(&sl)
-            } else {
-                std::cmp::Ordering::Equal
-            })
-            .then(asc("wait_p95"))
-            .then(asc("abandonment"))
-            .then(desc("fairness_jain"))
-            .then(a.cmp(&b))
+            // The metrics the scenario's question is about come first, in their order.
+            let asked = self
+                .scenario()
+                .answer_metrics
+                .iter()
+                .fold(std::cmp::Ordering::Equal, |o, id| {
+                    o.then_with(|| match higher_is_better(id) {
+                        Some(true) => desc(id),
+                        Some(false) => asc(id),
+                        None => std::cmp::Ordering::Equal,
+                    })
+                });
+            asked
+                .then(if sl.starts_with("service_level") {
+                    desc(&sl)
+                } else {
+                    std::cmp::Ordering::Equal
+                })
+                .then(asc("wait_p95"))
+                .then(asc("abandonment"))
+                .then(desc("fairness_jain"))
+                .then(a.cmp(&b))
         });
         order
     }
@@ -134,6 +147,26 @@ pub fn headline_ids(scenario: &Scenario) -> Vec<String> {
     ids.extend(scenario.sl_targets.iter().map(|t| format!("service_level_{t}")));
     ids.extend(["abandonment", "fairness_jain", "churn_per_100"].map(String::from));
     ids
+}
+
+/// Whether a larger value is better for a metric (`None`: neither).
+pub fn higher_is_better(id: &str) -> Option<bool> {
+    if id.starts_with("service_level") || id.ends_with("_jain") {
+        Some(true)
+    } else if id.starts_with("wait_")
+        || id.starts_with("first_response_")
+        || id.ends_with("_wait_mean")
+        || matches!(
+            id,
+            "silent_hold_mean" | "abandonment" | "orphan_minutes" | "time_in_queue_mean" | "queue_len_mean"
+        )
+        || id.starts_with("churn")
+        || id.ends_with("_gini")
+    {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// Whether a metric is a share (shown in %).

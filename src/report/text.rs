@@ -23,23 +23,6 @@ pub fn metric_name(id: &str) -> String {
     }
 }
 
-/// Whether a larger value is better for a metric (`None`: neither).
-fn higher_is_better(id: &str) -> Option<bool> {
-    if id.starts_with("service_level") || id.ends_with("_jain") {
-        Some(true)
-    } else if id.starts_with("wait_")
-        || id.starts_with("first_response_")
-        || id == "silent_hold_mean"
-        || id == "abandonment"
-        || id.starts_with("churn")
-        || id.ends_with("_gini")
-    {
-        Some(false)
-    } else {
-        None
-    }
-}
-
 /// "least-busy, cap 2 cuts 95th-percentile wait by 41.0 s ± 6.0 s vs round-robin, cap 3".
 pub fn diff_sentence(cell: &str, baseline: &str, id: &str, d: &Estimate, adjustment: &str) -> String {
     let name = metric_name(id);
@@ -65,12 +48,12 @@ pub fn diff_sentence(cell: &str, baseline: &str, id: &str, d: &Estimate, adjustm
     let verb = if d.mean == 0.0 {
         return format!("{cell} leaves {name} unchanged vs {baseline} ({adjustment} 95 % CI{half})");
     } else if d.mean < 0.0 {
-        if higher_is_better(id) == Some(false) {
+        if super::higher_is_better(id) == Some(false) {
             "cuts"
         } else {
             "lowers"
         }
-    } else if higher_is_better(id) == Some(true) {
+    } else if super::higher_is_better(id) == Some(true) {
         "raises"
     } else {
         "increases"

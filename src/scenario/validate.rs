@@ -313,13 +313,15 @@ impl Walk<'_> {
         let mut arrival_trace = None;
         let mut presence_trace = Vec::new();
         let mut trace_ok = true;
-        if let (Some((path, span)), Some(calendar), Some(horizon), Some((inbox_list, _))) =
-            (trace_path, calendar, horizon, &inboxes)
+        // Both traces share one time 0 (see `workload::trace`).
+        let mut clock = calendar.map(crate::workload::trace::Clock::new);
+        if let (Some((path, span)), Some(clock), Some(horizon), Some((inbox_list, _))) =
+            (trace_path, &mut clock, horizon, &inboxes)
         {
             arrival_trace = self.arrival_trace(
                 &path,
                 span,
-                calendar,
+                clock,
                 SimTime::ZERO + horizon,
                 inbox_list,
                 &groups,
@@ -327,8 +329,13 @@ impl Walk<'_> {
             );
             trace_ok &= arrival_trace.is_some();
         }
-        if let (Some((_, Some((path, span)))), Some(calendar)) = (&behaviour, calendar) {
-            match self.presence_trace(path, span.clone(), calendar, &agents) {
+        let end = match (run_kind, horizon) {
+            (Some(RunKind::Terminating { drain_limit }), Some(h)) => Some(SimTime::ZERO + h + drain_limit),
+            (Some(RunKind::SteadyState { .. }), Some(h)) => Some(SimTime::ZERO + h),
+            _ => None,
+        };
+        if let (Some((_, Some((path, span)))), Some(clock), Some(end)) = (&behaviour, &mut clock, end) {
+            match self.presence_trace(path, span.clone(), clock, end, &agents) {
                 Some(rows) => {
                     for row in &rows {
                         plans[row.agent.index()].traced = true;
@@ -338,11 +345,6 @@ impl Walk<'_> {
                 None => trace_ok = false,
             }
         }
-        let end = match (run_kind, horizon) {
-            (Some(RunKind::Terminating { drain_limit }), Some(h)) => Some(SimTime::ZERO + h + drain_limit),
-            (Some(RunKind::SteadyState { .. }), Some(h)) => Some(SimTime::ZERO + h),
-            _ => None,
-        };
         let schedule = match (&settings, calendar, end) {
             (Some(base), Some(calendar), Some(end)) => self.schedule(top, base, calendar, end),
             _ => Some(Vec::new()),

@@ -773,6 +773,7 @@ impl<'s> Sim<'s> {
         let described = self.check_invariants.then(|| format!("{input:?}"));
         if self.engine.handle(now, input).is_err() {
             self.counts.engine_errors += 1;
+            self.collector.on_engine_error();
         }
         if let Some(input) = described
             && self.invariant_failure.is_none()

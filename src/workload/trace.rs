@@ -9,9 +9,11 @@
 //!
 //! A timestamp is either seconds from the scenario start (`5400`, `5400.5`) or an ISO 8601
 //! local date-time (`2026-03-02T09:15:00`, optionally with fractional seconds and `Z`).
-//! ISO timestamps are placed on the scenario's calendar: time 0 is the latest instant at or
-//! before the file's first timestamp that falls on the scenario's `start` weekday and time
-//! of day (so a trace recorded on a Monday from 08:03 replays from a Monday 08:00 start).
+//! ISO timestamps are placed on the scenario's calendar: time 0 is the instant nearest to the
+//! first ISO timestamp read (of the arrival trace, else of the presence trace) that falls on
+//! the scenario's `start` weekday and time of day — so a trace recorded on a Monday from
+//! 08:03, or a presence log from 07:58, replays from a Monday 08:00 start. Both traces of a
+//! scenario share that time 0.
 //! Rows must be in time order. Every problem is reported with its row (the file's line
 //! number) and column; reading goes on to find them all.
 
@@ -218,7 +220,7 @@ impl Clock {
         }
     }
 
-    /// Simulation time of a stamp; `None` when an absolute stamp is before the origin.
+    /// Simulation time of a stamp; `None` when an absolute stamp is before time 0.
     pub fn at(&mut self, stamp: Stamp) -> Option<SimTime> {
         match stamp {
             Stamp::Relative(ms) => Some(SimTime(ms)),
@@ -227,7 +229,12 @@ impl Clock {
                     // 0001-01-01 is a Monday, so ms % WEEK_MS is the time in the week.
                     let in_week = ms % WEEK_MS;
                     let back = (in_week + WEEK_MS - self.calendar.start_in_week) % WEEK_MS;
-                    ms - back
+                    // The nearest start: the one before, or the next if that is closer.
+                    if back <= WEEK_MS / 2 {
+                        ms - back
+                    } else {
+                        ms + (WEEK_MS - back)
+                    }
                 });
                 ms.checked_sub(origin).map(SimTime)
             }
@@ -252,6 +259,13 @@ mod tests {
         let mut clock = Clock::new(monday_8);
         let tuesday = parse_stamp("2026-03-03T09:00").unwrap();
         assert_eq!(clock.at(tuesday), Some(SimTime(DAY_MS + 3_600_000)));
+        // A log starting two minutes before the start is anchored on that start.
+        let mut clock = Clock::new(monday_8);
+        assert_eq!(clock.at(parse_stamp("2026-03-02T07:58").unwrap()), None);
+        assert_eq!(
+            clock.at(parse_stamp("2026-03-02T08:01").unwrap()),
+            Some(SimTime(60_000))
+        );
         assert_eq!(parse_stamp("90.5"), Ok(Stamp::Relative(90_500)));
         for bad in [
             "2026-02-30T08:00",

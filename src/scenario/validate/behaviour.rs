@@ -375,7 +375,7 @@ impl Walk<'_> {
         &mut self,
         path: &Path,
         span: Range<usize>,
-        calendar: Calendar,
+        clock: &mut Clock,
         horizon: SimTime,
         inboxes: &[InboxConfig],
         groups: &[String],
@@ -405,7 +405,6 @@ impl Walk<'_> {
             self.row_errors(path, errors);
             return None;
         };
-        let mut clock = Clock::new(calendar);
         let mut rows = Vec::with_capacity(table.rows.len());
         let mut last = SimTime::ZERO;
         for (line, cells) in &table.rows {
@@ -414,7 +413,7 @@ impl Walk<'_> {
                 cells,
                 errors: &mut errors,
             };
-            let at = row.time(ts, &mut clock, &mut last);
+            let at = row.time(ts, clock, &mut last, false);
             if let Some(at) = at
                 && at >= horizon
             {
@@ -471,7 +470,8 @@ impl Walk<'_> {
         &mut self,
         path: &Path,
         span: Range<usize>,
-        calendar: Calendar,
+        clock: &mut Clock,
+        end: SimTime,
         agents: &[AgentConfig],
     ) -> Option<Vec<TracePresence>> {
         const COLUMNS: &[&str] = &["timestamp", "agent", "presence"];
@@ -489,7 +489,6 @@ impl Walk<'_> {
             self.row_errors(path, errors);
             return None;
         };
-        let mut clock = Clock::new(calendar);
         let mut rows = Vec::new();
         let mut last = SimTime::ZERO;
         for (line, cells) in &table.rows {
@@ -498,7 +497,7 @@ impl Walk<'_> {
                 cells,
                 errors: &mut errors,
             };
-            let at = row.time(ts, &mut clock, &mut last);
+            let at = row.time(ts, clock, &mut last, true);
             if row.cell(Some(agent_col)).is_none() {
                 row.bad(Some(agent_col), "missing agent".into());
             }
@@ -525,6 +524,17 @@ impl Walk<'_> {
             if let (Some(at), Some(agent), Some(presence)) = (at, agent, presence) {
                 rows.push(TracePresence { at, agent, presence });
             }
+        }
+        if errors.is_empty() && !rows.iter().any(|r| r.at > SimTime::ZERO && r.at < end) {
+            self.p.add(
+                span,
+                error::TRACE_FILE,
+                format!(
+                    "agents.presence_trace: no change in \"{}\" falls within the run (0 to {end}); check its timestamps against start",
+                    path.display()
+                ),
+            );
+            return None;
         }
         let ok = errors.is_empty();
         self.row_errors(path, errors);
@@ -649,14 +659,23 @@ impl Row<'_> {
     }
 
     /// The row's time from column `col`: parsed, placed on the calendar and not before the
-    /// previous row's `last` (which it advances).
-    fn time(&mut self, col: usize, clock: &mut Clock, last: &mut SimTime) -> Option<SimTime> {
+    /// previous row's `last` (which it advances). A time before the start is an error, or
+    /// time 0 when `before_start_is_zero` (a presence log's state at the start).
+    fn time(
+        &mut self,
+        col: usize,
+        clock: &mut Clock,
+        last: &mut SimTime,
+        before_start_is_zero: bool,
+    ) -> Option<SimTime> {
         let at = match self.cell(Some(col)).map(trace::parse_stamp) {
             None => Err("missing timestamp".to_owned()),
             Some(Err(m)) => Err(m),
-            Some(Ok(stamp)) => clock.at(stamp).ok_or_else(|| {
-                "timestamp is before the trace's first one (rows must be in time order)".to_owned()
-            }),
+            Some(Ok(stamp)) => match clock.at(stamp) {
+                Some(at) => Ok(at),
+                None if before_start_is_zero => Ok(SimTime::ZERO),
+                None => Err("timestamp is before the scenario's start (time 0 is set by the first ISO timestamp: see the trace format)".to_owned()),
+            },
         };
         match at {
             Ok(at) if at < *last => {
