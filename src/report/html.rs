@@ -98,11 +98,14 @@ pub fn report_html(results: &Results<'_>, charts: &[(&str, String)]) -> String {
             "<h2>Compared with the baseline</h2>\n<p>Differences are paired by replication (every configuration sees the same customers), with {} 95 % confidence intervals.</p>\n<ul>",
             escape(results.adjustment.name())
         );
+        // The question's own metrics first, then the headline ones.
+        let mut diff_ids: Vec<&String> = results.scenario().answer_metrics.iter().collect();
+        diff_ids.extend(ids.iter().filter(|id| !diff_ids.contains(id)).collect::<Vec<_>>());
         for &c in &ranking {
             if results.summary[c].baseline {
                 continue;
             }
-            for id in &ids {
+            for id in &diff_ids {
                 if let Some(d) = results.summary[c].get(id).and_then(|m| m.diff) {
                     let s = diff_sentence(
                         &results.experiment.cells[c].label,

@@ -19,6 +19,12 @@ pub fn metric_name(id: &str) -> String {
         "abandonment" => "abandonment".into(),
         "fairness_jain" => "fairness (Jain)".into(),
         "churn_per_100" => "reassignments per 100 chats".into(),
+        "churn_offline" => "reassignments after going offline per 100 chats".into(),
+        "churn_rebalance" => "rebalancing moves per 100 chats".into(),
+        "orphan_minutes" => "minutes in chats whose agent is offline".into(),
+        "silent_hold_mean" => "time a silent customer's chat stays open".into(),
+        "first_response_mean" => "mean first response".into(),
+        "handle_time_mean" => "mean handle time".into(),
         other => other.replace('_', " "),
     }
 }
@@ -37,14 +43,14 @@ pub fn diff_sentence(cell: &str, baseline: &str, id: &str, d: &Estimate, adjustm
         u.to_owned()
     };
     let magnitude = (d.mean * scale).abs();
-    let half = d
-        .half_width
-        .map_or_else(String::new, |h| format!(" ± {:.1}{u}", h * scale));
     let digits = if is_share(id) || !unit(id).is_empty() {
         1
     } else {
         3
     };
+    let half = d
+        .half_width
+        .map_or_else(String::new, |h| format!(" ± {:.digits$}{u}", h * scale));
     let verb = if d.mean == 0.0 {
         return format!("{cell} leaves {name} unchanged vs {baseline} ({adjustment} 95 % CI{half})");
     } else if d.mean < 0.0 {
@@ -80,16 +86,32 @@ pub fn answer(results: &Results<'_>) -> String {
     } else {
         scenario.answer_metrics.clone()
     };
+    let n = results.runs[best].len();
     let mut parts = Vec::new();
     for id in &ids {
-        if let Some(e) = cell.get(id).and_then(|m| m.estimate) {
-            let half = e
-                .half_width
-                .map_or_else(String::new, |h| format!(" ({})", fmt_half(id, h)));
-            parts.push(format!("{} {}{half}", metric_name(id), fmt_value(id, e.mean)));
+        match cell.get(id).and_then(|m| m.estimate) {
+            Some(e) => {
+                let half = e
+                    .half_width
+                    .map_or_else(String::new, |h| format!(" ({})", fmt_half(id, h)));
+                // A metric undefined in some runs (no chat re-queued…) rests on fewer.
+                let few = if e.n < n {
+                    format!(" [defined in {} of {n} replications]", e.n)
+                } else {
+                    String::new()
+                };
+                parts.push(format!(
+                    "{} {}{half}{few}",
+                    metric_name(id),
+                    fmt_value(id, e.mean)
+                ));
+            }
+            None if !scenario.answer_metrics.is_empty() => {
+                parts.push(format!("{} undefined (no run had a case)", metric_name(id)));
+            }
+            None => {}
         }
     }
-    let n = results.runs[best].len();
     // Cells whose customers fare exactly the same (common random numbers make this common:
     // with identical agents and no slowdown, the strategy does not change any wait).
     let service = |c: usize| -> Vec<Option<u64>> {
@@ -185,7 +207,14 @@ pub fn terminal_summary(results: &Results<'_>) -> String {
             if results.summary[c].baseline {
                 continue;
             }
-            for id in ids.iter().take(2) {
+            // The question's own metrics when the scenario names them, else the two first
+            // headline metrics.
+            let diff_ids: Vec<&String> = if scenario.answer_metrics.is_empty() {
+                ids.iter().take(2).collect()
+            } else {
+                scenario.answer_metrics.iter().take(3).collect()
+            };
+            for id in diff_ids {
                 if let Some(d) = results.summary[c].get(id).and_then(|m| m.diff) {
                     let _ = writeln!(
                         out,

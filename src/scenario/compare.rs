@@ -7,6 +7,7 @@
 //! max_chats_per_agent = [2, 3]
 //! volume = [1.0, 1.2]                                  # the arrivals' volume multiplier
 //! team_size = { support = [10, 12] }                   # a team's size
+//! wind_down = { support = ["0s", "15m"] }              # a team's wind-down
 //! bot_resolved = [0.0, 0.2, 0.4]                       # also: silent_abandonment, menu_choice,
 //!                                                      # slowdown, takeover
 //! baseline = { strategy = "round-robin", max_chats_per_agent = 3 }  # default: first values
@@ -150,7 +151,7 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
 
 fn axis_leaf(key: &str) -> &str {
     match key.rsplit_once('.') {
-        Some(("team_size", _)) | None => key.split('.').next_back().unwrap_or(key),
+        Some(("team_size" | "wind_down", _)) | None => key.split('.').next_back().unwrap_or(key),
         Some((_, leaf)) => leaf,
     }
 }
@@ -170,7 +171,7 @@ fn axes(
         .copied()
         .filter(|k| *k != "groups")
         .collect();
-    known.extend(["volume", "team_size", "baseline"]);
+    known.extend(["volume", "team_size", "wind_down", "baseline"]);
     known.extend(WORKLOAD_AXES.iter().map(|(k, _, _)| *k));
     t.check_keys(&known, p);
     let mut axes = Vec::new();
@@ -197,21 +198,29 @@ fn axes(
                     baseline = Some((pairs, value.span()));
                 }
             }
-            "team_size" => {
-                let Some(tt) = Table::of(value, "compare.team_size", p) else {
+            "team_size" | "wind_down" => {
+                let Some(tt) = Table::of(
+                    value,
+                    if key == "team_size" {
+                        "compare.team_size"
+                    } else {
+                        "compare.wind_down"
+                    },
+                    p,
+                ) else {
                     continue;
                 };
                 for (team, list) in tt.map.iter() {
                     let team: &str = team.get_ref();
                     if !base.teams.iter().any(|n| n == team) {
-                        let mut msg = format!("unknown team \"{team}\" in compare.team_size");
+                        let mut msg = format!("unknown team \"{team}\" in compare.{key}");
                         if let Some(s) = did_you_mean(team, base.teams.iter().map(String::as_str)) {
                             msg.push_str(&format!(" (did you mean \"{s}\"?)"));
                         }
                         p.add(value.span(), error::UNKNOWN_VALUE, msg);
                         continue;
                     }
-                    axes.extend(axis(&format!("team_size.{team}"), list, p));
+                    axes.extend(axis(&format!("{key}.{team}"), list, p));
                 }
             }
             _ if known.contains(&key) => axes.extend(axis(key, value, p)),
@@ -301,6 +310,16 @@ fn apply(table: &mut toml::Table, key: &str, value: Value) {
         if let Value::Table(t) = entry {
             t.insert((*field).to_owned(), value);
         }
+    } else if let Some(team) = key.strip_prefix("wind_down.") {
+        if let Some(Value::Array(teams)) = table.get_mut("teams") {
+            for t in teams.iter_mut() {
+                if let Value::Table(t) = t
+                    && t.get("name").and_then(Value::as_str) == Some(team)
+                {
+                    t.insert("wind_down".to_owned(), value.clone());
+                }
+            }
+        }
     } else if let Some(team) = key.strip_prefix("team_size.") {
         if let Some(Value::Array(teams)) = table.get_mut("teams") {
             for t in teams.iter_mut() {
@@ -337,6 +356,7 @@ fn label(assignments: &[(String, String)]) -> String {
             "volume" => format!("volume ×{v}"),
             "bot_resolved" => format!("bot resolves {}", percent(v)),
             "silent_abandonment" => format!("{} silent", percent(v)),
+            _ if k.starts_with("wind_down.") => format!("wind-down {v}"),
             _ => match k.strip_prefix("team_size.") {
                 Some(team) => format!("{team} {v}"),
                 None => format!("{k}={v}"),
@@ -371,6 +391,41 @@ mod tests {
         assert_eq!(
             e.cells[2].scenario.engine.inboxes[0].strategy,
             crate::engine::StrategyKind::LeastBusy
+        );
+    }
+
+    #[test]
+    fn workload_settings_and_wind_down_can_be_compared() {
+        let text = format!(
+            "{BASE}[compare]\nbot_resolved = [0.0, 0.4]\nwind_down = {{ support = [\"0s\", \"15m\"] }}\n\
+             slowdown = [0.2]\nbaseline = {{ bot_resolved = 0.4, wind_down = {{ support = \"15m\" }} }}\n"
+        );
+        let e = experiment_from_str(&text, Path::new("c.toml")).unwrap_or_else(|e| panic!("{e}"));
+        let labels: Vec<&str> = e.cells.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "bot resolves 0 %, slowdown=0.2, wind-down 0s",
+                "bot resolves 0 %, slowdown=0.2, wind-down 15m",
+                "bot resolves 40 %, slowdown=0.2, wind-down 0s",
+                "bot resolves 40 %, slowdown=0.2, wind-down 15m"
+            ]
+        );
+        assert_eq!(e.baseline, 3);
+        let s = &e.cells[3].scenario;
+        assert_eq!(s.customers.bot_resolved, 0.4);
+        assert_eq!(s.behaviour.slowdown, 0.2);
+        assert!(
+            s.agents
+                .iter()
+                .all(|a| a.wind_down == crate::engine::SimDuration::from_mins(15))
+        );
+        assert!(
+            e.cells[0]
+                .scenario
+                .agents
+                .iter()
+                .all(|a| a.wind_down == crate::engine::SimDuration::ZERO)
         );
     }
 
