@@ -6,7 +6,7 @@
 
 use crate::report::csv::interval_numbers;
 use crate::report::text::{answer, diff_sentence, metric_name};
-use crate::report::{Results, clock_label, fmt_half, fmt_value, headline_ids};
+use crate::report::{Results, clock_label, fmt_estimate, fmt_half, fmt_value, headline_ids};
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and attribute values.
@@ -185,6 +185,7 @@ pub fn report_html(results: &Results<'_>, charts: &[(&str, String)]) -> String {
         h,
         "</table>\n<p>Means over replications; per-chat columns by interval of arrival.</p>"
     );
+    group_table(results, &ranking, &mut h);
 
     // Every metric.
     let _ = write!(
@@ -211,6 +212,42 @@ pub fn report_html(results: &Results<'_>, charts: &[(&str, String)]) -> String {
         scenario.seed
     );
     h
+}
+
+/// Per group, every configuration in rank order (scenarios with groups only).
+fn group_table(results: &Results<'_>, ranking: &[usize], h: &mut String) {
+    let scenario = results.scenario();
+    if scenario.engine.groups.is_empty() {
+        return;
+    }
+    let sl = scenario
+        .sl_targets
+        .first()
+        .map_or_else(|| "service level".to_owned(), |t| format!("within {t}"));
+    let _ = writeln!(
+        h,
+        "<h2>By group</h2>\n<table>\n<tr><th class=\"l\">configuration</th><th class=\"l\">group</th><th>arrivals</th><th>mean wait</th><th>{}</th><th>abandonment</th></tr>",
+        escape(&sl)
+    );
+    for &c in ranking {
+        for row in results.group_rows(c) {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&results.experiment.cells[c].label),
+                escape(&row.group),
+                row.arrivals
+                    .map_or_else(|| "–".to_owned(), |e| format!("{:.1}", e.mean)),
+                escape(&fmt_estimate("wait_mean", row.wait_mean)),
+                escape(&fmt_estimate("service_level", row.service_level)),
+                escape(&fmt_estimate("abandonment", row.abandonment)),
+            );
+        }
+    }
+    let _ = writeln!(
+        h,
+        "</table>\n<p>Means over replications with 95 % confidence intervals; chats counted in the group they were routed with (\"(none)\": no group).</p>"
+    );
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod text;
 use crate::engine::SimTime;
 use crate::experiment::stats::{Adjustment, CellSummary};
 use crate::metrics::RunMetrics;
+use crate::metrics::summary::{Estimate, estimate};
 use crate::scenario::{Experiment, Scenario};
 use crate::workload::calendar::{DAY_MS, WEEKDAYS};
 use std::io::Write as _;
@@ -81,6 +82,56 @@ impl Results<'_> {
                 .then(a.cmp(&b))
         });
         order
+    }
+}
+
+/// One group's figures in one configuration, over replications (PRODUCT.md §5 "per
+/// group"): each is the mean of the per-run values with its 95 % interval.
+#[derive(Clone, Debug)]
+pub struct GroupRow {
+    /// The group's name ("(none)" for chats without a group).
+    pub group: String,
+    /// Chats that needed a human, per run.
+    pub arrivals: Option<Estimate>,
+    /// Mean wait of served chats (s).
+    pub wait_mean: Option<Estimate>,
+    /// Service level at the first target.
+    pub service_level: Option<Estimate>,
+    /// Abandonment.
+    pub abandonment: Option<Estimate>,
+}
+
+impl Results<'_> {
+    /// Per-group figures of cell `c`; empty when the scenario has no groups.
+    pub fn group_rows(&self, c: usize) -> Vec<GroupRow> {
+        let scenario = self.scenario();
+        if scenario.engine.groups.is_empty() {
+            return Vec::new();
+        }
+        let runs = &self.runs[c];
+        let n_groups = runs.iter().map(|r| r.groups.len()).max().unwrap_or(0);
+        (0..n_groups)
+            .map(|g| {
+                let slices: Vec<&crate::metrics::Slice> =
+                    runs.iter().filter_map(|r| r.groups.get(g)).collect();
+                let over = |f: &dyn Fn(&crate::metrics::Slice) -> Option<f64>| {
+                    estimate(&slices.iter().filter_map(|s| f(s)).collect::<Vec<_>>())
+                };
+                GroupRow {
+                    group: scenario
+                        .engine
+                        .groups
+                        .get(g)
+                        .map_or("(none)", String::as_str)
+                        .to_owned(),
+                    arrivals: over(&|s| Some(s.arrivals as f64)),
+                    wait_mean: over(&|s| (s.served > 0).then(|| s.wait_sum_ms / 1_000.0 / s.served as f64)),
+                    service_level: over(&|s| s.service_level(0)),
+                    abandonment: over(&|s| (s.arrivals > 0).then(|| s.abandoned as f64 / s.arrivals as f64)),
+                }
+            })
+            .filter(|row| row.arrivals.is_some_and(|e| e.mean > 0.0))
+            .collect()
     }
 }
 
@@ -201,6 +252,17 @@ pub fn fmt_value(id: &str, x: f64) -> String {
         "" => format!("{x:.3}"),
         u => format!("{x:.1} {u}"),
     }
+}
+
+/// An estimate for people: "12.3 s ± 1.0 s", or "–" when undefined.
+pub fn fmt_estimate(id: &str, e: Option<Estimate>) -> String {
+    e.map_or_else(
+        || "–".to_owned(),
+        |e| match e.half_width {
+            Some(h) => format!("{} {}", fmt_value(id, e.mean), fmt_half(id, h)),
+            None => fmt_value(id, e.mean),
+        },
+    )
 }
 
 /// A half-width for people, in the metric's unit.

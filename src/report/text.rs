@@ -2,7 +2,7 @@
 //! then (for one cell) every metric.
 
 use crate::metrics::summary::Estimate;
-use crate::report::{Results, fmt_half, fmt_value, headline_ids, is_share, unit};
+use crate::report::{Results, fmt_estimate, fmt_half, fmt_value, headline_ids, is_share, unit};
 use std::fmt::Write as _;
 
 /// A metric's name for people.
@@ -150,6 +150,47 @@ pub fn answer(results: &Results<'_>) -> String {
     }
 }
 
+/// Per group (scenarios with groups): arrivals, mean wait, service level at the first
+/// target and abandonment, for every configuration in rank order.
+fn group_table(results: &Results<'_>, ranking: &[usize], labels: &[String], width: usize, out: &mut String) {
+    let scenario = results.scenario();
+    if scenario.engine.groups.is_empty() {
+        return;
+    }
+    let sl = scenario
+        .sl_targets
+        .first()
+        .map_or_else(|| "SL".to_owned(), |t| format!("SL {t}"));
+    let gw = results
+        .group_rows(ranking[0])
+        .iter()
+        .map(|r| r.group.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(
+        out,
+        "\nby group (mean per replication ± 95 % CI)\n{:>4}  {:<width$}  {:<gw$}  {:>10}  {:>18}  {:>18}  {:>18}",
+        "", "configuration", "group", "arrivals", "mean wait", sl, "abandoned"
+    );
+    for &c in ranking {
+        for (i, row) in results.group_rows(c).iter().enumerate() {
+            let label = if i == 0 { labels[c].as_str() } else { "" };
+            let _ = writeln!(
+                out,
+                "{:>4}  {label:<width$}  {:<gw$}  {:>10}  {:>18}  {:>18}  {:>18}",
+                "",
+                row.group,
+                row.arrivals
+                    .map_or_else(|| "–".to_owned(), |e| format!("{:.1}", e.mean)),
+                fmt_estimate("wait_mean", row.wait_mean),
+                fmt_estimate("service_level", row.service_level),
+                fmt_estimate("abandonment", row.abandonment),
+            );
+        }
+    }
+}
+
 /// The terminal summary.
 pub fn terminal_summary(results: &Results<'_>) -> String {
     let scenario = results.scenario();
@@ -189,17 +230,12 @@ pub fn terminal_summary(results: &Results<'_>) -> String {
     for (rank, &c) in ranking.iter().enumerate() {
         let _ = write!(out, "{:>4}  {:<width$}", rank + 1, labels[c]);
         for id in &ids {
-            let cellv = results.summary[c].get(id).and_then(|m| m.estimate).map_or_else(
-                || "–".to_owned(),
-                |e| match e.half_width {
-                    Some(h) => format!("{} {}", fmt_value(id, e.mean), fmt_half(id, h)),
-                    None => fmt_value(id, e.mean),
-                },
-            );
+            let cellv = fmt_estimate(id, results.summary[c].get(id).and_then(|m| m.estimate));
             let _ = write!(out, "  {cellv:>18}");
         }
         let _ = writeln!(out);
     }
+    group_table(results, &ranking, &labels, width, &mut out);
     if results.summary.len() > 1 {
         let base_label = &results.experiment.cells[results.experiment.baseline].label;
         let _ = writeln!(out, "\npaired differences vs the baseline ({base_label}):");

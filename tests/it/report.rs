@@ -202,3 +202,45 @@ fn report_renders_in_headless_chromium_without_console_errors() {
     let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE")).collect();
     assert!(console.is_empty(), "console messages:\n{}", console.join("\n"));
 }
+
+/// Scenarios with groups get a per-group table (terminal and HTML), and `answer_metrics`
+/// lead the ranking and the paired differences.
+#[test]
+fn groups_get_their_own_table_and_answer_metrics_lead() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = TINY
+        .replace(
+            "max_chats_per_agent = 2",
+            "max_chats_per_agent = 2\ngroups = [\"billing\", \"tech\"]",
+        )
+        .replace("rate = 40", "rate = 40\ngroups = { billing = 0.6, tech = 0.4 }")
+        .replace(
+            "question = ",
+            "answer_metrics = [\"abandonment\", \"wait_mean\"]\nquestion = ",
+        )
+        .replace(
+            "notify_assignment = [\"assignee-and-admins\", \"assignee\"]",
+            "max_chats_per_agent = [1, 2]",
+        );
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, &text).unwrap();
+    let out = Command::cargo_bin("chatsim")
+        .unwrap()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("by group"), "{stdout}");
+    assert!(stdout.contains("billing") && stdout.contains("tech"), "{stdout}");
+    // Capacity 2 abandons less than capacity 1: it ranks first, and the differences talk
+    // about abandonment first.
+    assert!(stdout.contains("Answer: cap 2 ranks best"), "{stdout}");
+    let diffs = stdout.split("paired differences").nth(1).unwrap();
+    assert!(diffs.lines().nth(1).unwrap().contains("abandonment"), "{diffs}");
+    let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
+    assert!(html.contains("<h2>By group</h2>"));
+}
