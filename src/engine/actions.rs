@@ -230,25 +230,113 @@ impl Engine {
         if u64::from(my_load) >= floor_mean {
             return None;
         }
-        for &(Reverse(load), donor) in &avail.by_load {
+        let found = self.rebalance_choice(newcomer, inbox, idle_before, my_load);
+        // The lockstep search gives the rule's choice; the tests check it on every rebalance.
+        debug_assert_eq!(
+            found,
+            self.candidate_by_donor_walk(newcomer, inbox, idle_before, my_load)
+        );
+        found
+    }
+
+    /// Whether `c` may move to `newcomer` by rebalancing (idleness aside): only chats
+    /// counted in the donor's load move, so a move always evens loads.
+    fn movable(&self, newcomer: AgentId, c: &Chat) -> bool {
+        (c.auto || self.core.config.settings.capacity_counts == crate::engine::CapacityCounts::All)
+            && self.eligible(newcomer, c)
+    }
+
+    /// PRODUCT.md §3.8's choice, found two ways at once, stopping at whichever ends first:
+    /// the donor walk (the most loaded donor first; the first with a movable idle chat
+    /// gives its chat idle longest) is quick when many chats are idle; the idle chats (a
+    /// prefix of the inbox's chats by last message), of which the best by (donor order,
+    /// idleness) is the same choice, are few when customers write. So a rebalance costs the
+    /// smaller of the two, not a walk over every loaded donor.
+    fn rebalance_choice(
+        &self,
+        newcomer: AgentId,
+        inbox: InboxId,
+        idle_before: crate::engine::SimTime,
+        my_load: u32,
+    ) -> Option<(AgentId, ChatId)> {
+        let avail = &self.derived.avail[inbox.index()];
+        let mut donors = avail.by_load.iter();
+        let mut idle = avail.by_message.range(..=(idle_before, ChatId(u64::MAX)));
+        // (donor order, (last message, chat)) of the best idle chat seen so far.
+        type Choice = ((Reverse<u32>, AgentId), (crate::engine::SimTime, ChatId));
+        let mut best: Option<Choice> = None;
+        loop {
+            // One donor.
+            match donors.next() {
+                Some(&(Reverse(load), donor)) if load >= my_load + 2 => {
+                    if donor != newcomer
+                        && let Some(chat) = self.oldest_idle_chat(newcomer, donor, inbox, idle_before)
+                    {
+                        return Some((donor, chat));
+                    }
+                }
+                _ => return None,
+            }
+            // A few idle chats.
+            for _ in 0..4 {
+                let Some(&(t, id)) = idle.next() else {
+                    return best.map(|((_, donor), (_, chat))| (donor, chat));
+                };
+                let c = &self.core.chats[&id];
+                let Some(donor) = c.owner.filter(|d| *d != newcomer) else {
+                    continue;
+                };
+                let Some(load) = self.core.agents[donor.index()].idx.avail_load else {
+                    continue;
+                };
+                let key = (Reverse(load), donor);
+                if load >= my_load + 2
+                    && avail.by_load.contains(&key)
+                    && self.movable(newcomer, c)
+                    && best.is_none_or(|b| (key, (t, id)) < b)
+                {
+                    best = Some((key, (t, id)));
+                }
+            }
+        }
+    }
+
+    /// `donor`'s movable chat of `inbox` idle longest (no message since `idle_before`).
+    fn oldest_idle_chat(
+        &self,
+        newcomer: AgentId,
+        donor: AgentId,
+        inbox: InboxId,
+        idle_before: crate::engine::SimTime,
+    ) -> Option<ChatId> {
+        self.core.agents[donor.index()]
+            .assigned
+            .iter()
+            .map(|&(_, c)| (c, &self.core.chats[&c]))
+            .filter(|(_, c)| {
+                c.inbox == inbox && c.last_message_at <= idle_before && self.movable(newcomer, c)
+            })
+            .min_by_key(|(id, c)| (c.last_message_at, *id))
+            .map(|(id, _)| id)
+    }
+
+    /// The rebalance choice by walking donors from the most loaded (PRODUCT.md §3.8 as
+    /// written): the first with a movable idle chat gives its chat idle longest.
+    fn candidate_by_donor_walk(
+        &self,
+        newcomer: AgentId,
+        inbox: InboxId,
+        idle_before: crate::engine::SimTime,
+        my_load: u32,
+    ) -> Option<(AgentId, ChatId)> {
+        for &(Reverse(load), donor) in &self.derived.avail[inbox.index()].by_load {
             if load < my_load + 2 {
                 break;
             }
             if donor == newcomer {
                 continue;
             }
-            let best = self.core.agents[donor.index()]
-                .assigned
-                .iter()
-                .map(|&(_, c)| (c, &self.core.chats[&c]))
-                .filter(|(_, c)| c.inbox == inbox && c.last_message_at <= idle_before)
-                // Only chats counted in the donor's load move, so a move always evens loads.
-                .filter(|(_, c)| {
-                    c.auto || self.core.config.settings.capacity_counts == crate::engine::CapacityCounts::All
-                })
-                .filter(|(_, c)| self.eligible(newcomer, c))
-                .min_by_key(|(id, c)| (c.last_message_at, *id));
-            if let Some((chat, _)) = best {
+            if let Some(chat) = self.oldest_idle_chat(newcomer, donor, inbox, idle_before) {
                 return Some((donor, chat));
             }
         }

@@ -41,6 +41,20 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
         core.counters.violations
     );
 
+    // The rebalance index of assigned chats by last message, per inbox.
+    for (i, avail) in engine.derived.avail.iter().enumerate() {
+        let expected: BTreeSet<(crate::engine::SimTime, crate::engine::ChatId)> = core
+            .chats
+            .iter()
+            .filter(|(_, c)| c.status == ChatStatus::Assigned && c.inbox.index() == i)
+            .map(|(&id, c)| (c.last_message_at, id))
+            .collect();
+        ensure!(
+            avail.by_message == expected,
+            "inbox {i}: the index of assigned chats by last message is stale"
+        );
+    }
+
     // Ownership: every open chat is in exactly one status with a consistent owner.
     let mut assigned_of = vec![BTreeSet::new(); core.agents.len()];
     let mut taken_of = vec![BTreeSet::new(); core.agents.len()];

@@ -256,6 +256,9 @@ struct Derived {
 struct AvailIndex {
     by_load: BTreeSet<(std::cmp::Reverse<u32>, AgentId)>,
     total_load: u64,
+    /// The inbox's assigned chats by (last message, id): rebalance looks at the idle ones
+    /// (a prefix) instead of walking every donor's chats.
+    by_message: BTreeSet<(SimTime, ChatId)>,
 }
 
 /// The assignment engine. See the module documentation for the call contract.

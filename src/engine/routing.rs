@@ -201,14 +201,23 @@ impl Engine {
 
     /// Brings the queues and timers in line with the chat (or removes it if it is gone).
     pub(crate) fn sync_chat(&mut self, id: ChatId) {
-        let (old, new_slot, new_timers) = match self.core.chats.get(&id) {
+        let (old, new_slot, new_timers, new_idle) = match self.core.chats.get(&id) {
             Some(chat) => (
                 chat.idx.clone(),
                 self.desired_slot(id, chat),
                 self.desired_timers(chat),
+                (chat.status == ChatStatus::Assigned).then_some((chat.inbox, chat.last_message_at)),
             ),
             None => return,
         };
+        if old.idle != new_idle {
+            if let Some((inbox, t)) = old.idle {
+                self.derived.avail[inbox.index()].by_message.remove(&(t, id));
+            }
+            if let Some((inbox, t)) = new_idle {
+                self.derived.avail[inbox.index()].by_message.insert((t, id));
+            }
+        }
         if old.slot != new_slot {
             if let Some((slot, place)) = old.slot {
                 self.derived.queues.remove(slot, place);
@@ -230,6 +239,7 @@ impl Engine {
         if let Some(chat) = self.core.chats.get_mut(&id) {
             chat.idx.slot = new_slot;
             chat.idx.timers = new_timers;
+            chat.idx.idle = new_idle;
         }
     }
 
@@ -241,6 +251,9 @@ impl Engine {
         let idx = std::mem::take(&mut chat.idx);
         if let Some((slot, place)) = idx.slot {
             self.derived.queues.remove(slot, place);
+        }
+        if let Some((inbox, t)) = idx.idle {
+            self.derived.avail[inbox.index()].by_message.remove(&(t, id));
         }
         for (kind, deadline) in idx.timers.iter().enumerate() {
             if let Some(t) = deadline {

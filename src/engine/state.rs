@@ -108,6 +108,8 @@ pub(crate) struct ChatIndex {
     pub(crate) slot: Option<(Slot, Place)>,
     /// Scheduled deadlines: menu, target fallback, group overflow, auto-close.
     pub(crate) timers: [Option<SimTime>; CHAT_TIMER_KINDS],
+    /// Inbox and last message, while assigned (the rebalance index of idle chats).
+    pub(crate) idle: Option<(InboxId, SimTime)>,
 }
 
 impl Agent {

@@ -21,6 +21,7 @@
 pub mod draw;
 pub mod presence;
 pub mod queue;
+mod work;
 
 pub use draw::{ChatDraw, Draws, EXTRA_CHAT_BASE, draw_chat};
 pub use presence::presence_plan;
@@ -101,9 +102,13 @@ enum Ev {
 #[derive(Debug)]
 struct ChatRt {
     draw: ChatDraw,
-    /// Work left (ms at concurrency 1), as of `since`.
+    /// Work left (ms at concurrency 1): as of `since` on the plain path; while not held on
+    /// the general path (see [`work`]).
     remaining: f64,
     since: SimTime,
+    /// General path, while held and needing work: the holder's work-clock reading at which
+    /// the chat is done.
+    target: Option<f64>,
     /// Who works it now.
     holder: Option<AgentId>,
     /// When its scheduled end falls (`None` = not scheduled).
@@ -126,7 +131,11 @@ struct ChatRt {
 #[derive(Debug)]
 struct AgentRt {
     /// Chats they work on (assigned or taken over), in the order they got them.
+    /// Presence changes planned for the run, and the next one to queue.
+    changes: Vec<(SimTime, Presence)>,
+    next_change: usize,
     holding: Vec<ChatId>,
+    work: work::AgentWork,
     presence: Presence,
     /// A claim is scheduled.
     claim_pending: bool,
@@ -271,11 +280,15 @@ impl<'s> Sim<'s> {
         for (i, (initial, changes)) in presence.into_iter().enumerate() {
             let agent = AgentId(i as u32);
             collector.on_presence(agent, initial);
-            for (t, p) in changes {
+            // One pending change per agent: the next is queued when it happens.
+            if let Some(&(t, p)) = changes.first() {
                 queue.push(t, Class::Presence, i as u64, Ev::Presence { agent, presence: p });
             }
             agents.push(AgentRt {
+                changes,
+                next_change: 1,
                 holding: Vec::new(),
+                work: work::AgentWork::default(),
                 presence: initial,
                 claim_pending: false,
                 claimer_key: None,
@@ -492,6 +505,16 @@ impl<'s> Sim<'s> {
                 }
             }
             Ev::Presence { agent, presence } => {
+                let a = &mut self.agents[agent.index()];
+                if let Some(&(t, p)) = a.changes.get(a.next_change) {
+                    a.next_change += 1;
+                    self.queue.push(
+                        t,
+                        Class::Presence,
+                        u64::from(agent.0),
+                        Ev::Presence { agent, presence: p },
+                    );
+                }
                 self.collector.on_presence(agent, presence);
                 self.agents[agent.index()].presence = presence;
                 self.step(now, Input::SetPresence { agent, presence });
@@ -589,6 +612,7 @@ impl<'s> Sim<'s> {
                 remaining: draw.work_ms as f64,
                 draw,
                 since: now,
+                target: None,
                 holder: None,
                 end_at: None,
                 version: 0,
@@ -743,7 +767,11 @@ impl<'s> Sim<'s> {
             Some(c) if !c.left => c.holder,
             _ => return,
         };
-        // The chat stays with its agent (and in their count) until someone closes it.
+        // The chat stays with its agent (and in their count) until someone closes it, but
+        // needs no more work.
+        if let Some(agent) = holder {
+            self.stop_needing_work(chat, agent, now);
+        }
         let Some(c) = self.chats.get_mut(&chat) else {
             return;
         };
@@ -832,69 +860,16 @@ impl<'s> Sim<'s> {
         }
     }
 
-    /// Concurrency slowdown of `agent` now: s(k) = 1 + α(k − 1).
-    fn factor(&self, agent: AgentId) -> f64 {
-        let k = self.agents[agent.index()].holding.len().max(1);
-        1.0 + self.scenario.behaviour.slowdown * (k - 1) as f64
-    }
-
-    /// Brings the remaining work of `agent`'s chats up to `now` at their current rate
-    /// (only `chat`'s when their rate cannot have changed).
-    fn settle(&mut self, agent: AgentId, chat: ChatId, now: SimTime) {
-        let f = self.factor(agent);
-        for held in &self.agents[agent.index()].holding {
-            if !self.general_work && *held != chat {
-                continue;
-            }
-            if let Some(c) = self.chats.get_mut(held)
-                && !c.left
-            {
-                let worked = now.saturating_since(c.since).as_millis() as f64 / f;
-                c.remaining = (c.remaining - worked).max(0.0);
-                c.since = now;
-            }
-        }
-    }
-
-    /// Schedules the end of each of `agent`'s chats at the current rate (only those whose
-    /// end moves; only `chat`'s when their rate cannot have changed).
-    fn reschedule(&mut self, agent: AgentId, chat: ChatId, now: SimTime) {
-        let f = self.factor(agent);
-        for held in &self.agents[agent.index()].holding {
-            if !self.general_work && *held != chat {
-                continue;
-            }
-            let chat = held;
-            let Some(c) = self.chats.get_mut(chat) else {
-                continue;
-            };
-            if c.left {
-                continue;
-            }
-            let end = now + SimDuration((c.remaining * f).ceil() as u64);
-            if c.end_at != Some(end) {
-                c.version += 1;
-                c.end_at = Some(end);
-                let version = c.version;
-                self.queue
-                    .push(end, Class::Close, chat.0, Ev::End { chat: *chat, version });
-            }
-        }
-    }
-
     /// `agent` starts working on `chat` (assignment or takeover).
     fn attach(&mut self, chat: ChatId, agent: AgentId, at: SimTime) {
         self.register(chat, at);
-        self.settle(agent, chat, at);
         let Some(c) = self.chats.get_mut(&chat) else {
             return;
         };
         let first = !c.served;
         c.served = true;
         c.holder = Some(agent);
-        c.since = at;
-        self.agents[agent.index()].holding.push(chat);
-        self.reschedule(agent, chat, at);
+        self.start_work(chat, agent, at);
         let f = self.factor(agent);
         let Some(c) = self.chats.get_mut(&chat) else {
             return;
@@ -937,20 +912,13 @@ impl<'s> Sim<'s> {
 
     /// `agent` stops working on `chat`: its work so far is kept, the others' rate changes.
     fn detach(&mut self, chat: ChatId, agent: AgentId, at: SimTime) {
-        self.settle(agent, chat, at);
-        let holding = &mut self.agents[agent.index()].holding;
-        if let Some(i) = holding.iter().position(|c| *c == chat) {
-            holding.remove(i);
-        }
+        self.stop_work(chat, agent, at);
         if let Some(c) = self.chats.get_mut(&chat) {
             c.holder = None;
-            c.version += 1;
-            c.end_at = None;
             if !c.responded {
                 c.reply_version += 1;
             }
         }
-        self.reschedule(agent, chat, at);
     }
 
     /// Tells the collector a chat needs a human, the first time it is routed.
