@@ -810,3 +810,59 @@ fn rebalance_or_auto_close_without_messages_is_warned_about() {
     );
     assert!(talking.warnings.is_empty(), "{:?}", talking.warnings);
 }
+
+/// PRODUCT.md §4 "Arrivals": a volume multiplier keeps the base chats the same chats —
+/// below 1 a subset of them, at the same times; above 1 all of them plus extra chats from
+/// their own stream — and scales the count.
+#[test]
+fn volume_keeps_the_base_chats_and_scales_the_count() {
+    let at = |volume: f64| {
+        let mut s = light("", "", "");
+        s.volume = volume;
+        let draws = Draws::new(&s, 0);
+        arrival_times(&s, 0)
+            .into_iter()
+            .filter(|(id, t)| draws.chat(*id, *t, None).is_some())
+            .collect::<Vec<_>>()
+    };
+    let base = at(1.0);
+    let less = at(0.6);
+    let more = at(1.4);
+    let is_base = |id: &ChatId| id.0 < chatsim::sim::EXTRA_CHAT_BASE;
+    assert!(
+        less.iter().all(|c| base.contains(c)),
+        "thinning keeps base chats at their times"
+    );
+    assert!(
+        base.iter().all(|c| more.contains(c)),
+        "adding keeps every base chat"
+    );
+    assert!(more.iter().filter(|(id, _)| !is_base(id)).count() > 0);
+    let ratio = |v: &[(ChatId, SimTime)]| v.len() as f64 / base.len() as f64;
+    assert!((ratio(&less) - 0.6).abs() < 0.1, "{}", ratio(&less));
+    assert!((ratio(&more) - 1.4).abs() < 0.1, "{}", ratio(&more));
+}
+
+/// PRODUCT.md §4 "Handle time": per-group overrides apply to the chats of that group.
+#[test]
+fn handle_time_has_per_group_overrides() {
+    let s = light(
+        "groups = [\"billing\", \"tech\"]",
+        "",
+        "[arrivals.groups]\nbilling = 0.5\n[handle_time.groups]\nbilling = { distribution = \"deterministic\", value = \"7m\" }",
+    );
+    let chats = drawn(&s, 0);
+    let billing: Vec<u64> = chats
+        .iter()
+        .filter(|c| c.group.is_some_and(|g| g.0 == 0))
+        .map(|c| c.work_ms)
+        .collect();
+    assert!(billing.len() > 50);
+    assert!(billing.iter().all(|&w| w == 420_000));
+    assert!(
+        chats
+            .iter()
+            .filter(|c| c.group.is_none())
+            .any(|c| c.work_ms != 420_000)
+    );
+}
