@@ -46,7 +46,11 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
         let expected: BTreeSet<(crate::engine::SimTime, crate::engine::ChatId)> = core
             .chats
             .iter()
-            .filter(|(_, c)| c.status == ChatStatus::Assigned && c.inbox.index() == i)
+            .filter(|(_, c)| {
+                core.config.settings.rebalance_on_online
+                    && c.status == ChatStatus::Assigned
+                    && c.inbox.index() == i
+            })
             .map(|(&id, c)| (c.last_message_at, id))
             .collect();
         ensure!(

@@ -206,7 +206,7 @@ impl Engine {
                 chat.idx.clone(),
                 self.desired_slot(id, chat),
                 self.desired_timers(chat),
-                (chat.status == ChatStatus::Assigned).then_some((chat.inbox, chat.last_message_at)),
+                self.rebalance_indexed(chat),
             ),
             None => return,
         };
@@ -241,6 +241,14 @@ impl Engine {
             chat.idx.timers = new_timers;
             chat.idx.idle = new_idle;
         }
+    }
+
+    /// The chat's key in the rebalance index of idle chats: kept only while rebalancing is
+    /// on (a configuration change rebuilds every index), for assigned chats.
+    pub(crate) fn rebalance_indexed(&self, chat: &Chat) -> Option<(InboxId, crate::engine::SimTime)> {
+        let settings = &self.core.config.settings;
+        (settings.rebalance_on_online && chat.status == ChatStatus::Assigned)
+            .then_some((chat.inbox, chat.last_message_at))
     }
 
     /// Removes a chat from every index before it leaves the engine.
