@@ -132,12 +132,13 @@ fn validate(paths: &[PathBuf]) -> Result<(), Error> {
                     eprintln!("{w}");
                 }
                 report.push_str(&format!(
-                    "ok: {} ({} agents, {} configuration{}, {} replications)\n",
+                    "ok: {} ({} agents, {} configuration{}, {} replication{})\n",
                     path.display(),
                     e.base.engine.agents.len(),
                     e.cells.len(),
                     if e.cells.len() == 1 { "" } else { "s" },
-                    e.base.replications
+                    e.base.replications,
+                    if e.base.replications == 1 { "" } else { "s" }
                 ));
             }
             Err(e) => all.extend(e.0),
