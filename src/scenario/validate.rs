@@ -1394,6 +1394,7 @@ impl Walk<'_> {
         };
         let mut values = Vec::new();
         let mut ok = true;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         for (i, line) in text.lines().enumerate() {
             let cell = line.split(',').next().unwrap_or("").trim();
             if cell.is_empty() {

@@ -218,7 +218,8 @@ struct Sim<'s> {
     engine: Engine,
     collector: Collector,
     queue: EventQueue<Ev>,
-    chats: BTreeMap<ChatId, ChatRt>,
+    /// Open chats (boxed: the map's nodes stay small, so lookups and inserts stay fast).
+    chats: BTreeMap<ChatId, Box<ChatRt>>,
     agents: Vec<AgentRt>,
     generators: [Option<ArrivalGen>; 2],
     counts: Counts,
@@ -608,7 +609,7 @@ impl<'s> Sim<'s> {
         let phase = draw.bot_phase_ms;
         self.chats.insert(
             id,
-            ChatRt {
+            Box::new(ChatRt {
                 remaining: draw.work_ms as f64,
                 draw,
                 since: now,
@@ -627,7 +628,7 @@ impl<'s> Sim<'s> {
                 notice_pending: false,
                 responded: false,
                 reply_version: 0,
-            },
+            }),
         );
         if phase > 0 {
             self.queue.push(

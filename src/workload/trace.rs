@@ -34,6 +34,8 @@ pub struct Table {
 /// Reads CSV text with a header row. Cells are trimmed; a cell may be double-quoted (with
 /// `""` for a quote inside) to hold a comma; blank lines are skipped.
 pub fn read_table(text: &str) -> Result<Table, RowError> {
+    // Spreadsheet exports often start with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
         .lines()
         .enumerate()
@@ -284,6 +286,9 @@ mod tests {
         assert_eq!(t.header, vec!["timestamp", "inbox"]);
         assert_eq!(t.rows[1], (4, vec!["20".to_owned(), "a,\"b\"".to_owned()]));
         assert!(read_table("timestamp\n\"10\n").is_err());
+        let t = read_table("\u{feff}timestamp,agent\r\n5,ann\r\n").unwrap();
+        assert_eq!(t.header, vec!["timestamp", "agent"]);
+        assert_eq!(t.rows, vec![(2, vec!["5".to_owned(), "ann".to_owned()])]);
         assert_eq!(t.unknown_columns(&["timestamp", "inbx"]).len(), 1);
     }
 }
