@@ -158,13 +158,13 @@ pub struct Slice {
 impl Slice {
     /// Service level at target `i`: served within it ÷ chats whose outcome is known.
     pub fn service_level(&self, i: usize) -> Option<f64> {
-        let n = self.arrivals as f64 - self.censored[i] as f64;
+        let n = self.arrivals as f64 - *self.censored.get(i)? as f64;
         (n > 0.0).then(|| self.within[i] as f64 / n)
     }
 
     /// The same, also leaving out chats abandoned before the target.
     pub fn service_level_answered(&self, i: usize) -> Option<f64> {
-        let n = self.arrivals as f64 - self.censored[i] as f64 - self.abandoned_before[i] as f64;
+        let n = self.arrivals as f64 - *self.censored.get(i)? as f64 - self.abandoned_before[i] as f64;
         (n > 0.0).then(|| self.within[i] as f64 / n)
     }
 }
@@ -283,6 +283,7 @@ pub struct Collector {
     first_reply_sum_ms: f64,
     handle_sum_ms: f64,
     handled: u64,
+    created: u64,
     bot_resolved: u64,
     auto_closed: u64,
     silent_hold_sum_ms: f64,
@@ -338,6 +339,7 @@ impl Collector {
             first_reply_sum_ms: 0.0,
             handle_sum_ms: 0.0,
             handled: 0,
+            created: 0,
             bot_resolved: 0,
             auto_closed: 0,
             silent_hold_sum_ms: 0.0,
@@ -504,6 +506,13 @@ impl Collector {
     /// `violations`, so it can never pass unnoticed.
     pub fn on_engine_error(&mut self) {
         self.violations += 1;
+    }
+
+    /// A customer starts a chat (with the bot, if there is one), after `advance(now)`.
+    pub fn on_created(&mut self) {
+        if self.measured_now() {
+            self.created += 1;
+        }
     }
 
     /// The bot resolved a chat alone (it never needs a human), after `advance(now)`.
@@ -797,9 +806,10 @@ impl Collector {
             "handle_time_mean",
             ratio(self.handle_sum_ms / 1_000.0, self.handled as f64),
         );
+        // Of the chats customers started (those still with the bot at the end included).
         put(
             "bot_resolved_share",
-            ratio(self.bot_resolved as f64, n + self.bot_resolved as f64),
+            ratio(self.bot_resolved as f64, self.created as f64),
         );
         put("auto_closed_share", ratio(self.auto_closed as f64, n));
         put(

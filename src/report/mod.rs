@@ -126,6 +126,7 @@ impl Results<'_> {
                         .to_owned(),
                     arrivals: over(&|s| Some(s.arrivals as f64)),
                     wait_mean: over(&|s| (s.served > 0).then(|| s.wait_sum_ms / 1_000.0 / s.served as f64)),
+                    // (`None` without service-level targets.)
                     service_level: over(&|s| s.service_level(0)),
                     abandonment: over(&|s| (s.arrivals > 0).then(|| s.abandoned as f64 / s.arrivals as f64)),
                 }

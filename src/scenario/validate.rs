@@ -420,19 +420,44 @@ impl Walk<'_> {
         let engine = top
             .get("engine")
             .and_then(|v| Table::of(v, "[engine]", &mut Problems::default()));
-        let at = |key: &str| engine.and_then(|t| t.get(key)).map_or(0..0, |v| v.span());
+        // Where a setting is turned on: in [engine], else in the first schedule entry that
+        // sets it (to a value other than `off`/false, when `on` says so).
+        let entries: Vec<Table<'_, '_>> = match top.get("schedule").map(|v| v.get_ref()) {
+            Some(DeValue::Array(items)) => items
+                .iter()
+                .filter_map(|i| Table::of(i, "[[schedule]]", &mut Problems::default()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        // `on`: the value wanted ("manual", "true"), or "!x" for any value but x.
+        let set_to = |v: &toml::Spanned<DeValue<'_>>, on: Option<&str>| {
+            let text = match v.get_ref() {
+                DeValue::String(s) => s.to_string(),
+                DeValue::Boolean(b) => b.to_string(),
+                _ => String::new(),
+            };
+            match on {
+                None => true,
+                Some(want) => match want.strip_prefix('!') {
+                    Some(not) => text != not,
+                    None => text == want,
+                },
+            }
+        };
+        let where_on = |key: &str, on: Option<&str>| {
+            engine
+                .and_then(|t| t.get(key))
+                .filter(|v| set_to(v, on))
+                .or_else(|| entries.iter().find_map(|e| e.get(key).filter(|v| set_to(v, on))))
+                .map_or(0..0, |v| v.span())
+        };
         let manual = inboxes.iter().any(|i| i.strategy == StrategyKind::Manual)
             || schedule.iter().any(|c| c.strategy == Some(StrategyKind::Manual));
         if manual && behaviour.claim_delay.is_none() {
-            let span = if inboxes
-                .first()
-                .is_some_and(|i| i.strategy == StrategyKind::Manual)
-            {
-                at("strategy")
-            } else {
-                top.get("inboxes")
-                    .or(top.get("schedule"))
-                    .map_or(0..0, |v| v.span())
+            // [engine] or a schedule entry; else an inbox of its own.
+            let span = match where_on("strategy", Some("manual")) {
+                Range { start: 0, end: 0 } => top.get("inboxes").map_or(0..0, |v| v.span()),
+                s => s,
             };
             self.p.add(
                 span,
@@ -444,13 +469,13 @@ impl Walk<'_> {
             settings.menu_timeout.is_some() || schedule.iter().any(|c| c.settings.menu_timeout.is_some());
         if menu && customers.menu_delay.is_none() {
             self.p.add(
-                at("menu"),
+                where_on("menu", Some("true")),
                 error::UNSUPPORTED,
                 "menu = true needs customers.menu_delay (how long customers take to pick a group; menu_choice and menu_weights are optional)",
             );
         } else if menu && groups.is_empty() {
             self.p.add(
-                at("menu"),
+                where_on("menu", Some("true")),
                 error::UNKNOWN_GROUP,
                 "menu = true needs groups to choose from (add groups = [...] under [engine])",
             );
@@ -485,19 +510,38 @@ impl Walk<'_> {
                 "customers.silent_abandonment needs agents.notice_delay (how long after the last message an agent notices the customer left)",
             );
         }
+        let ever = |f: &dyn Fn(&Settings) -> bool| f(settings) || schedule.iter().any(|c| f(&c.settings));
         if customers.messages.is_none() {
-            if settings.rebalance_on_online {
+            if ever(&|s| s.rebalance_on_online) {
                 self.warnings.push((
-                    at("rebalance_on_online"),
+                    where_on("rebalance_on_online", Some("true")),
                     "rebalance_on_online without message activity: no chat ever looks active, so rebalancing moves chats mid-conversation (set customers.messages)".into(),
                 ));
             }
-            if settings.auto_close_after.is_some() {
+            if ever(&|s| s.auto_close_after.is_some()) {
                 self.warnings.push((
-                    at("auto_close_after"),
+                    where_on("auto_close_after", Some("!off")),
                     "auto_close_after without message activity: chats go quiet from assignment, so auto-close ends conversations that are still going (set customers.messages)".into(),
                 ));
             }
+            if customers.silent_abandonment > 0.0 {
+                let span = customers_table
+                    .and_then(|v| match v.get_ref() {
+                        DeValue::Table(t) => t.get("silent_abandonment").map(|v| v.span()),
+                        _ => None,
+                    })
+                    .unwrap_or(0..0);
+                self.warnings.push((
+                    span,
+                    "silent_abandonment without message activity: the notice delay then counts from the hand-off or the agent's first reply, not from the customer's last message (set customers.messages)".into(),
+                ));
+            }
+        }
+        if behaviour.claim_delay.is_none() && ever(&|s| !s.enabled) {
+            self.warnings.push((
+                where_on("enabled", Some("false")),
+                "auto-assignment is off without agents.claim_delay: nobody takes queued chats while it is off (set agents.claim_delay for agents who claim by hand)".into(),
+            ));
         }
     }
 

@@ -55,8 +55,9 @@ pub struct ChatDraw {
 pub struct Draws<'s> {
     scenario: &'s Scenario,
     replication: u64,
-    /// Agents a bot may aim a chat at (role agent), roster order.
-    agents: Vec<AgentId>,
+    /// Per inbox, the agents a bot may aim one of its chats at: those of role agent the
+    /// inbox routes to, roster order.
+    targets: Vec<Vec<AgentId>>,
     admins: Vec<AgentId>,
 }
 
@@ -73,10 +74,22 @@ impl<'s> Draws<'s> {
                 .map(|(i, _)| AgentId(i as u32))
                 .collect()
         };
+        let agents: Vec<AgentId> = by_role(Role::Agent);
+        let targets = scenario
+            .engine
+            .inboxes
+            .iter()
+            .map(|inbox| match &inbox.eligible {
+                crate::engine::EligibleAgents::Everyone => agents.clone(),
+                crate::engine::EligibleAgents::Pinned(list) => {
+                    agents.iter().copied().filter(|a| list.contains(a)).collect()
+                }
+            })
+            .collect();
         Self {
             scenario,
             replication,
-            agents: by_role(Role::Agent),
+            targets,
             admins: by_role(Role::Admin),
         }
     }
@@ -131,8 +144,9 @@ impl<'s> Draws<'s> {
         if group.is_none() {
             group = pick_share(&c.bot_groups, u_bot_group).map(|g| GroupId(g as u32));
         }
-        if target.is_none() && u_target < c.bot_target && !self.agents.is_empty() {
-            target = Some(self.agents[(u_who * self.agents.len() as f64) as usize % self.agents.len()]);
+        let pool = &self.targets[inbox.index()];
+        if target.is_none() && u_target < c.bot_target && !pool.is_empty() {
+            target = Some(pool[(u_who * pool.len() as f64) as usize % pool.len()]);
         }
         // Menu: picks? when, which group.
         let mut menu = self.stream(Purpose::Menu, chat);

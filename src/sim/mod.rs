@@ -52,6 +52,8 @@ pub struct RunResult {
 /// Sample-path counts of one run.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Counts {
+    /// Chats customers started (after thinning): bot-resolved + arrived + still in the bot.
+    pub created: u64,
     /// Chats that reached the engine.
     pub arrived: u64,
     /// Chats the bot resolved (they never reached the engine).
@@ -60,6 +62,8 @@ pub struct Counts {
     pub closed: u64,
     /// Chats still open at the end.
     pub open: u64,
+    /// Chats still with the bot at the end (they never reached the engine).
+    pub in_bot: u64,
     /// ∫ queue length dt over the run (chat·ms), from the collector.
     pub queue_area_ms: f64,
     /// Σ of every queue episode's length (ms), re-queues and abandoners included.
@@ -457,6 +461,11 @@ impl<'s> Sim<'s> {
             }
         };
         self.counts.open = self.engine.chats().count() as u64;
+        self.counts.in_bot = self
+            .chats
+            .keys()
+            .filter(|id| self.engine.chat(**id).is_none())
+            .count() as u64;
         let metrics = self.collector.finish_at(end);
         self.counts.queue_area_ms = metrics.queue_area_ms;
         self.counts.queue_episodes_ms = metrics.queue_episodes_ms;
@@ -520,6 +529,10 @@ impl<'s> Sim<'s> {
                 self.agents[agent.index()].presence = presence;
                 self.step(now, Input::SetPresence { agent, presence });
                 self.refresh_claimer(agent, now);
+                if self.claiming && self.agents[agent.index()].claim_pending && !self.can_claim(agent) {
+                    // They were about to claim but left: someone else notices at once.
+                    self.wake_for_queued(now);
+                }
             }
             Ev::Config { index } => {
                 let change = &self.scenario.schedule[index];
@@ -581,12 +594,19 @@ impl<'s> Sim<'s> {
             }
             Ev::Claim { agent } => {
                 self.agents[agent.index()].claim_pending = false;
-                if self.can_claim(agent)
-                    && let Some(chat) = self.claimable(agent)
-                {
-                    self.step(now, Input::Claim { chat, agent });
-                }
+                let claimed = match self.claimable(agent).filter(|_| self.can_claim(agent)) {
+                    Some(chat) => {
+                        self.step(now, Input::Claim { chat, agent });
+                        true
+                    }
+                    None => false,
+                };
                 self.refresh_claimer(agent, now);
+                if !claimed {
+                    // They could not (gone away, full): the chats they were to take wake
+                    // someone else.
+                    self.wake_for_queued(now);
+                }
             }
         }
     }
@@ -601,6 +621,8 @@ impl<'s> Sim<'s> {
         let Some(draw) = self.draws.chat(id, now, row.as_ref()) else {
             return;
         };
+        self.counts.created += 1;
+        self.collector.on_created();
         if draw.bot_resolved {
             self.counts.bot_resolved += 1;
             self.collector.on_bot_resolved();
@@ -966,6 +988,9 @@ impl<'s> Sim<'s> {
         }
     }
 
+    /// Whether `agent` would claim a chat now: available, an agent, and holding fewer
+    /// chats than their capacity (all chats they hold: a person counts what is on screen,
+    /// whatever `capacity_counts` says auto-assignment counts).
     fn can_claim(&self, agent: AgentId) -> bool {
         let a = &self.agents[agent.index()];
         self.claiming
@@ -973,7 +998,7 @@ impl<'s> Sim<'s> {
             && self.scenario.engine.agents[agent.index()].role == Role::Agent
             && match self.engine.capacity(agent) {
                 Capacity::Unlimited => true,
-                c => c.admits(self.engine.load(agent)),
+                c => c.admits(a.holding.len() as u32),
             }
     }
 
@@ -1014,9 +1039,19 @@ impl<'s> Sim<'s> {
         if self.claimable(agent).is_some() {
             self.schedule_claim(agent, now);
         } else {
-            let key = (self.engine.load(agent), agent);
+            let key = (self.agents[agent.index()].holding.len() as u32, agent);
             self.claimers.insert(key);
             self.agents[agent.index()].claimer_key = Some(key);
+        }
+    }
+
+    /// Wakes an idle claimer for every claimed-by-hand inbox with a queued chat.
+    fn wake_for_queued(&mut self, now: SimTime) {
+        for inbox in 0..self.strategies.len() {
+            let id = crate::engine::InboxId(inbox as u32);
+            if self.claims_inbox(inbox) && self.engine.oldest_queued(id).is_some() {
+                self.wake_claimer(id, now);
+            }
         }
     }
 

@@ -14,7 +14,7 @@
 
 use crate::engine::{Presence, SimDuration, SimTime};
 use crate::scenario::{AgentPlan, Episodes, Scenario};
-use crate::workload::calendar::merge;
+use crate::workload::calendar::{Calendar, WEEK_MS, merge};
 use crate::workload::{Purpose, Rng, name_id, stream, unit};
 
 /// One agent's presence: at time 0, and every change after it, in time order.
@@ -86,12 +86,15 @@ fn agent_plan(
         }
     }
     for brk in &plan.breaks {
-        let offset = (unit(&mut breaks) * brk.stagger.as_millis() as f64) as u64;
-        for (a, b) in scenario.calendar.occurrences(brk.window, end) {
-            let (a, b) = (SimTime(a.as_millis() + offset), SimTime(b.as_millis() + offset));
-            if a < end {
-                spans.push((a, b.min(end), Kind::Away));
-            }
+        let offset = (unit(&mut breaks) * brk.stagger.as_millis() as f64) as u64 % WEEK_MS;
+        // The agent's break is the window `offset` later: seen from a calendar that starts
+        // `offset` earlier, its occurrences are already in run time, clipped to the run (a
+        // break under way at the start counts from 0).
+        let shifted = Calendar {
+            start_in_week: (scenario.calendar.start_in_week + WEEK_MS - offset) % WEEK_MS,
+        };
+        for (a, b) in shifted.occurrences(brk.window, end) {
+            spans.push((a, b, Kind::Away));
         }
     }
     for (episodes, rng, kind) in [

@@ -9,11 +9,12 @@
 //!
 //! A timestamp is either seconds from the scenario start (`5400`, `5400.5`) or an ISO 8601
 //! local date-time (`2026-03-02T09:15:00`, optionally with fractional seconds and `Z`).
-//! ISO timestamps are placed on the scenario's calendar: time 0 is the instant nearest to the
-//! first ISO timestamp read (of the arrival trace, else of the presence trace) that falls on
-//! the scenario's `start` weekday and time of day — so a trace recorded on a Monday from
-//! 08:03, or a presence log from 07:58, replays from a Monday 08:00 start. Both traces of a
-//! scenario share that time 0.
+//! ISO timestamps are placed on the scenario's calendar: time 0 is the last instant at or
+//! before the first ISO timestamp read (of the arrival trace, else of the presence trace)
+//! that falls on the scenario's `start` weekday and time of day — or the next one, when the
+//! first timestamp is less than a day before it (a log that begins a few minutes early).
+//! So a trace recorded from Monday 08:03 to Friday, or a presence log from Monday 07:58,
+//! replays from a Monday 08:00 start. Both traces of a scenario share that time 0.
 //! Rows must be in time order. Every problem is reported with its row (the file's line
 //! number) and column; reading goes on to find them all.
 
@@ -231,11 +232,11 @@ impl Clock {
                     // 0001-01-01 is a Monday, so ms % WEEK_MS is the time in the week.
                     let in_week = ms % WEEK_MS;
                     let back = (in_week + WEEK_MS - self.calendar.start_in_week) % WEEK_MS;
-                    // The nearest start: the one before, or the next if that is closer.
-                    if back <= WEEK_MS / 2 {
-                        ms - back
-                    } else {
+                    // The start before, unless the next one is less than a day away.
+                    if back + DAY_MS > WEEK_MS || back > ms {
                         ms + (WEEK_MS - back)
+                    } else {
+                        ms - back
                     }
                 });
                 ms.checked_sub(origin).map(SimTime)
@@ -268,6 +269,14 @@ mod tests {
             clock.at(parse_stamp("2026-03-02T08:01").unwrap()),
             Some(SimTime(60_000))
         );
+        // A Friday trace on a Monday start replays from that week's Monday.
+        let mut clock = Clock::new(monday_8);
+        let friday = parse_stamp("2026-03-06T09:00").unwrap();
+        assert_eq!(clock.at(friday), Some(SimTime(4 * DAY_MS + 3_600_000)));
+        // The first day of the calendar cannot go back a week: time 0 is the next start,
+        // and the stamp is before it (no overflow).
+        let mut clock = Clock::new(Calendar::parse("saturday 00:00").unwrap());
+        assert_eq!(clock.at(parse_stamp("0001-01-01T00:00").unwrap()), None);
         assert_eq!(parse_stamp("90.5"), Ok(Stamp::Relative(90_500)));
         for bad in [
             "2026-02-30T08:00",

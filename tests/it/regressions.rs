@@ -138,3 +138,173 @@ mean = "1m"
         .sum::<u64>() as f64;
     assert!((sl - within / (arrivals - censored)).abs() < 1e-12);
 }
+
+// Issue 4 review: defects found by probing the workload model.
+
+/// A small base scenario for the issue 4 regressions (extra `[engine]` keys, team keys and
+/// sections appended).
+fn base4(engine: &str, team: &str, extra: &str) -> String {
+    format!(
+        "start = \"monday 08:00\"\nhorizon = \"2h\"\nseed = 5\nreplications = 2\n[engine]\nstrategy = \"round-robin\"\nmax_chats_per_agent = 2\n{engine}\n\
+         [[teams]]\nname = \"a\"\nsize = 4\n{team}\n[arrivals]\nrate = 20\n[handle_time]\ndistribution = \"exponential\"\nmean = \"5m\"\n{extra}\n"
+    )
+}
+
+#[test]
+fn issue_4_groups_without_service_level_targets_report_fine() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.toml");
+    let text =
+        base4("groups = [\"billing\"]", "", "").replace("rate = 20", "rate = 20\ngroups = { billing = 0.5 }");
+    std::fs::write(&path, text).unwrap();
+    Command::cargo_bin("chatsim")
+        .unwrap()
+        .args(["run", path.to_str().unwrap(), "--quiet", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .success();
+    assert!(dir.path().join("out/report.html").exists());
+}
+
+#[test]
+fn issue_4_a_claim_its_agent_cannot_make_wakes_another_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("one.csv"), "timestamp,handle_time\n100,5m\n").unwrap();
+    std::fs::write(
+        dir.path().join("p.csv"),
+        "timestamp,agent,presence\n0,a-01,available\n0,a-02,available\n130,a-01,away\n3600,a-01,available\n",
+    )
+    .unwrap();
+    let text = base4("", "", "[agents]\nclaim_delay = { distribution = \"deterministic\", value = \"60s\" }\npresence_trace = \"p.csv\"")
+        .replace("strategy = \"round-robin\"", "strategy = \"manual\"")
+        .replace("rate = 20", "trace = \"one.csv\"")
+        .replace("size = 4", "size = 2");
+    let s = chatsim::scenario::from_str(&text, &dir.path().join("m.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let wait = chatsim::sim::run(&s, 0).metrics.get("wait_mean").unwrap();
+    // a-01 is woken at 100 s and away at 130 s; a-02 claims 60 s after that.
+    assert_eq!(wait, 90.0);
+}
+
+#[test]
+fn issue_4_chats_still_with_the_bot_are_counted() {
+    let text = base4(
+        "",
+        "",
+        "[bot]\nresolved = 0.2\nphase = { distribution = \"deterministic\", value = \"3h\" }",
+    )
+    .replace("horizon = \"2h\"", "horizon = \"1h\"\ndrain_limit = \"30m\"");
+    let s = chatsim::scenario::from_str(&text, Path::new("b.toml")).unwrap();
+    let r = chatsim::sim::run(&s, 0);
+    let c = r.counts;
+    assert!(c.in_bot > 0 && c.arrived == 0);
+    assert_eq!(c.created, c.bot_resolved + c.arrived + c.in_bot);
+    let share = r.metrics.get("bot_resolved_share").unwrap();
+    assert_eq!(share, c.bot_resolved as f64 / c.created as f64);
+}
+
+#[test]
+fn issue_4_a_break_under_way_at_the_start_counts() {
+    let text = base4(
+        "",
+        "breaks = [{ start = \"12:00\", duration = \"30m\", stagger = \"1h30m\" }]",
+        "",
+    )
+    .replace("start = \"monday 08:00\"", "start = \"monday 12:40\"")
+    .replace("size = 4", "size = 20");
+    let s = chatsim::scenario::from_str(&text, Path::new("k.toml")).unwrap();
+    let plans = chatsim::sim::presence_plan(&s, 0, s.end());
+    let away_at_start = plans
+        .iter()
+        .filter(|(initial, _)| *initial == chatsim::engine::Presence::Away)
+        .count();
+    let away_later = plans
+        .iter()
+        .filter(|(_, changes)| changes.iter().any(|(_, p)| *p == chatsim::engine::Presence::Away))
+        .count();
+    assert!(
+        away_at_start > 0,
+        "some lunches run from 12:00 + offset < 12:40 to after 12:40"
+    );
+    assert!(away_later > 0, "others start after 12:40");
+}
+
+#[test]
+fn issue_4_the_bot_aims_only_at_agents_the_inbox_routes_to() {
+    let text = base4(
+        "target_fallback_after = \"5m\"",
+        "[[teams]]\nname = \"b\"\nsize = 4",
+        "[[inboxes]]\nname = \"web\"\nagents = [\"a-01\", \"a-02\", \"a-03\", \"a-04\"]\n[bot]\ntarget = 1.0",
+    );
+    let s = chatsim::scenario::from_str(&text, Path::new("t.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let draws = chatsim::sim::Draws::new(&s, 0);
+    for (id, t) in chatsim::sim::arrival_times(&s, 0) {
+        let target = draws.chat(id, t, None).unwrap().target.unwrap();
+        assert!(s.engine.agents[target.index()].name.starts_with("a-"));
+    }
+}
+
+#[test]
+fn issue_4_traces_starting_late_in_the_week_or_early_are_placed_right() {
+    let dir = tempfile::tempdir().unwrap();
+    // A Friday log on a Monday start replays on that week's Friday.
+    std::fs::write(
+        dir.path().join("fri.csv"),
+        "timestamp\n2026-03-06T09:00:00\n2026-03-06T09:05:00\n",
+    )
+    .unwrap();
+    // A presence log that only sets the state before the start is fine.
+    std::fs::write(
+        dir.path().join("p.csv"),
+        "timestamp,agent,presence\n2026-03-06T07:55:00,a-01,available\n2026-03-06T07:56:00,a-02,available\n",
+    )
+    .unwrap();
+    let text = base4("", "", "[agents]\npresence_trace = \"p.csv\"")
+        .replace("horizon = \"2h\"", "horizon = \"7d\"")
+        .replace("rate = 20", "trace = \"fri.csv\"");
+    let s = chatsim::scenario::from_str(&text, &dir.path().join("f.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let times: Vec<u64> = s
+        .arrival_trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|r| r.at.as_millis())
+        .collect();
+    let friday_9 = (4 * 24 + 1) * 3_600_000;
+    assert_eq!(times, vec![friday_9, friday_9 + 300_000]);
+    // Rows before the start set the initial presence (they share the arrivals' time 0).
+    let plans = chatsim::sim::presence_plan(&s, 0, s.end());
+    assert_eq!(plans[0].0, chatsim::engine::Presence::Offline);
+}
+
+#[test]
+fn issue_4_settings_turned_on_by_the_schedule_are_checked_where_they_are_written() {
+    let text = base4(
+        "",
+        "",
+        "[[schedule]]\nat = \"1h\"\nenabled = false\n[[schedule]]\nat = \"90m\"\nmenu = true\n",
+    );
+    let err = chatsim::scenario::from_str(&text, Path::new("s.toml")).unwrap_err();
+    let lines: Vec<String> = err.0.iter().map(ToString::to_string).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("s.toml:23:8: menu = true needs customers.menu_delay"),
+        "{lines:?}"
+    );
+    let text = base4(
+        "",
+        "",
+        "[[schedule]]\nat = \"1h\"\nenabled = false\n[customers]\nsilent_abandonment = 0.1\n[agents]\nnotice_delay = { distribution = \"deterministic\", value = \"5m\" }",
+    );
+    let s = chatsim::scenario::from_str(&text, Path::new("s.toml")).unwrap();
+    assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.starts_with("s.toml:20:11: warning: auto-assignment is off"))
+    );
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("silent_abandonment without message activity"))
+    );
+}

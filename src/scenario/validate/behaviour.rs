@@ -525,12 +525,14 @@ impl Walk<'_> {
                 rows.push(TracePresence { at, agent, presence });
             }
         }
-        if errors.is_empty() && !rows.iter().any(|r| r.at > SimTime::ZERO && r.at < end) {
+        // Rows before the start only set the initial presence; a trace entirely after the
+        // run is a calendar mistake.
+        if errors.is_empty() && !rows.is_empty() && !rows.iter().any(|r| r.at < end) {
             self.p.add(
                 span,
                 error::TRACE_FILE,
                 format!(
-                    "agents.presence_trace: no change in \"{}\" falls within the run (0 to {end}); check its timestamps against start",
+                    "agents.presence_trace: every row of \"{}\" falls after the run (0 to {end}); check its timestamps against start",
                     path.display()
                 ),
             );
@@ -572,6 +574,13 @@ impl Walk<'_> {
                     "a schedule entry gives either at (from the start) or time (every day, or on days), not both",
                 ),
                 (Some(_), None) => {
+                    if let Some(v) = t.get("days") {
+                        p.add(
+                            v.span(),
+                            error::WRONG_TYPE,
+                            "days goes with time (every week on those days), not with at (once, from the start)",
+                        );
+                    }
                     if let Some((Some(d), _)) = t.duration("at", false, p) {
                         occurrences.push((SimTime::ZERO + d, i));
                     }
@@ -674,7 +683,7 @@ impl Row<'_> {
             Some(Ok(stamp)) => match clock.at(stamp) {
                 Some(at) => Ok(at),
                 None if before_start_is_zero => Ok(SimTime::ZERO),
-                None => Err("timestamp is before the scenario's start (time 0 is set by the first ISO timestamp: see the trace format)".to_owned()),
+                None => Err("timestamp is before time 0 (the scenario's start weekday and time at or before the trace's first ISO timestamp)".to_owned()),
             },
         };
         match at {
