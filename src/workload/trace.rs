@@ -25,6 +25,7 @@ use crate::workload::calendar::{Calendar, DAY_MS, WEEK_MS};
 pub type RowError = (usize, usize, String);
 
 /// A parsed CSV: header names and rows of (line, cells).
+#[derive(Debug)]
 pub struct Table {
     /// Column names, lower-cased and trimmed.
     pub header: Vec<String>,
@@ -33,8 +34,9 @@ pub struct Table {
 }
 
 /// Reads CSV text with a header row. Cells are trimmed; a cell may be double-quoted (with
-/// `""` for a quote inside) to hold a comma; blank lines are skipped.
-pub fn read_table(text: &str) -> Result<Table, RowError> {
+/// `""` for a quote inside) to hold a comma; blank lines are skipped. A row with an
+/// unterminated quote is reported and left out; reading goes on, so every bad row is found.
+pub fn read_table(text: &str) -> Result<Table, Vec<RowError>> {
     // Spreadsheet exports often start with a byte-order mark.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
@@ -43,19 +45,27 @@ pub fn read_table(text: &str) -> Result<Table, RowError> {
         .map(|(i, l)| (i + 1, l))
         .filter(|(_, l)| !l.trim().is_empty());
     let Some((line, first)) = lines.next() else {
-        return Err((1, 1, "the file is empty (expected a header row)".into()));
+        return Err(vec![(1, 1, "the file is empty (expected a header row)".into())]);
     };
+    let unterminated = |line: usize, col: usize| (line, col, format!("row {line}: unterminated quote"));
     let header = split_row(first)
-        .map_err(|col| (line, col, format!("row {line}: unterminated quote")))?
+        .map_err(|col| vec![unterminated(line, col)])?
         .into_iter()
         .map(|c| c.to_ascii_lowercase())
         .collect();
     let mut rows = Vec::new();
+    let mut errors = Vec::new();
     for (line, l) in lines {
-        let cells = split_row(l).map_err(|col| (line, col, format!("row {line}: unterminated quote")))?;
-        rows.push((line, cells));
+        match split_row(l) {
+            Ok(cells) => rows.push((line, cells)),
+            Err(col) => errors.push(unterminated(line, col)),
+        }
     }
-    Ok(Table { header, rows })
+    if errors.is_empty() {
+        Ok(Table { header, rows })
+    } else {
+        Err(errors)
+    }
 }
 
 /// Splits one CSV line into trimmed cells; `Err(column)` for an unterminated quote.
@@ -294,7 +304,13 @@ mod tests {
         let t = read_table("Timestamp, inbox\n10,web\n\n20,\"a,\"\"b\"\"\"\n").unwrap();
         assert_eq!(t.header, vec!["timestamp", "inbox"]);
         assert_eq!(t.rows[1], (4, vec!["20".to_owned(), "a,\"b\"".to_owned()]));
-        assert!(read_table("timestamp\n\"10\n").is_err());
+        assert_eq!(
+            read_table("timestamp\n\"10\n20\n\"30\n").unwrap_err(),
+            vec![
+                (2, 1, "row 2: unterminated quote".to_owned()),
+                (4, 1, "row 4: unterminated quote".to_owned())
+            ]
+        );
         let t = read_table("\u{feff}timestamp,agent\r\n5,ann\r\n").unwrap();
         assert_eq!(t.header, vec!["timestamp", "agent"]);
         assert_eq!(t.rows, vec![(2, vec!["5".to_owned(), "ann".to_owned()])]);

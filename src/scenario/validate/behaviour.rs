@@ -350,8 +350,8 @@ impl Walk<'_> {
         };
         match trace::read_table(&text) {
             Ok(t) => Some(t),
-            Err(e) => {
-                self.row_errors(path, vec![e]);
+            Err(errors) => {
+                self.row_errors(path, errors);
                 None
             }
         }
