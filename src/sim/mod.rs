@@ -129,6 +129,10 @@ struct ChatRt {
     notice_pending: bool,
     responded: bool,
     reply_version: u32,
+    /// General path: the holder's clock reading at which the first reply is due, and when
+    /// its event is scheduled.
+    reply_target: Option<f64>,
+    reply_at: Option<SimTime>,
 }
 
 /// Simulator-side state of an agent.
@@ -560,6 +564,7 @@ impl<'s> Sim<'s> {
                     if let Some(c) = self.chats.get_mut(&chat) {
                         c.responded = true;
                     }
+                    self.reply_sent(chat, agent, now);
                     self.collector.on_first_reply(chat);
                     self.step(now, Input::AgentMessage { chat, agent });
                 }
@@ -650,6 +655,8 @@ impl<'s> Sim<'s> {
                 notice_pending: false,
                 responded: false,
                 reply_version: 0,
+                reply_target: None,
+                reply_at: None,
             }),
         );
         if phase > 0 {
@@ -893,7 +900,6 @@ impl<'s> Sim<'s> {
         c.served = true;
         c.holder = Some(agent);
         self.start_work(chat, agent, at);
-        let f = self.factor(agent);
         let Some(c) = self.chats.get_mut(&chat) else {
             return;
         };
@@ -916,13 +922,14 @@ impl<'s> Sim<'s> {
                 );
             }
         }
-        if !c.responded
+        // (On the general path the reply is due on the agent's work clock: see `work`.)
+        if !self.general_work
+            && !c.responded
             && let Some(d) = c.draw.first_response_ms
         {
             let version = c.reply_version;
-            let delay = (d as f64 * f).ceil() as u64;
             self.queue.push(
-                at + SimDuration(delay),
+                at + SimDuration(d),
                 Class::Message,
                 chat.0,
                 Ev::FirstReply { chat, version },

@@ -8,8 +8,12 @@
 //! brought up to now at the old rate and the first chat's end is recomputed at the new one:
 //! O(log k) per change, however many chats the agent holds, and no stale events pile up.
 //!
+//! The agent's first reply works the same way: its delay is work on the same clock (slowed
+//! by s(k), re-timed when k changes), and the reply and the end of every chat wait in one
+//! ordered set.
+//!
 //! Without slowdown (the plain path) each chat's end is simply scheduled when it is
-//! attached, `remaining` ms later; `RunOptions::always_reschedule` runs the work clock
+//! attached, `remaining` ms later (its first reply the reply delay later); `RunOptions::always_reschedule` runs the work clock
 //! instead, and with α = 0 both give identical results (all clock arithmetic is on whole
 //! milliseconds, exact in `f64`).
 
@@ -23,11 +27,20 @@ pub(super) struct AgentWork {
     /// Work done per chat (ms at concurrency 1) since the agent started, as of `at`.
     clock: f64,
     at: SimTime,
-    /// Chats needing work, by the clock reading (as `f64` bits: non-negative, so ordered)
-    /// at which each is done.
-    finishing: BTreeSet<(u64, ChatId)>,
-    /// The chat whose `End` event is scheduled.
-    scheduled: Option<ChatId>,
+    /// What is due, by the clock reading (as `f64` bits: non-negative, so ordered) at
+    /// which it is done: a chat's end or its first reply.
+    finishing: BTreeSet<(u64, ChatId, Due)>,
+    /// What has its event scheduled.
+    scheduled: Option<(ChatId, Due)>,
+}
+
+/// What comes due on an agent's work clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Due {
+    /// The agent's first reply.
+    Reply,
+    /// The end of the chat's work.
+    End,
 }
 
 impl Sim<'_> {
@@ -45,35 +58,54 @@ impl Sim<'_> {
         w.at = now;
     }
 
-    /// Schedules the end of `agent`'s first-finishing chat at the current rate, cancelling
-    /// the previous one if another chat now finishes first.
+    /// Schedules the event of what comes due first on `agent`'s clock at the current rate,
+    /// cancelling the previous one if something else now comes first.
     fn schedule_next_end(&mut self, agent: AgentId) {
         let f = self.factor(agent);
         let w = &mut self.agents[agent.index()].work;
         let first = w.finishing.first().copied();
-        if let Some(previous) = w.scheduled
-            && first.map(|(_, c)| c) != Some(previous)
+        if let Some((previous, due)) = w.scheduled
+            && first.map(|(_, c, d)| (c, d)) != Some((previous, due))
         {
             w.scheduled = None;
             if let Some(c) = self.chats.get_mut(&previous) {
-                c.version += 1;
-                c.end_at = None;
+                match due {
+                    Due::End => {
+                        c.version += 1;
+                        c.end_at = None;
+                    }
+                    Due::Reply => {
+                        c.reply_version += 1;
+                        c.reply_at = None;
+                    }
+                }
             }
         }
-        let Some((bits, chat)) = first else {
+        let Some((bits, chat, due)) = first else {
             return;
         };
-        w.scheduled = Some(chat);
+        w.scheduled = Some((chat, due));
         let left = (f64::from_bits(bits) - w.clock).max(0.0);
-        let end = w.at + SimDuration((left * f).ceil() as u64);
-        if let Some(c) = self.chats.get_mut(&chat)
-            && c.end_at != Some(end)
-        {
-            c.version += 1;
-            c.end_at = Some(end);
-            let version = c.version;
-            self.queue
-                .push(end, Class::Close, chat.0, Ev::End { chat, version });
+        let at = w.at + SimDuration((left * f).ceil() as u64);
+        let Some(c) = self.chats.get_mut(&chat) else {
+            return;
+        };
+        match due {
+            Due::End if c.end_at != Some(at) => {
+                c.version += 1;
+                c.end_at = Some(at);
+                let version = c.version;
+                self.queue
+                    .push(at, Class::Close, chat.0, Ev::End { chat, version });
+            }
+            Due::Reply if c.reply_at != Some(at) => {
+                c.reply_version += 1;
+                c.reply_at = Some(at);
+                let version = c.reply_version;
+                self.queue
+                    .push(at, Class::Message, chat.0, Ev::FirstReply { chat, version });
+            }
+            _ => {}
         }
     }
 
@@ -86,14 +118,23 @@ impl Sim<'_> {
         let Some(c) = self.chats.get_mut(&chat) else {
             return;
         };
-        if c.left {
-            // Nothing left to do but notice; the chat still counts in k.
-        } else if self.general_work {
+        if self.general_work {
             let w = &mut self.agents[agent.index()].work;
-            let target = w.clock + c.remaining;
-            w.finishing.insert((target.to_bits(), chat));
-            c.target = Some(target);
-        } else {
+            if !c.responded
+                && let Some(d) = c.draw.first_response_ms
+            {
+                // The reply delay starts over with each new agent.
+                let target = w.clock + d as f64;
+                w.finishing.insert((target.to_bits(), chat, Due::Reply));
+                c.reply_target = Some(target);
+            }
+            if !c.left {
+                let target = w.clock + c.remaining;
+                w.finishing.insert((target.to_bits(), chat, Due::End));
+                c.target = Some(target);
+            }
+            // (A silent customer's chat needs nothing more but counts in k.)
+        } else if !c.left {
             c.since = at;
             c.version += 1;
             let end = at + SimDuration(c.remaining.ceil() as u64);
@@ -116,7 +157,7 @@ impl Sim<'_> {
         if let Some(i) = holding.iter().position(|c| *c == chat) {
             holding.remove(i);
         }
-        self.finish_work(chat, agent, at);
+        self.finish_work(chat, agent, at, false);
     }
 
     /// A silent customer left: `chat` stays with `agent` (and in their count) but needs no
@@ -125,11 +166,31 @@ impl Sim<'_> {
         if self.general_work {
             self.advance_clock(agent, at);
         }
-        self.finish_work(chat, agent, at);
+        self.finish_work(chat, agent, at, true);
     }
 
-    /// Takes `chat` off `agent`'s work (clock already brought up to `at`).
-    fn finish_work(&mut self, chat: ChatId, agent: AgentId, at: SimTime) {
+    /// The first reply in `chat` was sent: it leaves `agent`'s clock.
+    pub(super) fn reply_sent(&mut self, chat: ChatId, agent: AgentId, at: SimTime) {
+        if !self.general_work {
+            return;
+        }
+        self.advance_clock(agent, at);
+        let w = &mut self.agents[agent.index()].work;
+        if let Some(c) = self.chats.get_mut(&chat)
+            && let Some(target) = c.reply_target.take()
+        {
+            w.finishing.remove(&(target.to_bits(), chat, Due::Reply));
+            c.reply_at = None;
+        }
+        if w.scheduled == Some((chat, Due::Reply)) {
+            w.scheduled = None;
+        }
+        self.schedule_next_end(agent);
+    }
+
+    /// Takes `chat`'s end (and, unless `end_only`, its reply) off `agent`'s clock (already
+    /// brought up to `at`).
+    fn finish_work(&mut self, chat: ChatId, agent: AgentId, at: SimTime, end_only: bool) {
         let Some(c) = self.chats.get_mut(&chat) else {
             return;
         };
@@ -138,11 +199,20 @@ impl Sim<'_> {
         if self.general_work {
             let w = &mut self.agents[agent.index()].work;
             if let Some(target) = c.target.take() {
-                w.finishing.remove(&(target.to_bits(), chat));
+                w.finishing.remove(&(target.to_bits(), chat, Due::End));
                 c.remaining = (target - w.clock).max(0.0);
             }
-            if w.scheduled == Some(chat) {
+            if w.scheduled == Some((chat, Due::End)) {
                 w.scheduled = None;
+            }
+            if !end_only {
+                if let Some(target) = c.reply_target.take() {
+                    w.finishing.remove(&(target.to_bits(), chat, Due::Reply));
+                    c.reply_at = None;
+                }
+                if w.scheduled == Some((chat, Due::Reply)) {
+                    w.scheduled = None;
+                }
             }
             self.schedule_next_end(agent);
         } else if !c.left {

@@ -866,3 +866,36 @@ fn handle_time_has_per_group_overrides() {
             .any(|c| c.work_ms != 420_000)
     );
 }
+
+/// The first reply is slowed like work and re-timed when k changes: A's reply (20 s of
+/// work) has 10 s done when B arrives, and the other 10 s take 15 s at s(2) = 1.5 — a reply
+/// after 25 s; B's takes 30 s. (Timed once at assignment it would be 20 s and 30 s.)
+#[test]
+fn the_first_reply_is_re_timed_when_concurrency_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("two.csv"),
+        "timestamp,handle_time\n0,10m\n10,10m\n",
+    )
+    .unwrap();
+    let text = r#"
+horizon = "1h"
+[engine]
+strategy = "least-busy"
+max_chats_per_agent = 2
+[[teams]]
+name = "solo"
+size = 1
+[arrivals]
+trace = "two.csv"
+[handle_time]
+distribution = "exponential"
+mean = "5m"
+[agents]
+slowdown = 0.5
+first_response = { distribution = "deterministic", value = "20s" }
+"#;
+    let s = chatsim::scenario::from_str(text, &dir.path().join("s.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let m = run(&s, 0).metrics;
+    assert_eq!(m.get("first_response_mean"), Some(27.5));
+}
