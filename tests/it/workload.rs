@@ -245,37 +245,22 @@ fn slowdown_stretches_handle_time_by_s_of_k() {
 /// Remaining work is rescheduled when k changes: chat A (10 min of work) runs alone for
 /// 5 min, then shares the agent with chat B (10 min) at s(2) = 1.5 — A's last 5 min take
 /// 7.5 min, B does 5 min of work meanwhile and its last 5 min alone: both take 12.5 min.
+/// One agent with 2 slots replaying `rows` (a trace with `timestamp,handle_time`), with
+/// `[agents]` keys `agents`.
+fn solo_replay(dir: &Path, rows: &str, agents: &str) -> Scenario {
+    std::fs::write(dir.join("two.csv"), format!("timestamp,handle_time\n{rows}")).unwrap();
+    let text = format!(
+        "horizon = \"1h\"\n[engine]\nstrategy = \"least-busy\"\nmax_chats_per_agent = 2\n[[teams]]\nname = \"solo\"\nsize = 1\n\
+         [arrivals]\ntrace = \"two.csv\"\n[handle_time]\ndistribution = \"exponential\"\nmean = \"5m\"\n[agents]\n{agents}\n"
+    );
+    chatsim::scenario::from_str(&text, &dir.join("s.toml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[test]
 fn slowdown_reschedules_remaining_work_when_concurrency_changes() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("two.csv"),
-        "timestamp,handle_time\n0,10m\n300,10m\n",
-    )
-    .unwrap();
-    let text = |alpha: f64| {
-        format!(
-            r#"
-horizon = "1h"
-[engine]
-strategy = "least-busy"
-max_chats_per_agent = 2
-[[teams]]
-name = "solo"
-size = 1
-[arrivals]
-trace = "two.csv"
-[handle_time]
-distribution = "exponential"
-mean = "5m"
-[agents]
-slowdown = {alpha}
-"#
-        )
-    };
-    let path = dir.path().join("s.toml");
     for (alpha, expected) in [(0.5, 750.0), (0.0, 600.0)] {
-        let s = chatsim::scenario::from_str(&text(alpha), &path).unwrap_or_else(|e| panic!("{e}"));
+        let s = solo_replay(dir.path(), "0,10m\n300,10m\n", &format!("slowdown = {alpha}"));
         let m = run(&s, 0).metrics;
         assert_eq!(m.get("arrivals"), Some(2.0));
         assert_eq!(m.get("handle_time_mean"), Some(expected), "alpha {alpha}");
@@ -873,29 +858,11 @@ fn handle_time_has_per_group_overrides() {
 #[test]
 fn the_first_reply_is_re_timed_when_concurrency_changes() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("two.csv"),
-        "timestamp,handle_time\n0,10m\n10,10m\n",
-    )
-    .unwrap();
-    let text = r#"
-horizon = "1h"
-[engine]
-strategy = "least-busy"
-max_chats_per_agent = 2
-[[teams]]
-name = "solo"
-size = 1
-[arrivals]
-trace = "two.csv"
-[handle_time]
-distribution = "exponential"
-mean = "5m"
-[agents]
-slowdown = 0.5
-first_response = { distribution = "deterministic", value = "20s" }
-"#;
-    let s = chatsim::scenario::from_str(text, &dir.path().join("s.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let s = solo_replay(
+        dir.path(),
+        "0,10m\n10,10m\n",
+        "slowdown = 0.5\nfirst_response = { distribution = \"deterministic\", value = \"20s\" }",
+    );
     let m = run(&s, 0).metrics;
     assert_eq!(m.get("first_response_mean"), Some(27.5));
 }
