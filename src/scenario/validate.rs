@@ -465,8 +465,9 @@ impl Walk<'_> {
                 "strategy \"manual\" needs agents.claim_delay (how long an agent with a free slot takes to claim the oldest queued chat)",
             );
         }
-        let menu =
-            settings.menu_timeout.is_some() || schedule.iter().any(|c| c.settings.menu_timeout.is_some());
+        // Whether the [engine] settings or any scheduled change have `f`.
+        let ever = |f: &dyn Fn(&Settings) -> bool| f(settings) || schedule.iter().any(|c| f(&c.settings));
+        let menu = ever(&|s| s.menu_timeout.is_some());
         if menu && customers.menu_delay.is_none() {
             self.p.add(
                 where_on("menu", Some("true")),
@@ -480,9 +481,9 @@ impl Walk<'_> {
                 "menu = true needs groups to choose from (add groups = [...] under [engine])",
             );
         }
-        let agents_table = top.get("agents");
-        let key_span = |key: &str| {
-            agents_table
+        // Where `key` is written in the top-level table `section`.
+        let span_of = |section: &str, key: &str| {
+            top.get(section)
                 .and_then(|v| match v.get_ref() {
                     DeValue::Table(t) => t.get(key).map(|v| v.span()),
                     _ => None,
@@ -491,26 +492,18 @@ impl Walk<'_> {
         };
         if behaviour.takeover > 0.0 && !behaviour::has_admin(agents) {
             self.p.add(
-                key_span("takeover"),
+                span_of("agents", "takeover"),
                 error::UNSUPPORTED,
                 "agents.takeover needs an admin to take chats over (a team with role = \"admin\")",
             );
         }
-        let customers_table = top.get("customers");
         if customers.silent_abandonment > 0.0 && behaviour.notice_delay.is_none() {
-            let span = customers_table
-                .and_then(|v| match v.get_ref() {
-                    DeValue::Table(t) => t.get("silent_abandonment").map(|v| v.span()),
-                    _ => None,
-                })
-                .unwrap_or(0..0);
             self.p.add(
-                span,
+                span_of("customers", "silent_abandonment"),
                 error::MISSING,
                 "customers.silent_abandonment needs agents.notice_delay (how long after the last message an agent notices the customer left)",
             );
         }
-        let ever = |f: &dyn Fn(&Settings) -> bool| f(settings) || schedule.iter().any(|c| f(&c.settings));
         if customers.messages.is_none() {
             if ever(&|s| s.rebalance_on_online) {
                 self.warnings.push((
@@ -525,14 +518,8 @@ impl Walk<'_> {
                 ));
             }
             if customers.silent_abandonment > 0.0 {
-                let span = customers_table
-                    .and_then(|v| match v.get_ref() {
-                        DeValue::Table(t) => t.get("silent_abandonment").map(|v| v.span()),
-                        _ => None,
-                    })
-                    .unwrap_or(0..0);
                 self.warnings.push((
-                    span,
+                    span_of("customers", "silent_abandonment"),
                     "silent_abandonment without message activity: the notice delay then counts from the hand-off or the agent's first reply, not from the customer's last message (set customers.messages)".into(),
                 ));
             }

@@ -138,13 +138,13 @@ struct ChatRt {
 /// Simulator-side state of an agent.
 #[derive(Debug)]
 struct AgentRt {
-    /// Chats they work on (assigned or taken over), in the order they got them.
-    /// Presence changes planned for the run, and the next one to queue.
+    /// Presence changes planned for the run, and the next one to queue (the presence now
+    /// is the engine's).
     changes: Vec<(SimTime, Presence)>,
     next_change: usize,
+    /// Chats they work on (assigned or taken over), in the order they got them.
     holding: Vec<ChatId>,
     work: work::AgentWork,
-    presence: Presence,
     /// A claim is scheduled.
     claim_pending: bool,
     /// Their entry in the idle-claimers set.
@@ -298,7 +298,6 @@ impl<'s> Sim<'s> {
                 next_change: 1,
                 holding: Vec::new(),
                 work: work::AgentWork::default(),
-                presence: initial,
                 claim_pending: false,
                 claimer_key: None,
                 claims: draws.claims(agent),
@@ -392,7 +391,7 @@ impl<'s> Sim<'s> {
         let next = trace.get(index as usize).map_or(row.at, |r| r.at);
         let mut rng = stream(
             self.scenario.seed,
-            self.draws_replication(),
+            self.draws.replication(),
             Purpose::TraceCopies,
             index,
         );
@@ -411,10 +410,6 @@ impl<'s> Sim<'s> {
                 },
             );
         }
-    }
-
-    fn draws_replication(&self) -> u64 {
-        self.draws.replication()
     }
 
     /// The time the run stops: the horizon (steady state) or, for a business day, when the
@@ -530,7 +525,6 @@ impl<'s> Sim<'s> {
                     );
                 }
                 self.collector.on_presence(agent, presence);
-                self.agents[agent.index()].presence = presence;
                 self.step(now, Input::SetPresence { agent, presence });
                 self.refresh_claimer(agent, now);
                 if self.claiming && self.agents[agent.index()].claim_pending && !self.can_claim(agent) {
@@ -599,7 +593,12 @@ impl<'s> Sim<'s> {
             }
             Ev::Claim { agent } => {
                 self.agents[agent.index()].claim_pending = false;
-                let claimed = match self.claimable(agent).filter(|_| self.can_claim(agent)) {
+                let chat = if self.can_claim(agent) {
+                    self.claimable(agent)
+                } else {
+                    None
+                };
+                let claimed = match chat {
                     Some(chat) => {
                         self.step(now, Input::Claim { chat, agent });
                         true
@@ -744,14 +743,7 @@ impl<'s> Sim<'s> {
 
     /// The customer's message gaps in a chat of this status (`None`: they do not write).
     fn gaps(&self, status: Option<ChatStatus>) -> Option<&'s crate::workload::dist::Dist> {
-        Self::gaps_of(self.scenario, status)
-    }
-
-    fn gaps_of(
-        scenario: &'s Scenario,
-        status: Option<ChatStatus>,
-    ) -> Option<&'s crate::workload::dist::Dist> {
-        let customers = &scenario.customers;
+        let customers = &self.scenario.customers;
         match status {
             Some(ChatStatus::Assigned | ChatStatus::TakenOver) => customers.messages.as_ref(),
             Some(ChatStatus::Queued) => customers.queued_messages.as_ref(),
@@ -770,8 +762,7 @@ impl<'s> Sim<'s> {
     /// Schedules the customer's next message, if their chat's state has message activity
     /// and none is scheduled.
     fn schedule_message(&mut self, now: SimTime, chat: ChatId) {
-        let scenario = self.scenario;
-        let Some(gaps) = Self::gaps_of(scenario, self.status(chat)) else {
+        let Some(gaps) = self.gaps(self.status(chat)) else {
             return;
         };
         let Some(c) = self.chats.get_mut(&chat) else {
@@ -1001,7 +992,10 @@ impl<'s> Sim<'s> {
     fn can_claim(&self, agent: AgentId) -> bool {
         let a = &self.agents[agent.index()];
         self.claiming
-            && a.presence == Presence::Available
+            && self
+                .engine
+                .agent(agent)
+                .is_some_and(|e| e.presence == Presence::Available)
             && self.scenario.engine.agents[agent.index()].role == Role::Agent
             && match self.engine.capacity(agent) {
                 Capacity::Unlimited => true,

@@ -452,17 +452,10 @@ impl Walk<'_> {
                 });
             }
         }
-        if rows.is_empty() && errors.is_empty() {
-            self.p.add(
-                span,
-                error::TRACE_FILE,
-                format!("arrivals.trace: \"{}\" holds no arrivals", path.display()),
-            );
-            return None;
-        }
-        let ok = errors.is_empty();
-        self.row_errors(path, errors);
-        ok.then_some(rows)
+        let whole = rows
+            .is_empty()
+            .then(|| format!("arrivals.trace: \"{}\" holds no arrivals", path.display()));
+        self.rows_or_errors(path, span, rows, errors, whole)
     }
 
     /// The presence trace named by `agents.presence_trace`.
@@ -527,20 +520,36 @@ impl Walk<'_> {
         }
         // Rows before the start only set the initial presence; a trace entirely after the
         // run is a calendar mistake.
-        if errors.is_empty() && !rows.is_empty() && !rows.iter().any(|r| r.at < end) {
-            self.p.add(
-                span,
-                error::TRACE_FILE,
-                format!(
-                    "agents.presence_trace: every row of \"{}\" falls after the run (0 to {end}); check its timestamps against start",
-                    path.display()
-                ),
-            );
+        let whole = (!rows.is_empty() && !rows.iter().any(|r| r.at < end)).then(|| {
+            format!(
+                "agents.presence_trace: every row of \"{}\" falls after the run (0 to {end}); check its timestamps against start",
+                path.display()
+            )
+        });
+        self.rows_or_errors(path, span, rows, errors, whole)
+    }
+
+    /// The rows read, or `None` with every row's problem reported; `whole` is a problem of
+    /// the file as a whole, reported at `span` when the rows themselves are fine.
+    fn rows_or_errors<T>(
+        &mut self,
+        path: &Path,
+        span: Range<usize>,
+        rows: Vec<T>,
+        errors: Vec<RowError>,
+        whole: Option<String>,
+    ) -> Option<Vec<T>> {
+        if !errors.is_empty() {
+            self.row_errors(path, errors);
             return None;
         }
-        let ok = errors.is_empty();
-        self.row_errors(path, errors);
-        ok.then_some(rows)
+        match whole {
+            Some(message) => {
+                self.p.add(span, error::TRACE_FILE, message);
+                None
+            }
+            None => Some(rows),
+        }
     }
 
     /// `[[schedule]]`: timed configuration changes, applied in time order on top of the
