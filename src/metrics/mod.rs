@@ -9,6 +9,7 @@
 //!
 //! What it does not do: statistics across replications (see [`summary`]) or formatting.
 
+pub mod catalogue;
 pub mod summary;
 
 use crate::engine::{
@@ -17,58 +18,6 @@ use crate::engine::{
 };
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
-
-/// Every metric id a run reports, in report order; `service_level_<T>` and
-/// `service_level_answered_<T>` follow `requeue_wait_mean` for each declared target T.
-pub const METRIC_IDS: &[&str] = &[
-    "arrivals",
-    "served",
-    "abandoned",
-    "open_at_end",
-    "wait_mean",
-    "wait_p50",
-    "wait_p90",
-    "wait_p95",
-    "wait_p99",
-    "wait_max",
-    "time_in_queue_mean",
-    "queued_share",
-    "abandonment",
-    "requeue_wait_mean",
-    "first_response_mean",
-    "first_response_p90",
-    "handle_time_mean",
-    "bot_resolved_share",
-    "auto_closed_share",
-    "silent_hold_mean",
-    "fairness_agents",
-    "fairness_jain",
-    "fairness_gini",
-    "fairness_cv",
-    "fairness_max_mean",
-    "load_jain",
-    "load_gini",
-    "load_cv",
-    "load_max_mean",
-    "at_capacity_share",
-    "first_login_backlog",
-    "churn_per_100",
-    "churn_offline",
-    "churn_rebalance",
-    "churn_takeover",
-    "churn_manual",
-    "multi_agent_share",
-    "moves_per_online_event",
-    "rebalance_moves_recent",
-    "orphan_minutes",
-    "occupancy_mean",
-    "occupancy_peak",
-    "chats_in_service_mean",
-    "queue_len_mean",
-    "queue_len_max",
-    "agents_available_mean",
-    "violations",
-];
 
 /// What the collector needs to know about the run.
 #[derive(Clone, Debug)]
@@ -796,6 +745,15 @@ impl Collector {
             "requeue_wait_mean",
             ratio(self.requeue_ms / 1_000.0, self.requeues as f64),
         );
+        for (i, t) in self.plan.sl_targets.iter().enumerate() {
+            put(&format!("service_level_{t}"), all.service_level(i));
+        }
+        for (i, t) in self.plan.sl_targets.iter().enumerate() {
+            put(
+                &format!("service_level_answered_{t}"),
+                all.service_level_answered(i),
+            );
+        }
         let replies = self.first_replies.len() as f64;
         put(
             "first_response_mean",
@@ -816,13 +774,6 @@ impl Collector {
             "silent_hold_mean",
             ratio(self.silent_hold_sum_ms / 1_000.0, self.silent_closed as f64),
         );
-        for (i, t) in self.plan.sl_targets.iter().enumerate() {
-            put(&format!("service_level_{t}"), all.service_level(i));
-            put(
-                &format!("service_level_answered_{t}"),
-                all.service_level_answered(i),
-            );
-        }
         // Fairness over auto-assign agents available long enough.
         let min_ms = self.plan.fairness_min_available.as_millis();
         let eligible: Vec<usize> = (0..self.agents.len())

@@ -258,18 +258,25 @@ impl Walk<'_> {
                 }
             }
         }
-        sl_targets.sort_unstable();
-        sl_targets.dedup();
         let mut answer_metrics = Vec::new();
         for item in top.array("answer_metrics", p).unwrap_or(&[]) {
             let Some((id, span)) = doc::as_str(item, "an answer_metrics entry", p) else {
                 continue;
             };
-            if known_metric(id, &sl_targets, span, "answer_metrics", p) {
-                answer_metrics.push(id.to_owned());
+            if let Some(id) = known_metric(id, span, "answer_metrics", p) {
+                answer_metrics.push(id);
             }
         }
-        let sequential = top.get("sequential").and_then(|v| sequential(v, &sl_targets, p));
+        let sequential = top.get("sequential").and_then(|v| sequential(v, p));
+        // Every target a metric name mentions is measured too (PRODUCT.md §5).
+        let named = answer_metrics.iter().chain(
+            sequential
+                .iter()
+                .flat_map(|s| s.half_widths.iter().map(|(id, _)| id)),
+        );
+        sl_targets.extend(named.filter_map(|id| crate::metrics::catalogue::lookup(id)?.target));
+        sl_targets.sort_unstable();
+        sl_targets.dedup();
 
         // [engine]: settings and groups.
         let (settings, groups, default_strategy) = match top.require("engine", p) {
@@ -1468,35 +1475,32 @@ impl Walk<'_> {
     }
 }
 
-/// Whether `id` is a metric a run reports; reports it at `span` otherwise.
-fn known_metric(
-    id: &str,
-    sl_targets: &[SimDuration],
-    span: Range<usize>,
-    key: &str,
-    p: &mut Problems,
-) -> bool {
-    let mut known: Vec<String> = crate::metrics::METRIC_IDS
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-    for t in sl_targets {
-        known.push(format!("service_level_{t}"));
-        known.push(format!("service_level_answered_{t}"));
+/// The canonical id of the metric `id` names (docs/metrics.md); reports it at `span`
+/// otherwise. A service-level metric for a target the scenario does not declare is known:
+/// naming it adds the target (see `extra_targets`).
+fn known_metric(id: &str, span: Range<usize>, key: &str, p: &mut Problems) -> Option<String> {
+    if let Some(m) = crate::metrics::catalogue::lookup(id) {
+        return Some(m.id);
     }
-    if known.iter().any(|k| k == id) {
-        return true;
-    }
+    let known = crate::metrics::catalogue::CATALOGUE.iter().map(|d| {
+        if d.per_target {
+            format!("{}_30s", d.id)
+        } else {
+            d.id.to_owned()
+        }
+    });
+    let known: Vec<String> = known.collect();
     let mut msg = format!("unknown metric \"{id}\" in {key}");
     if let Some(s) = error::did_you_mean(id, known.iter().map(String::as_str)) {
         msg.push_str(&format!(" (did you mean \"{s}\"?)"));
     }
+    msg.push_str(" — `chatsim metrics` lists them");
     p.add(span, error::UNKNOWN_VALUE, msg);
-    false
+    None
 }
 
 /// `[sequential]`: batch size, cap and the half-width each metric must reach.
-fn sequential(v: Val<'_, '_>, sl_targets: &[SimDuration], p: &mut Problems) -> Option<Sequential> {
+fn sequential(v: Val<'_, '_>, p: &mut Problems) -> Option<Sequential> {
     let t = Table::of(v, "[sequential]", p)?;
     t.check_keys(&["batch", "max_replications", "half_width"], p);
     let batch = match t.get("batch") {
@@ -1514,11 +1518,11 @@ fn sequential(v: Val<'_, '_>, sl_targets: &[SimDuration], p: &mut Problems) -> O
         let id: &str = key.get_ref();
         let name = format!("sequential.half_width.{id}");
         let number = doc::as_number(value, &name, p);
-        if !known_metric(id, sl_targets, key.span(), "sequential.half_width", p) {
+        let Some(id) = known_metric(id, key.span(), "sequential.half_width", p) else {
             continue;
-        }
+        };
         match number {
-            Some(x) if x > 0.0 => targets.push((id.to_owned(), x)),
+            Some(x) if x > 0.0 => targets.push((id, x)),
             Some(x) => p.add(
                 value.span(),
                 error::OUT_OF_RANGE,

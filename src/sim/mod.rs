@@ -1089,15 +1089,13 @@ mod tests {
         assert_eq!(c.arrived, c.closed + c.open);
         assert_eq!(c.queue_area_ms, c.queue_episodes_ms);
         assert_eq!(result.metrics.get("violations"), Some(0.0));
-        // The run reports exactly the documented metric ids, in order.
-        let ids: Vec<&str> = result
-            .metrics
-            .values
-            .iter()
-            .map(|(k, _)| k.as_str())
-            .filter(|k| !k.starts_with("service_level"))
+        // The run reports exactly the catalogue's metrics (docs/metrics.md), in order.
+        let ids: Vec<&str> = result.metrics.values.iter().map(|(k, _)| k.as_str()).collect();
+        let want: Vec<String> = crate::metrics::catalogue::run_metrics(&scenario.sl_targets)
+            .into_iter()
+            .map(|m| m.id)
             .collect();
-        assert_eq!(ids, crate::metrics::METRIC_IDS);
+        assert_eq!(ids, want);
         assert!(result.metrics.get("arrivals").unwrap() > 600.0);
     }
 }
