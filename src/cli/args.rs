@@ -24,6 +24,12 @@ pub enum Command {
     /// Run a scenario (every configuration of its comparison matrix × its replications); print a
     /// ranked summary and write CSV files, charts and report.html.
     Run(RunArgs),
+    /// Print the metric catalogue: every metric's id, unit, direction, bounds and definition.
+    Metrics {
+        /// Print it as the Markdown reference (docs/metrics.md is this output).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Replay an engine script (workspace + timed inputs) and print the engine's event log.
     EngineScript {
         /// The script file.

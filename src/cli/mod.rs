@@ -1,7 +1,8 @@
 //! The command line: argument parsing and the only place that touches files and the terminal.
 //!
 //! Commands: `validate` (check scenario files), `run` (every cell × replication of a
-//! scenario → ranked summary, CSV files, charts, `report.html`, `manifest.json`) and `engine-script` (replay an engine script).
+//! scenario → the answer, CSV files, charts, `report.html`, `manifest.json`), `metrics`
+//! (the metric catalogue) and `engine-script` (replay an engine script).
 
 mod args;
 mod progress;
@@ -101,6 +102,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
     match cli.command {
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Run(args) => run_scenario(&args),
+        Command::Metrics { markdown } => print_out(&if markdown {
+            crate::metrics::catalogue::reference_markdown()
+        } else {
+            crate::metrics::catalogue::reference_text()
+        }),
         Command::EngineScript { file } => {
             let text = std::fs::read_to_string(&file).map_err(|source| Error::Read {
                 path: file.clone(),

@@ -6,6 +6,7 @@
 //! for, in which case each is widened for the (cells − 1) comparisons of a metric.
 
 use crate::metrics::RunMetrics;
+use crate::metrics::catalogue;
 use crate::metrics::summary::{Estimate, estimate_at};
 
 /// Multiple-comparison adjustment of the difference intervals.
@@ -34,9 +35,22 @@ pub struct MetricSummary {
     pub metric: String,
     /// Mean, 95 % interval and n over the replications where it is defined.
     pub estimate: Option<Estimate>,
+    /// The 95 % interval of `estimate`, clipped to the metric's bounds (docs/metrics.md):
+    /// a wait's interval never goes below 0, a share's stays within [0, 1].
+    pub ci: Option<(f64, f64)>,
     /// This cell minus the baseline, paired by replication (`None` for the baseline itself
     /// or when no replication defines both).
     pub diff: Option<Estimate>,
+    /// The interval of `diff`, clipped to what a difference of two values within the
+    /// bounds can be.
+    pub diff_ci: Option<(f64, f64)>,
+}
+
+/// The interval of an estimate, clipped by `clip`; `None` without a half-width.
+pub fn clipped(e: Option<Estimate>, clip: impl Fn(f64, f64) -> (f64, f64)) -> Option<(f64, f64)> {
+    let e = e?;
+    let h = e.half_width?;
+    Some(clip(e.mean - h, e.mean + h))
 }
 
 /// Every metric of one cell.
@@ -85,10 +99,18 @@ pub fn summarize(runs: &[Vec<RunMetrics>], baseline: usize, adjustment: Adjustme
                             estimate_at(&d, diff_level)
                         })
                         .flatten();
+                    let estimate = estimate_at(&values, 0.95);
+                    let metric = catalogue::lookup(id);
+                    let ci = clipped(estimate, |lo, hi| metric.as_ref().map_or((lo, hi), |m| m.clip(lo, hi)));
+                    let diff_ci = clipped(diff, |lo, hi| {
+                        metric.as_ref().map_or((lo, hi), |m| m.clip_diff(lo, hi))
+                    });
                     MetricSummary {
                         metric: id.clone(),
-                        estimate: estimate_at(&values, 0.95),
+                        estimate,
+                        ci,
                         diff,
+                        diff_ci,
                     }
                 })
                 .collect(),
@@ -139,6 +161,21 @@ mod tests {
                 n: 3
             })
         );
+    }
+
+    #[test]
+    fn intervals_are_clipped_to_the_metric_bounds() {
+        // Waits 0, 0, 3 s: mean 1, s = √3, t(0.975, 2) = 4.302653 → half-width 4.30, so the
+        // raw interval [−3.30, 5.30] is clipped at 0; the half-width stays in `estimate`.
+        let cell: Vec<RunMetrics> = [0.0, 0.0, 3.0]
+            .iter()
+            .map(|v| run(&[("wait_p95", Some(*v))]))
+            .collect();
+        let s = summarize(&[cell], 0, Adjustment::Unadjusted);
+        let (lo, hi) = s[0].metrics[0].ci.unwrap();
+        let h = 4.302_652_73 * 3f64.sqrt() / 3f64.sqrt();
+        assert_eq!(lo, 0.0);
+        assert!((hi - (1.0 + h)).abs() < 1e-6, "{hi}");
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! `plot`'s job; this module only averages and arranges numbers.
 
 use crate::report::plot::{BarCi, Chart, ChartKind, Series, Stacked};
-use crate::report::text::metric_name;
 use crate::report::{Results, csv::interval_numbers};
 use crate::workload::calendar::DAY_MS;
 
@@ -81,7 +80,7 @@ pub fn build(results: &Results<'_>) -> Vec<(&'static str, Chart)> {
         charts.push((
             "service_level",
             Chart {
-                title: format!("{} per configuration (95 % CI)", capitalise(&metric_name(&id))),
+                title: format!("{} per configuration (95 % CI)", capitalise(&crate::metrics::catalogue::metric(&id).label)),
                 x_label: "configuration".into(),
                 y_label: format!("chats answered within {t} (%)"),
                 kind: ChartKind::Bars(bars(&id, 100.0)),

@@ -33,14 +33,16 @@ fn cell_cols(results: &Results<'_>, cell: usize) -> Vec<String> {
     vec![cell.to_string(), results.experiment.cells[cell].label.clone()]
 }
 
-/// `summary.csv`: one row per cell × metric — mean, 95 % interval, n, and the paired
-/// difference to the baseline with its interval.
+/// `summary.csv`: one row per cell × metric — its unit (docs/metrics.md), mean, 95 %
+/// interval clipped to the metric's bounds, n, and the paired difference to the baseline
+/// with its interval.
 pub fn summary_csv(results: &Results<'_>) -> Vec<u8> {
     let header = strings(&[
         "cell",
         "label",
         "baseline",
         "metric",
+        "unit",
         "mean",
         "ci_low",
         "ci_high",
@@ -57,23 +59,22 @@ pub fn summary_csv(results: &Results<'_>) -> Vec<u8> {
             let mut row = cell_cols(results, c);
             row.push(cell.baseline.to_string());
             row.push(m.metric.clone());
-            let (mean, half, n) = m
-                .estimate
-                .map_or((None, None, 0), |e| (Some(e.mean), e.half_width, e.n));
+            row.push(
+                crate::metrics::catalogue::lookup(&m.metric)
+                    .map_or("", |d| d.unit().name())
+                    .to_owned(),
+            );
             row.extend([
-                num(mean),
-                num(mean.zip(half).map(|(a, h)| a - h)),
-                num(mean.zip(half).map(|(a, h)| a + h)),
-                n.to_string(),
+                num(m.estimate.map(|e| e.mean)),
+                num(m.ci.map(|c| c.0)),
+                num(m.ci.map(|c| c.1)),
+                m.estimate.map_or(0, |e| e.n).to_string(),
             ]);
-            let (dm, dh, dn) = m
-                .diff
-                .map_or((None, None, 0), |e| (Some(e.mean), e.half_width, e.n));
             row.extend([
-                num(dm),
-                num(dm.zip(dh).map(|(a, h)| a - h)),
-                num(dm.zip(dh).map(|(a, h)| a + h)),
-                dn.to_string(),
+                num(m.diff.map(|e| e.mean)),
+                num(m.diff_ci.map(|c| c.0)),
+                num(m.diff_ci.map(|c| c.1)),
+                m.diff.map_or(0, |e| e.n).to_string(),
                 if cell.baseline {
                     String::new()
                 } else {
@@ -112,25 +113,8 @@ pub fn runs_csv(results: &Results<'_>) -> Vec<u8> {
 /// `intervals.csv`: one row per cell × replication × interval — the planner's table.
 pub fn intervals_csv(results: &Results<'_>) -> Vec<u8> {
     let scenario = results.scenario();
-    let mut header = strings(&[
-        "cell",
-        "label",
-        "replication",
-        "interval",
-        "start",
-        "arrivals",
-        "served",
-        "abandoned",
-        "wait_mean",
-    ]);
-    header.extend(scenario.sl_targets.iter().map(|t| format!("service_level_{t}")));
-    header.extend(strings(&[
-        "chats_in_service_mean",
-        "agents_available_mean",
-        "queue_len_mean",
-        "occupancy_mean",
-        "abandonment",
-    ]));
+    let mut header = strings(&["cell", "label", "replication", "interval", "start"]);
+    header.extend(interval_columns(&scenario.sl_targets).into_iter().map(|m| m.id));
     let mut rows = Vec::new();
     for (c, runs) in results.runs.iter().enumerate() {
         for (rep, run) in runs.iter().enumerate() {
@@ -143,6 +127,25 @@ pub fn intervals_csv(results: &Results<'_>) -> Vec<u8> {
         }
     }
     bytes(&header, &rows)
+}
+
+/// The metrics of the planner's table, in the order of [`interval_numbers`] (each a
+/// metric of docs/metrics.md, measured over the chats arriving in / time of the interval).
+pub fn interval_columns(sl_targets: &[crate::engine::SimDuration]) -> Vec<crate::metrics::catalogue::Metric> {
+    let metric = crate::metrics::catalogue::metric;
+    let mut out: Vec<_> = ["arrivals", "served", "abandoned", "wait_mean"].map(metric).into();
+    out.extend(sl_targets.iter().map(|t| metric(&format!("service_level_{t}"))));
+    out.extend(
+        [
+            "chats_in_service_mean",
+            "agents_available_mean",
+            "queue_len_mean",
+            "occupancy_mean",
+            "abandonment",
+        ]
+        .map(metric),
+    );
+    out
 }
 
 /// The measured columns of one interval, as numbers.

@@ -11,10 +11,12 @@ pub mod charts;
 pub mod csv;
 pub mod html;
 pub mod plot;
+pub mod table;
 pub mod text;
 
 use crate::engine::SimTime;
 use crate::experiment::stats::{Adjustment, CellSummary};
+use crate::metrics::catalogue::{self, Direction, Metric};
 use crate::metrics::RunMetrics;
 use crate::metrics::summary::{Estimate, estimate};
 use crate::scenario::{Experiment, Scenario};
@@ -44,7 +46,12 @@ impl Results<'_> {
     /// Cell indexes from best to worst: highest service level at the first target, then
     /// lowest 95th-percentile wait, lowest abandonment, highest fairness, matrix order.
     pub fn ranking(&self) -> Vec<usize> {
-        let sl = headline_ids(self.scenario()).get(1).cloned().unwrap_or_default();
+        let sl = self
+            .scenario()
+            .sl_targets
+            .first()
+            .map(|t| format!("service_level_{t}"))
+            .unwrap_or_default();
         let key = |c: usize, id: &str| self.summary[c].get(id).and_then(|m| m.estimate).map(|e| e.mean);
         let mut order: Vec<usize> = (0..self.summary.len()).collect();
         order.sort_by(|&a, &b| {
@@ -64,10 +71,10 @@ impl Results<'_> {
                 .answer_metrics
                 .iter()
                 .fold(std::cmp::Ordering::Equal, |o, id| {
-                    o.then_with(|| match higher_is_better(id) {
-                        Some(true) => desc(id),
-                        Some(false) => asc(id),
-                        None => std::cmp::Ordering::Equal,
+                    o.then_with(|| match catalogue::metric(id).direction() {
+                        Direction::Higher => desc(id),
+                        Direction::Lower => asc(id),
+                        Direction::Neither => std::cmp::Ordering::Equal,
                     })
                 });
             asked
@@ -193,84 +200,105 @@ pub fn clock_label(scenario: &Scenario, t: SimTime) -> String {
     format!("{day} {:02}:{:02}", min / 60, min % 60)
 }
 
-/// Metrics shown first (PRODUCT.md §5 headline metrics).
-pub fn headline_ids(scenario: &Scenario) -> Vec<String> {
-    let mut ids = vec!["wait_p95".to_owned()];
-    ids.extend(scenario.sl_targets.iter().map(|t| format!("service_level_{t}")));
-    ids.extend(["abandonment", "fairness_jain", "churn_per_100"].map(String::from));
-    ids
+/// Metrics the ranking table and the answer show: the scenario's `answer_metrics` first,
+/// then the headline metrics of docs/metrics.md not already named.
+pub fn shown_metrics(scenario: &Scenario) -> Vec<Metric> {
+    let mut out: Vec<Metric> = scenario.answer_metrics.iter().map(|id| catalogue::metric(id)).collect();
+    for m in catalogue::headline(&scenario.sl_targets) {
+        if !out.iter().any(|o| o.id == m.id) {
+            out.push(m);
+        }
+    }
+    out
 }
 
-/// Whether a larger value is better for a metric (`None`: neither).
-pub fn higher_is_better(id: &str) -> Option<bool> {
-    if id.starts_with("service_level") || id.ends_with("_jain") {
-        Some(true)
-    } else if id.starts_with("wait_")
-        || id.starts_with("first_response_")
-        || id.ends_with("_wait_mean")
-        || matches!(
-            id,
-            "silent_hold_mean" | "abandonment" | "orphan_minutes" | "time_in_queue_mean" | "queue_len_mean"
-        )
-        || id.starts_with("churn")
-        || id.ends_with("_gini")
-    {
-        Some(false)
+/// The metrics the question is about: `answer_metrics`, or the headline metrics.
+pub fn answer_metrics(scenario: &Scenario) -> Vec<Metric> {
+    if scenario.answer_metrics.is_empty() {
+        catalogue::headline(&scenario.sl_targets)
     } else {
-        None
+        scenario.answer_metrics.iter().map(|id| catalogue::metric(id)).collect()
     }
 }
 
-/// Whether a metric is a share (shown in %).
-pub fn is_share(id: &str) -> bool {
-    id.starts_with("service_level")
-        || id.ends_with("_share")
-        || id == "abandonment"
-        || id.starts_with("occupancy")
-}
-
-/// Unit of a metric for display.
-pub fn unit(id: &str) -> &'static str {
-    if is_share(id) {
-        "%"
-    } else if id.starts_with("wait_")
-        || id.starts_with("first_response_")
-        || id.ends_with("_wait_mean")
-        || matches!(id, "time_in_queue_mean" | "handle_time_mean" | "silent_hold_mean")
-    {
-        "s"
-    } else if id == "orphan_minutes" {
-        "min"
-    } else {
-        ""
+/// An estimate with its interval for people: "12.3 s ± 1.0 s" when the 95 % interval is
+/// symmetric, "0.7 s [0.0 s, 2.3 s]" when it was clipped to the metric's bounds, the mean
+/// alone without an interval, "–" when undefined.
+pub fn fmt_estimate(metric: &Metric, e: Option<Estimate>, ci: Option<(f64, f64)>) -> String {
+    let Some(e) = e else {
+        return "–".to_owned();
+    };
+    let unit = metric.unit();
+    match (e.half_width, ci) {
+        (Some(h), Some((lo, hi))) if lo == e.mean - h && hi == e.mean + h => {
+            format!("{} ± {}", unit.format(e.mean), unit.format(h))
+        }
+        (_, Some((lo, hi))) => format!("{} [{}, {}]", unit.format(e.mean), unit.format(lo), unit.format(hi)),
+        _ => unit.format(e.mean),
     }
 }
 
-/// A value for people: shares in %, seconds with one decimal, others with three significant decimals.
-pub fn fmt_value(id: &str, x: f64) -> String {
-    match unit(id) {
-        "%" => format!("{:.1} %", x * 100.0),
-        "" => format!("{x:.3}"),
-        u => format!("{x:.1} {u}"),
-    }
+/// One metric of one cell, formatted by [`fmt_estimate`].
+pub fn fmt_summary(summary: &CellSummary, metric: &Metric) -> String {
+    summary
+        .get(&metric.id)
+        .map_or_else(|| "–".to_owned(), |m| fmt_estimate(metric, m.estimate, m.ci))
 }
 
-/// An estimate for people: "12.3 s ± 1.0 s", or "–" when undefined.
-pub fn fmt_estimate(id: &str, e: Option<Estimate>) -> String {
-    e.map_or_else(
-        || "–".to_owned(),
-        |e| match e.half_width {
-            Some(h) => format!("{} {}", fmt_value(id, e.mean), fmt_half(id, h)),
-            None => fmt_value(id, e.mean),
-        },
-    )
+/// An estimate of per-run values of `metric` (a per-group figure, a planner cell),
+/// formatted with its clipped interval.
+pub fn fmt_values(metric: &Metric, e: Option<Estimate>) -> String {
+    let ci = crate::experiment::stats::clipped(e, |lo, hi| metric.clip(lo, hi));
+    fmt_estimate(metric, e, ci)
 }
 
-/// A half-width for people, in the metric's unit.
-pub fn fmt_half(id: &str, h: f64) -> String {
-    match unit(id) {
-        "%" => format!("± {:.1} %", h * 100.0),
-        "" => format!("± {h:.3}"),
-        u => format!("± {h:.1} {u}"),
-    }
+/// One file (or folder) a run writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Name in the report folder.
+    pub name: &'static str,
+    /// What it holds, for README and `--help`.
+    pub what: &'static str,
 }
+
+/// Every output of `chatsim run`, in the order they are written and documented (README
+/// lists the same; a test keeps them in step). `manifest.json` is written last, so a
+/// folder with a current manifest is complete.
+pub const OUTPUTS: &[OutputFile] = &[
+    OutputFile {
+        name: "summary.csv",
+        what: "cell × metric: unit, mean, 95 % CI (clipped to the metric's bounds), n, paired difference vs the baseline",
+    },
+    OutputFile {
+        name: "decision.csv",
+        what: "one row per configuration: each constraint met / missed / uncertain, equivalent, recommended, the objective with its CI",
+    },
+    OutputFile {
+        name: "runs.csv",
+        what: "cell × replication, one column per metric",
+    },
+    OutputFile {
+        name: "agents.csv",
+        what: "cell × replication × agent: availability, assignments, load (the fairness inputs)",
+    },
+    OutputFile {
+        name: "intervals.csv",
+        what: "cell × replication × interval: the planner's table",
+    },
+    OutputFile {
+        name: "groups.csv",
+        what: "cell × replication × group: arrivals, waits, service level, abandonment",
+    },
+    OutputFile {
+        name: "charts/",
+        what: "every chart as SVG and PNG",
+    },
+    OutputFile {
+        name: "report.html",
+        what: "the self-contained report: answer, ranking, differences, charts, tables",
+    },
+    OutputFile {
+        name: "manifest.json",
+        what: "tool version, scenario hash, seed, command line, jobs, wall time (the only file that differs between equivalent runs)",
+    },
+];

@@ -1,78 +1,128 @@
 //! The terminal summary: the answer first, a ranked table, paired differences in words,
-//! then (for one cell) every metric.
+//! then (for one cell) every metric. Tables come from the shared presentation model
+//! (`table`), so the terminal and `report.html` show the same rows.
 
+use crate::experiment::stats::CellSummary;
+use crate::metrics::catalogue::{Direction, Metric};
 use crate::metrics::summary::Estimate;
-use crate::report::{Results, fmt_estimate, fmt_half, fmt_value, headline_ids, is_share, unit};
+use crate::report::table::{Column, Row, Table};
+use crate::report::{Results, answer_metrics, fmt_estimate, fmt_summary, fmt_values, shown_metrics};
 use std::fmt::Write as _;
 
-/// A metric's name for people.
-pub fn metric_name(id: &str) -> String {
-    if let Some(t) = id.strip_prefix("service_level_answered_") {
-        return format!("service level within {t} (answered)");
-    }
-    if let Some(t) = id.strip_prefix("service_level_") {
-        return format!("service level within {t}");
-    }
-    match id {
-        "wait_p95" => "95th-percentile wait".into(),
-        "wait_mean" => "mean wait".into(),
-        "abandonment" => "abandonment".into(),
-        "fairness_jain" => "fairness (Jain)".into(),
-        "churn_per_100" => "reassignments per 100 chats".into(),
-        "churn_offline" => "reassignments after going offline per 100 chats".into(),
-        "churn_rebalance" => "rebalancing moves per 100 chats".into(),
-        "orphan_minutes" => "minutes in chats whose agent is offline".into(),
-        "silent_hold_mean" => "time a silent customer's chat stays open".into(),
-        "first_response_mean" => "mean first response".into(),
-        "handle_time_mean" => "mean handle time".into(),
-        other => other.replace('_', " "),
-    }
+/// Whether a difference interval excludes 0 (a difference the report may claim).
+pub fn distinguishable(ci: Option<(f64, f64)>) -> bool {
+    ci.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0)
 }
 
-/// "least-busy, cap 2 cuts 95th-percentile wait by 41.0 s ± 6.0 s vs round-robin, cap 3".
-pub fn diff_sentence(cell: &str, baseline: &str, id: &str, d: &Estimate, adjustment: &str) -> String {
-    let name = metric_name(id);
-    let (scale, u) = if is_share(id) {
-        (100.0, " points")
-    } else {
-        (1.0, "")
-    };
-    let u = if u.is_empty() && !unit(id).is_empty() {
-        format!(" {}", unit(id))
-    } else {
-        u.to_owned()
-    };
-    let magnitude = (d.mean * scale).abs();
-    let digits = if is_share(id) || !unit(id).is_empty() {
-        1
-    } else {
-        3
-    };
-    let half = d
-        .half_width
-        .map_or_else(String::new, |h| format!(" ± {:.digits$}{u}", h * scale));
-    let verb = if d.mean == 0.0 {
-        return format!("{cell} leaves {name} unchanged vs {baseline} ({adjustment} 95 % CI{half})");
-    } else if d.mean < 0.0 {
-        if super::higher_is_better(id) == Some(false) {
-            "cuts"
-        } else {
-            "lowers"
+/// A paired difference in words, e.g. "least-busy, cap 2 cuts 95th-percentile wait by
+/// 41.0 s ± 6.0 s vs round-robin, cap 3 (unadjusted 95 % CI)"; a difference whose interval
+/// contains 0 is called "not distinguishable from no change".
+pub fn diff_sentence(
+    cell: &str,
+    baseline: &str,
+    metric: &Metric,
+    d: &Estimate,
+    ci: Option<(f64, f64)>,
+    adjustment: &str,
+) -> String {
+    let name = &metric.label;
+    let unit = metric.unit();
+    let half = match (d.half_width, ci) {
+        (Some(h), Some((lo, hi))) if lo == d.mean - h && hi == d.mean + h => {
+            format!(" ± {}", unit.format_diff(h))
         }
-    } else if super::higher_is_better(id) == Some(true) {
-        "raises"
-    } else {
-        "increases"
+        (_, Some((lo, hi))) => format!(" [{}, {}]", unit.format_diff(lo), unit.format_diff(hi)),
+        _ => String::new(),
     };
-    let significant = d.half_width.is_some_and(|h| h < d.mean.abs());
-    let note = if significant {
+    if d.mean == 0.0 {
+        return format!("{cell} leaves {name} unchanged vs {baseline} ({adjustment} 95 % CI{half})");
+    }
+    let verb = match (d.mean < 0.0, metric.direction()) {
+        (true, Direction::Lower) => "cuts",
+        (true, _) => "lowers",
+        (false, Direction::Higher) => "raises",
+        (false, _) => "increases",
+    };
+    let note = if distinguishable(ci) {
         ""
     } else {
         " — not distinguishable from no change"
     };
     format!(
-        "{cell} {verb} {name} by {magnitude:.digits$}{u}{half} vs {baseline} ({adjustment} 95 % CI){note}"
+        "{cell} {verb} {name} by {}{half} vs {baseline} ({adjustment} 95 % CI){note}",
+        unit.format_diff(d.mean.abs())
     )
+}
+
+/// "[defined in 6 of 20 replications]" when a metric rests on fewer runs than were made.
+pub fn defined_in(e: Option<Estimate>, runs: usize) -> String {
+    match e {
+        Some(e) if e.n < runs => format!(" [defined in {} of {runs} replications]", e.n),
+        _ => String::new(),
+    }
+}
+
+/// Each configuration's label, "(baseline)" marked when there is a comparison.
+pub fn labels(results: &Results<'_>) -> Vec<String> {
+    results
+        .experiment
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(c, cell)| {
+            if results.summary[c].baseline && results.summary.len() > 1 {
+                format!("{} (baseline)", cell.label)
+            } else {
+                cell.label.clone()
+            }
+        })
+        .collect()
+}
+
+/// The ranking: every configuration in rank order with every answer metric and the
+/// headline metrics (docs/metrics.md), the recommended one emphasised.
+pub fn ranking_table(results: &Results<'_>) -> Table {
+    let scenario = results.scenario();
+    let metrics = shown_metrics(scenario);
+    let mut columns = vec![Column::number("rank"), Column::text("configuration")];
+    columns.extend(metrics.iter().map(|m| Column::number(m.short.clone())));
+    let mut table = Table::new(columns);
+    let labels = labels(results);
+    for (rank, &c) in results.ranking().iter().enumerate() {
+        let mut cells = vec![(rank + 1).to_string(), labels[c].clone()];
+        cells.extend(metrics.iter().map(|m| fmt_summary(&results.summary[c], m)));
+        table.rows.push(Row {
+            cells,
+            emphasis: rank == 0 && results.summary.len() > 1,
+        });
+    }
+    let n = results.runs.first().map_or(0, Vec::len);
+    table.notes.push(format!(
+        "Means over {n} replications with 95 % confidence intervals (t, n − 1 degrees of freedom), clipped to each metric's bounds."
+    ));
+    table
+}
+
+/// Every metric of one cell: mean, 95 % interval, unit and n.
+pub fn metrics_table(summary: &CellSummary) -> Table {
+    let mut table = Table::new(vec![
+        Column::text("metric"),
+        Column::number("mean ± 95 % CI"),
+        Column::text("unit"),
+        Column::number("n"),
+    ]);
+    for m in &summary.metrics {
+        let Some(metric) = crate::metrics::catalogue::lookup(&m.metric) else {
+            continue;
+        };
+        table.rows.push(Row::new(vec![
+            m.metric.clone(),
+            fmt_estimate(&metric, m.estimate, m.ci),
+            metric.unit().name().to_owned(),
+            m.estimate.map_or(0, |e| e.n).to_string(),
+        ]));
+    }
+    table
 }
 
 /// The one-sentence answer: the best cell and its headline numbers.
@@ -80,69 +130,19 @@ pub fn answer(results: &Results<'_>) -> String {
     let ranking = results.ranking();
     let best = ranking[0];
     let cell = &results.summary[best];
-    let scenario = results.scenario();
-    let ids = if scenario.answer_metrics.is_empty() {
-        headline_ids(scenario)
-    } else {
-        scenario.answer_metrics.clone()
-    };
     let n = results.runs[best].len();
-    let mut parts = Vec::new();
-    for id in &ids {
-        match cell.get(id).and_then(|m| m.estimate) {
-            Some(e) => {
-                let half = e
-                    .half_width
-                    .map_or_else(String::new, |h| format!(" ({})", fmt_half(id, h)));
-                // A metric undefined in some runs (no chat re-queued…) rests on fewer.
-                let few = if e.n < n {
-                    format!(" [defined in {} of {n} replications]", e.n)
-                } else {
-                    String::new()
-                };
-                parts.push(format!(
-                    "{} {}{half}{few}",
-                    metric_name(id),
-                    fmt_value(id, e.mean)
-                ));
-            }
-            None if !scenario.answer_metrics.is_empty() => {
-                parts.push(format!("{} undefined (no run had a case)", metric_name(id)));
-            }
-            None => {}
-        }
-    }
-    // Cells whose customers fare exactly the same (common random numbers make this common:
-    // with identical agents and no slowdown, the strategy does not change any wait).
-    let service = |c: usize| -> Vec<Option<u64>> {
-        ids.iter()
-            .filter(|id| !id.starts_with("fairness") && !id.starts_with("churn"))
-            .map(|id| {
-                results.summary[c]
-                    .get(id)
-                    .and_then(|m| m.estimate)
-                    .map(|e| e.mean.to_bits())
-            })
-            .collect()
-    };
-    let ties: Vec<&str> = ranking[1..]
+    let parts: Vec<String> = answer_metrics(results.scenario())
         .iter()
-        .filter(|&&c| service(c) == service(best))
-        .map(|&c| results.experiment.cells[c].label.as_str())
+        .map(|m| {
+            let e = cell.get(&m.id).and_then(|s| s.estimate);
+            format!("{} {}{}", m.label, fmt_summary(cell, m), defined_in(e, n))
+        })
         .collect();
-    let tie_note = if ties.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " Customers fare exactly the same with {}; fairness decides.",
-            ties.join("; ")
-        )
-    };
     if results.summary.len() == 1 {
         format!("Answer (over {n} replications): {}.", parts.join(", "))
     } else {
         format!(
-            "Answer: {} ranks best (of {} configurations, {n} replications each): {}.{tie_note}",
+            "Answer: {} ranks best (of {} configurations, {n} replications each): {}.",
             results.experiment.cells[best].label,
             results.summary.len(),
             parts.join(", ")
@@ -152,43 +152,101 @@ pub fn answer(results: &Results<'_>) -> String {
 
 /// Per group (scenarios with groups): arrivals, mean wait, service level at the first
 /// target and abandonment, for every configuration in rank order.
-fn group_table(results: &Results<'_>, ranking: &[usize], labels: &[String], width: usize, out: &mut String) {
+pub fn group_table(results: &Results<'_>, ranking: &[usize]) -> Option<Table> {
     let scenario = results.scenario();
     if scenario.engine.groups.is_empty() {
-        return;
+        return None;
     }
+    let metric = crate::metrics::catalogue::metric;
     let sl = scenario
         .sl_targets
         .first()
-        .map_or_else(|| "SL".to_owned(), |t| format!("SL {t}"));
-    let gw = results
-        .group_rows(ranking[0])
-        .iter()
-        .map(|r| r.group.chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    let _ = writeln!(
-        out,
-        "\nby group (mean per replication ± 95 % CI)\n{:>4}  {:<width$}  {:<gw$}  {:>10}  {:>18}  {:>18}  {:>18}",
-        "", "configuration", "group", "arrivals", "mean wait", sl, "abandoned"
-    );
+        .map(|t| metric(&format!("service_level_{t}")));
+    let mut columns = vec![
+        Column::text("configuration"),
+        Column::text("group"),
+        Column::number("arrivals"),
+        Column::number("mean wait"),
+    ];
+    columns.extend(sl.iter().map(|m| Column::number(m.short.clone())));
+    columns.push(Column::number("abandoned"));
+    let mut table = Table::new(columns);
+    let labels = labels(results);
     for &c in ranking {
         for (i, row) in results.group_rows(c).iter().enumerate() {
-            let label = if i == 0 { labels[c].as_str() } else { "" };
-            let _ = writeln!(
-                out,
-                "{:>4}  {label:<width$}  {:<gw$}  {:>10}  {:>18}  {:>18}  {:>18}",
-                "",
-                row.group,
-                row.arrivals
-                    .map_or_else(|| "–".to_owned(), |e| format!("{:.1}", e.mean)),
-                fmt_estimate("wait_mean", row.wait_mean),
-                fmt_estimate("service_level", row.service_level),
-                fmt_estimate("abandonment", row.abandonment),
-            );
+            let mut cells = vec![
+                if i == 0 { labels[c].clone() } else { String::new() },
+                row.group.clone(),
+                row.arrivals.map_or_else(|| "–".to_owned(), |e| format!("{:.1}", e.mean)),
+                fmt_values(&metric("wait_mean"), row.wait_mean),
+            ];
+            if let Some(m) = &sl {
+                cells.push(fmt_values(m, row.service_level));
+            }
+            cells.push(fmt_values(&metric("abandonment"), row.abandonment));
+            table.rows.push(Row::new(cells));
         }
     }
+    table.notes.push(
+        "Means per replication with 95 % confidence intervals; chats counted in the group they were routed with (\"(none)\": no group).".to_owned(),
+    );
+    Some(table)
+}
+
+/// The planner's table for cell `c`: per interval, each measure averaged over the
+/// replications that reached the interval; an interval reached by fewer replications than
+/// the others is marked and footnoted.
+pub fn planner_table(results: &Results<'_>, c: usize) -> Table {
+    use crate::report::csv::{interval_columns, interval_numbers};
+    let scenario = results.scenario();
+    let metrics = interval_columns(&scenario.sl_targets);
+    let mut columns = vec![Column::text("interval")];
+    columns.extend(metrics.iter().map(|m| Column::number(m.short.clone())));
+    let mut table = Table::new(columns);
+    let runs = &results.runs[c];
+    let n_intervals = runs.iter().map(|r| r.intervals.len()).max().unwrap_or(0);
+    let mut fewer = Vec::new();
+    for i in 0..n_intervals {
+        let rows: Vec<Vec<Option<f64>>> = runs
+            .iter()
+            .filter_map(|r| r.intervals.get(i))
+            .map(interval_numbers)
+            .collect();
+        let Some(first) = runs.iter().find_map(|r| r.intervals.get(i)) else {
+            continue;
+        };
+        let mut label = crate::report::clock_label(scenario, first.start);
+        if rows.len() < runs.len() {
+            label.push_str(" *");
+            fewer.push(format!(
+                "{}: {} of {}",
+                crate::report::clock_label(scenario, first.start),
+                rows.len(),
+                runs.len()
+            ));
+        }
+        let mut cells = vec![label];
+        for (col, m) in metrics.iter().enumerate() {
+            let values: Vec<f64> = rows.iter().filter_map(|r| r[col]).collect();
+            cells.push(if values.is_empty() {
+                "–".to_owned()
+            } else {
+                m.unit().format(values.iter().sum::<f64>() / values.len() as f64)
+            });
+        }
+        table.rows.push(Row::new(cells));
+    }
+    table.notes.push(format!(
+        "Means over {} replications; per-chat columns by interval of arrival, levels time-weighted over the interval.",
+        runs.len()
+    ));
+    if !fewer.is_empty() {
+        table.notes.push(format!(
+            "* averaged over fewer replications (the others had ended before): {}.",
+            fewer.join("; ")
+        ));
+    }
+    table
 }
 
 /// The terminal summary.
@@ -200,117 +258,60 @@ pub fn terminal_summary(results: &Results<'_>) -> String {
         let _ = writeln!(out, "question: {q}");
     }
     let _ = writeln!(out, "{}\n", answer(results));
-    let ids = headline_ids(scenario);
+    out.push_str(&ranking_table(results).text());
     let ranking = results.ranking();
-    let labels: Vec<String> = results
-        .experiment
-        .cells
-        .iter()
-        .enumerate()
-        .map(|(c, cell)| {
-            let mark = if results.summary[c].baseline && results.summary.len() > 1 {
-                " (baseline)"
-            } else {
-                ""
-            };
-            format!("{}{mark}", cell.label)
-        })
-        .collect();
-    let width = labels
-        .iter()
-        .map(|l| l.chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(13);
-    let _ = write!(out, "{:>4}  {:<width$}", "rank", "configuration");
-    for id in &ids {
-        let _ = write!(out, "  {:>18}", short(id));
+    if let Some(groups) = group_table(results, &ranking) {
+        let _ = writeln!(out, "\nby group");
+        out.push_str(&groups.text());
     }
-    let _ = writeln!(out);
-    for (rank, &c) in ranking.iter().enumerate() {
-        let _ = write!(out, "{:>4}  {:<width$}", rank + 1, labels[c]);
-        for id in &ids {
-            let cellv = fmt_estimate(id, results.summary[c].get(id).and_then(|m| m.estimate));
-            let _ = write!(out, "  {cellv:>18}");
-        }
-        let _ = writeln!(out);
-    }
-    group_table(results, &ranking, &labels, width, &mut out);
     if results.summary.len() > 1 {
-        let base_label = &results.experiment.cells[results.experiment.baseline].label;
-        let _ = writeln!(out, "\npaired differences vs the baseline ({base_label}):");
-        for &c in &ranking {
-            if results.summary[c].baseline {
-                continue;
-            }
-            // The question's own metrics when the scenario names them, else the two first
-            // headline metrics.
-            let diff_ids: Vec<&String> = if scenario.answer_metrics.is_empty() {
-                ids.iter().take(2).collect()
-            } else {
-                scenario.answer_metrics.iter().take(3).collect()
-            };
-            for id in diff_ids {
-                if let Some(d) = results.summary[c].get(id).and_then(|m| m.diff) {
-                    let _ = writeln!(
-                        out,
-                        "  {}",
-                        diff_sentence(
-                            &results.experiment.cells[c].label,
-                            base_label,
-                            id,
-                            &d,
-                            results.adjustment.name()
-                        )
-                    );
-                }
-            }
+        let _ = writeln!(out, "\npaired differences vs the baseline ({}):", baseline_label(results));
+        for line in diff_lines(results, &ranking) {
+            let _ = writeln!(out, "  {line}");
         }
     } else {
-        let _ = writeln!(
-            out,
-            "\n{:<30} {:>14} {:>14} {:>4}",
-            "metric", "mean", "95 % CI", "n"
-        );
-        for m in &results.summary[0].metrics {
-            match m.estimate {
-                Some(e) => {
-                    let half = e
-                        .half_width
-                        .map_or_else(|| "–".to_owned(), |h| fmt_half(&m.metric, h));
-                    let _ = writeln!(
-                        out,
-                        "{:<30} {:>14} {:>14} {:>4}",
-                        m.metric,
-                        fmt_value(&m.metric, e.mean),
-                        half,
-                        e.n
-                    );
-                }
-                None => {
-                    let _ = writeln!(out, "{:<30} {:>14} {:>14} {:>4}", m.metric, "–", "–", 0);
-                }
-            }
-        }
+        out.push('\n');
+        out.push_str(&metrics_table(&results.summary[0]).text());
     }
     out
 }
 
-fn short(id: &str) -> String {
-    match id {
-        "wait_p95" => "p95 wait".into(),
-        "abandonment" => "abandoned".into(),
-        "fairness_jain" => "fairness (Jain)".into(),
-        "churn_per_100" => "moves/100 chats".into(),
-        other => other
-            .strip_prefix("service_level_")
-            .map_or_else(|| other.to_owned(), |t| format!("SL {t}")),
+/// The baseline configuration's label.
+pub fn baseline_label<'a>(results: &'a Results<'_>) -> &'a str {
+    &results.experiment.cells[results.experiment.baseline].label
+}
+
+/// Paired differences against the baseline, in words, for every answer metric of every
+/// other configuration in rank order.
+pub fn diff_lines(results: &Results<'_>, ranking: &[usize]) -> Vec<String> {
+    let metrics = answer_metrics(results.scenario());
+    let mut lines = Vec::new();
+    for &c in ranking {
+        if results.summary[c].baseline {
+            continue;
+        }
+        for m in &metrics {
+            if let Some(s) = results.summary[c].get(&m.id)
+                && let Some(d) = s.diff
+            {
+                lines.push(diff_sentence(
+                    &results.experiment.cells[c].label,
+                    baseline_label(results),
+                    m,
+                    &d,
+                    s.diff_ci,
+                    results.adjustment.name(),
+                ));
+            }
+        }
     }
+    lines
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::catalogue::metric;
 
     #[test]
     fn differences_in_words() {
@@ -320,7 +321,7 @@ mod tests {
             n: 20,
         };
         assert_eq!(
-            diff_sentence("least-busy", "round-robin", "wait_p95", &d, "unadjusted"),
+            diff_sentence("least-busy", "round-robin", &metric("wait_p95"), &d, Some((-47.0, -35.0)), "unadjusted"),
             "least-busy cuts 95th-percentile wait by 41.0 s ± 6.0 s vs round-robin (unadjusted 95 % CI)"
         );
         let d = Estimate {
@@ -329,7 +330,7 @@ mod tests {
             n: 20,
         };
         assert_eq!(
-            diff_sentence("b", "a", "service_level_30s", &d, "bonferroni"),
+            diff_sentence("b", "a", &metric("service_level_30s"), &d, Some((-0.018, 0.082)), "bonferroni"),
             "b raises service level within 30s by 3.2 points ± 5.0 points vs a (bonferroni 95 % CI) — not distinguishable from no change"
         );
         let d = Estimate {
@@ -337,6 +338,6 @@ mod tests {
             half_width: Some(0.0),
             n: 3,
         };
-        assert!(diff_sentence("b", "a", "abandonment", &d, "unadjusted").contains("unchanged"));
+        assert!(diff_sentence("b", "a", &metric("abandonment"), &d, Some((0.0, 0.0)), "unadjusted").contains("unchanged"));
     }
 }

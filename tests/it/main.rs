@@ -1,6 +1,7 @@
 //! The single integration-test binary.
 
 mod bad_scenarios;
+mod catalogue;
 mod cli;
 mod determinism;
 mod engine_props;
