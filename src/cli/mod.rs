@@ -159,7 +159,7 @@ fn validate(paths: &[PathBuf]) -> Result<(), Error> {
 }
 
 fn run_scenario(args: &RunArgs) -> Result<(), Error> {
-    use crate::experiment::stats::{Adjustment, summarize};
+    use crate::experiment::stats::Adjustment;
     let started = std::time::Instant::now();
     let mut experiment = crate::scenario::load_experiment(&args.path).map_err(Error::Scenario)?;
     for w in &experiment.base.warnings {
@@ -193,13 +193,7 @@ fn run_scenario(args: &RunArgs) -> Result<(), Error> {
     } else {
         Adjustment::Unadjusted
     };
-    let summary = summarize(&runs, experiment.baseline, adjustment);
-    let results = crate::report::Results {
-        experiment: &experiment,
-        runs,
-        summary,
-        adjustment,
-    };
+    let results = crate::report::Results::new(&experiment, runs, adjustment);
     // The default folder follows the file's stem, never the free-text `name` (PRODUCT.md §6).
     let stem = args
         .path
@@ -209,29 +203,7 @@ fn run_scenario(args: &RunArgs) -> Result<(), Error> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(stem));
-    let charts = crate::report::charts::build(&results);
-    let mut svgs = Vec::new();
-    let mut files: Vec<(String, Vec<u8>)> = vec![
-        ("summary.csv".into(), crate::report::csv::summary_csv(&results)),
-        ("runs.csv".into(), crate::report::csv::runs_csv(&results)),
-        ("agents.csv".into(), crate::report::csv::agents_csv(&results)),
-        (
-            "intervals.csv".into(),
-            crate::report::csv::intervals_csv(&results),
-        ),
-        ("groups.csv".into(), crate::report::csv::groups_csv(&results)),
-    ];
-    for (stem, chart) in &charts {
-        let svg = crate::report::plot::render_svg(chart).map_err(|e| Error::Chart(stem.to_string(), e))?;
-        let png = crate::report::plot::render_png(chart).map_err(|e| Error::Chart(stem.to_string(), e))?;
-        files.push((format!("charts/{stem}.svg"), svg.clone().into_bytes()));
-        files.push((format!("charts/{stem}.png"), png));
-        svgs.push((*stem, svg));
-    }
-    files.push((
-        "report.html".into(),
-        crate::report::html::report_html(&results, &svgs).into_bytes(),
-    ));
+    let files = crate::report::files(&results).map_err(|(name, e)| Error::Chart(name, e))?;
     for (name, bytes) in &files {
         crate::report::write_atomic(&dir.join(name), bytes).map_err(Error::Report)?;
     }
@@ -268,9 +240,11 @@ fn run_scenario(args: &RunArgs) -> Result<(), Error> {
                 }
             ));
         }
+        let names: Vec<&str> = crate::report::OUTPUTS.iter().map(|o| o.name).collect();
         text.push_str(&format!(
-            "\nwrote {}/: report.html, summary.csv, runs.csv, agents.csv, intervals.csv, groups.csv, manifest.json, charts/ ({:.1} s)\n",
+            "\nwrote {}/: {} ({:.1} s)\n",
             dir.display(),
+            names.join(", "),
             started.elapsed().as_secs_f64()
         ));
         print_out(&text)?;

@@ -270,3 +270,52 @@ pub fn agents_csv(results: &Results<'_>) -> Vec<u8> {
     }
     bytes(&header, &rows)
 }
+
+/// `decision.csv`: one row per configuration — each constraint of the scenario's
+/// `[decision]` judged (`meets`, `misses`, `uncertain`), whether it is in the equivalent
+/// set, whether it is the recommendation (exactly one row when any configuration misses no
+/// constraint; none when the answer names a Pareto set instead), whether it is in that
+/// Pareto set (empty when none was needed), and the objective's mean and clipped interval.
+pub fn decision_csv(results: &Results<'_>) -> Vec<u8> {
+    let outcome = &results.outcome;
+    let objective = crate::report::answer::objective(results);
+    let constraints = results
+        .scenario()
+        .decision
+        .as_ref()
+        .map_or(&[][..], |d| &d.constraints[..]);
+    let mut header = strings(&["cell", "label"]);
+    header.extend(constraints.iter().map(|c| c.text.clone()));
+    header.extend(strings(&[
+        "equivalent",
+        "recommended",
+        "pareto",
+        "objective",
+        "unit",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "n",
+    ]));
+    let mut rows = Vec::new();
+    for (c, cell) in outcome.cells.iter().enumerate() {
+        let mut row = cell_cols(results, c);
+        row.extend(cell.constraints.iter().map(|j| j.verdict.name().to_owned()));
+        row.extend([
+            cell.equivalent.to_string(),
+            cell.recommended.to_string(),
+            outcome
+                .pareto
+                .as_ref()
+                .map_or_else(String::new, |p| p.contains(&c).to_string()),
+            objective.id.clone(),
+            objective.unit().name().to_owned(),
+            num(cell.objective.map(|e| e.mean)),
+            num(cell.objective_ci.map(|x| x.0)),
+            num(cell.objective_ci.map(|x| x.1)),
+            cell.objective.map_or(0, |e| e.n).to_string(),
+        ]);
+        rows.push(row);
+    }
+    bytes(&header, &rows)
+}

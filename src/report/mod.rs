@@ -7,6 +7,7 @@
 //! in its final folder and renamed into place, so an interrupted run never leaves a
 //! half-written file under its final name.
 
+pub mod answer;
 pub mod charts;
 pub mod csv;
 pub mod html;
@@ -16,7 +17,7 @@ pub mod text;
 
 use crate::engine::SimTime;
 use crate::experiment::stats::{Adjustment, CellSummary};
-use crate::metrics::catalogue::{self, Direction, Metric};
+use crate::metrics::catalogue::{self, Metric};
 use crate::metrics::RunMetrics;
 use crate::metrics::summary::{Estimate, estimate};
 use crate::scenario::{Experiment, Scenario};
@@ -35,6 +36,24 @@ pub struct Results<'a> {
     pub summary: Vec<CellSummary>,
     /// How difference intervals are adjusted.
     pub adjustment: Adjustment,
+    /// What the decision rules found (docs/decisions.md): constraints judged, the
+    /// equivalent set, the recommendation, the ranking.
+    pub outcome: crate::decision::Outcome,
+}
+
+impl<'a> Results<'a> {
+    /// Summarises the runs of an experiment and applies its decision rules.
+    pub fn new(experiment: &'a Experiment, runs: Vec<Vec<RunMetrics>>, adjustment: Adjustment) -> Self {
+        let summary = crate::experiment::stats::summarize(&runs, experiment.baseline, adjustment);
+        let outcome = answer::outcome(experiment, &runs);
+        Self {
+            experiment,
+            runs,
+            summary,
+            adjustment,
+            outcome,
+        }
+    }
 }
 
 impl Results<'_> {
@@ -43,52 +62,11 @@ impl Results<'_> {
         &self.experiment.base
     }
 
-    /// Cell indexes from best to worst: highest service level at the first target, then
-    /// lowest 95th-percentile wait, lowest abandonment, highest fairness, matrix order.
+    /// Cell indexes in rank order (docs/decisions.md): the equivalent set in preference
+    /// order (the recommendation first), then the other configurations that miss no
+    /// constraint, then those that miss one; within each by the objective.
     pub fn ranking(&self) -> Vec<usize> {
-        let sl = self
-            .scenario()
-            .sl_targets
-            .first()
-            .map(|t| format!("service_level_{t}"))
-            .unwrap_or_default();
-        let key = |c: usize, id: &str| self.summary[c].get(id).and_then(|m| m.estimate).map(|e| e.mean);
-        let mut order: Vec<usize> = (0..self.summary.len()).collect();
-        order.sort_by(|&a, &b| {
-            let desc = |id: &str| {
-                key(b, id)
-                    .unwrap_or(f64::MIN)
-                    .total_cmp(&key(a, id).unwrap_or(f64::MIN))
-            };
-            let asc = |id: &str| {
-                key(a, id)
-                    .unwrap_or(f64::MAX)
-                    .total_cmp(&key(b, id).unwrap_or(f64::MAX))
-            };
-            // The metrics the scenario's question is about come first, in their order.
-            let asked = self
-                .scenario()
-                .answer_metrics
-                .iter()
-                .fold(std::cmp::Ordering::Equal, |o, id| {
-                    o.then_with(|| match catalogue::metric(id).direction() {
-                        Direction::Higher => desc(id),
-                        Direction::Lower => asc(id),
-                        Direction::Neither => std::cmp::Ordering::Equal,
-                    })
-                });
-            asked
-                .then(if sl.starts_with("service_level") {
-                    desc(&sl)
-                } else {
-                    std::cmp::Ordering::Equal
-                })
-                .then(asc("wait_p95"))
-                .then(asc("abandonment"))
-                .then(desc("fairness_jain"))
-                .then(a.cmp(&b))
-        });
-        order
+        self.outcome.order.clone()
     }
 }
 
@@ -238,6 +216,25 @@ pub fn fmt_estimate(metric: &Metric, e: Option<Estimate>, ci: Option<(f64, f64)>
     }
 }
 
+/// The size of a paired difference with its interval, shares in percentage points:
+/// "41.0 s ± 6.0 s", "3.2 points [0.0 points, 7.1 points]" (sign dropped from the mean;
+/// the interval keeps its signs).
+pub fn fmt_diff(metric: &Metric, d: &Estimate, ci: Option<(f64, f64)>) -> String {
+    let unit = metric.unit();
+    match (d.half_width, ci) {
+        (Some(h), Some((lo, hi))) if lo == d.mean - h && hi == d.mean + h => {
+            format!("{} ± {}", unit.format_diff(d.mean.abs()), unit.format_diff(h))
+        }
+        (_, Some((lo, hi))) => format!(
+            "{} [{}, {}]",
+            unit.format_diff(d.mean.abs()),
+            unit.format_diff(lo),
+            unit.format_diff(hi)
+        ),
+        _ => unit.format_diff(d.mean.abs()),
+    }
+}
+
 /// One metric of one cell, formatted by [`fmt_estimate`].
 pub fn fmt_summary(summary: &CellSummary, metric: &Metric) -> String {
     summary
@@ -302,3 +299,35 @@ pub const OUTPUTS: &[OutputFile] = &[
         what: "tool version, scenario hash, seed, command line, jobs, wall time (the only file that differs between equivalent runs)",
     },
 ];
+
+/// Every output file but `manifest.json` (which records the invocation, so the command
+/// line writes it), as (path in the report folder, bytes), in [`OUTPUTS`] order.
+pub fn files(results: &Results<'_>) -> Result<Vec<(String, Vec<u8>)>, (String, plot::PlotError)> {
+    let mut files = Vec::new();
+    let mut svgs = Vec::new();
+    for output in OUTPUTS {
+        match output.name {
+            "summary.csv" => files.push((output.name.to_owned(), csv::summary_csv(results))),
+            "decision.csv" => files.push((output.name.to_owned(), csv::decision_csv(results))),
+            "runs.csv" => files.push((output.name.to_owned(), csv::runs_csv(results))),
+            "agents.csv" => files.push((output.name.to_owned(), csv::agents_csv(results))),
+            "intervals.csv" => files.push((output.name.to_owned(), csv::intervals_csv(results))),
+            "groups.csv" => files.push((output.name.to_owned(), csv::groups_csv(results))),
+            "charts/" => {
+                for (stem, chart) in charts::build(results) {
+                    let fail = |e| (stem.to_owned(), e);
+                    let svg = plot::render_svg(&chart).map_err(fail)?;
+                    let png = plot::render_png(&chart).map_err(fail)?;
+                    files.push((format!("charts/{stem}.svg"), svg.clone().into_bytes()));
+                    files.push((format!("charts/{stem}.png"), png));
+                    svgs.push((stem, svg));
+                }
+            }
+            "report.html" => files.push((output.name.to_owned(), html::report_html(results, &svgs).into_bytes())),
+            // Written by the command line, last.
+            "manifest.json" => {}
+            other => unreachable!("output {other} has no writer"),
+        }
+    }
+    Ok(files)
+}

@@ -6,7 +6,7 @@ use crate::experiment::stats::CellSummary;
 use crate::metrics::catalogue::{Direction, Metric};
 use crate::metrics::summary::Estimate;
 use crate::report::table::{Column, Row, Table};
-use crate::report::{Results, answer_metrics, fmt_estimate, fmt_summary, fmt_values, shown_metrics};
+use crate::report::{Results, answer_metrics, fmt_diff, fmt_estimate, fmt_summary, fmt_values, shown_metrics};
 use std::fmt::Write as _;
 
 /// Whether a difference interval excludes 0 (a difference the report may claim).
@@ -26,16 +26,9 @@ pub fn diff_sentence(
     adjustment: &str,
 ) -> String {
     let name = &metric.label;
-    let unit = metric.unit();
-    let half = match (d.half_width, ci) {
-        (Some(h), Some((lo, hi))) if lo == d.mean - h && hi == d.mean + h => {
-            format!(" ± {}", unit.format_diff(h))
-        }
-        (_, Some((lo, hi))) => format!(" [{}, {}]", unit.format_diff(lo), unit.format_diff(hi)),
-        _ => String::new(),
-    };
+    let size = fmt_diff(metric, d, ci);
     if d.mean == 0.0 {
-        return format!("{cell} leaves {name} unchanged vs {baseline} ({adjustment} 95 % CI{half})");
+        return format!("{cell} leaves {name} unchanged vs {baseline} (difference {size}, {adjustment} 95 % CI)");
     }
     let verb = match (d.mean < 0.0, metric.direction()) {
         (true, Direction::Lower) => "cuts",
@@ -48,10 +41,7 @@ pub fn diff_sentence(
     } else {
         " — not distinguishable from no change"
     };
-    format!(
-        "{cell} {verb} {name} by {}{half} vs {baseline} ({adjustment} 95 % CI){note}",
-        unit.format_diff(d.mean.abs())
-    )
+    format!("{cell} {verb} {name} by {size} vs {baseline} ({adjustment} 95 % CI){note}")
 }
 
 /// "[defined in 6 of 20 replications]" when a metric rests on fewer runs than were made.
@@ -123,31 +113,6 @@ pub fn metrics_table(summary: &CellSummary) -> Table {
         ]));
     }
     table
-}
-
-/// The one-sentence answer: the best cell and its headline numbers.
-pub fn answer(results: &Results<'_>) -> String {
-    let ranking = results.ranking();
-    let best = ranking[0];
-    let cell = &results.summary[best];
-    let n = results.runs[best].len();
-    let parts: Vec<String> = answer_metrics(results.scenario())
-        .iter()
-        .map(|m| {
-            let e = cell.get(&m.id).and_then(|s| s.estimate);
-            format!("{} {}{}", m.label, fmt_summary(cell, m), defined_in(e, n))
-        })
-        .collect();
-    if results.summary.len() == 1 {
-        format!("Answer (over {n} replications): {}.", parts.join(", "))
-    } else {
-        format!(
-            "Answer: {} ranks best (of {} configurations, {n} replications each): {}.",
-            results.experiment.cells[best].label,
-            results.summary.len(),
-            parts.join(", ")
-        )
-    }
 }
 
 /// Per group (scenarios with groups): arrivals, mean wait, service level at the first
@@ -257,7 +222,7 @@ pub fn terminal_summary(results: &Results<'_>) -> String {
     if let Some(q) = &scenario.question {
         let _ = writeln!(out, "question: {q}");
     }
-    let _ = writeln!(out, "{}\n", answer(results));
+    let _ = writeln!(out, "{}\n", crate::report::answer::answer(results, &results.outcome));
     out.push_str(&ranking_table(results).text());
     let ranking = results.ranking();
     if let Some(groups) = group_table(results, &ranking) {

@@ -63,6 +63,11 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
     // The text is valid TOML: validation parsed it already.
     let root = DeTable::parse(text).map_err(|_| ScenarioErrors(Vec::new()))?;
     let Some(compare) = root.get_ref().get("compare") else {
+        let mut p = Problems::default();
+        check_prefer(root.get_ref(), &[], &mut p);
+        if !p.list.is_empty() {
+            return Err(ScenarioErrors(p.into_errors(text, path)));
+        }
         let cell = Cell {
             label: "as configured".to_owned(),
             assignments: Vec::new(),
@@ -138,6 +143,11 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
         },
         _ => 0,
     };
+    let axis_values: Vec<(String, Vec<String>)> = axes
+        .iter()
+        .map(|a| (a.key.clone(), a.values.iter().map(|(v, _)| display(v)).collect()))
+        .collect();
+    check_prefer(root.get_ref(), &axis_values, &mut p);
     if !p.list.is_empty() {
         let errors = p.into_errors(text, path);
         return Err(ScenarioErrors(errors));
@@ -147,6 +157,58 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
         cells,
         baseline,
     })
+}
+
+/// `[decision] prefer` may only name compared settings (axes, with their compared values
+/// when it lists some): anything else could never order a configuration.
+fn check_prefer(root: &toml::de::DeTable<'_>, axes: &[(String, Vec<String>)], p: &mut Problems) {
+    let Some(DeValue::Table(decision)) = root.get("decision").map(toml::Spanned::get_ref) else {
+        return;
+    };
+    let Some(DeValue::Table(prefer)) = decision.get("prefer").map(toml::Spanned::get_ref) else {
+        return;
+    };
+    let mut entries = Vec::new();
+    for (key, value) in prefer.iter() {
+        match value.get_ref() {
+            DeValue::Table(inner) => entries.extend(
+                inner
+                    .iter()
+                    .map(|(k, v)| (format!("{}.{}", key.get_ref(), k.get_ref()), k.span(), v)),
+            ),
+            _ => entries.push((key.get_ref().to_string(), key.span(), value)),
+        }
+    }
+    for (key, span, value) in entries {
+        let Some((_, values)) = axes.iter().find(|(k, _)| *k == key) else {
+            let mut msg = format!("decision.prefer.{key}: \"{key}\" is not compared");
+            match error::did_you_mean(&key, axes.iter().map(|(k, _)| k.as_str())) {
+                Some(s) => msg.push_str(&format!(" (did you mean \"{s}\"?)")),
+                None if axes.is_empty() => msg.push_str(" (the scenario has no [compare])"),
+                None => {
+                    let names: Vec<&str> = axes.iter().map(|(k, _)| k.as_str()).collect();
+                    msg.push_str(&format!(" (compared: {})", names.join(", ")));
+                }
+            }
+            p.add(span, error::DECISION, msg);
+            continue;
+        };
+        if let DeValue::Array(items) = value.get_ref() {
+            for item in items {
+                let text = display(&to_value(item.get_ref()));
+                if !values.contains(&text) {
+                    p.add(
+                        item.span(),
+                        error::DECISION,
+                        format!(
+                            "decision.prefer.{key}: {text} is not a compared value (compared: {})",
+                            values.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+    }
 }
 
 fn axis_leaf(key: &str) -> &str {

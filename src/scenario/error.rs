@@ -62,6 +62,10 @@ pub const RULES: &[(Rule, &str)] = &[
         "engine features get the behaviour that drives them (manual strategy → claim delay, menu → menu delay, takeover → an admin)",
     ),
     (
+        DECISION,
+        "[decision] and conditions are well formed: a known metric, an operator (<=, >=, <, >), a value in the metric's unit or baseline ± an offset; an objective with a direction; prefer names compared settings and values",
+    ),
+    (
         TRACE_FILE,
         "a trace CSV exists, has the expected columns, and every row is well formed and in time order",
     ),
@@ -95,6 +99,7 @@ rules! {
     NO_AGENTS = "S18";
     UNSUPPORTED = "S19";
     TRACE_FILE = "S20";
+    DECISION = "S21";
 }
 
 /// One problem in a scenario file.

@@ -199,6 +199,9 @@ pub struct Scenario {
     pub answer_metrics: Vec<String>,
     /// Sequential mode: add replications until intervals are narrow enough.
     pub sequential: Option<Sequential>,
+    /// How to choose among the configurations (docs/decisions.md); `None`: by the first
+    /// answer metric, or the Pareto set when the answer metrics disagree.
+    pub decision: Option<crate::decision::Decision>,
     /// Agents count in fairness only if available at least this long.
     pub fairness_min_available: SimDuration,
     /// The engine's workspace (agents in roster order; `rng_seed` is set per replication).

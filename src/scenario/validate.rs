@@ -9,6 +9,7 @@ use crate::scenario::error::{self, ScenarioError, ScenarioErrors, line_col};
 use crate::scenario::{AgentPlan, RunKind, Scenario, Sequential};
 
 mod behaviour;
+mod decision;
 use crate::workload::arrivals::{Burst, ProfileWindow, RateProfile};
 use crate::workload::calendar::{Calendar, DAY_MS, Days, WEEK_MS, Window, parse_time_of_day};
 use crate::workload::dist::Dist;
@@ -38,6 +39,7 @@ const TOP_KEYS: &[&str] = &[
     "compare",
     "answer_metrics",
     "sequential",
+    "decision",
     "bot",
     "customers",
     "agents",
@@ -268,12 +270,14 @@ impl Walk<'_> {
             }
         }
         let sequential = top.get("sequential").and_then(|v| sequential(v, p));
-        // Every target a metric name mentions is measured too (PRODUCT.md §5).
-        let named = answer_metrics.iter().chain(
-            sequential
-                .iter()
-                .flat_map(|s| s.half_widths.iter().map(|(id, _)| id)),
-        );
+        let decision = top.get("decision").and_then(|v| decision::decision(v, p));
+        // Every target a metric name mentions is measured too (docs/metrics.md).
+        let named = answer_metrics
+            .iter()
+            .chain(sequential.iter().flat_map(|s| s.half_widths.iter().map(|(id, _)| id)))
+            .chain(decision.iter().flat_map(|d| {
+                std::iter::once(&d.objective.id).chain(d.constraints.iter().map(|c| &c.metric.id))
+            }));
         sl_targets.extend(named.filter_map(|id| crate::metrics::catalogue::lookup(id)?.target));
         sl_targets.sort_unstable();
         sl_targets.dedup();
@@ -384,6 +388,7 @@ impl Walk<'_> {
             sl_targets,
             answer_metrics,
             sequential,
+            decision,
             fairness_min_available: fairness_min_available?,
             engine: EngineConfig {
                 settings: settings?,

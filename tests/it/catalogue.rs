@@ -1,7 +1,7 @@
 //! The metric catalogue (docs/metrics.md) against what runs report: the same metrics, the
 //! same units, the reference current, and no interval outside its metric's bounds.
 
-use chatsim::experiment::stats::{Adjustment, summarize};
+use chatsim::experiment::stats::Adjustment;
 use chatsim::metrics::catalogue::{self, CATALOGUE};
 use std::path::{Path, PathBuf};
 
@@ -46,13 +46,7 @@ fn summary_csv(path: &Path, reps: u32) -> Vec<csv::StringRecord> {
         .into_iter()
         .map(|c| c.into_iter().map(|r| r.metrics).collect())
         .collect();
-    let summary = summarize(&runs, experiment.baseline, Adjustment::Unadjusted);
-    let results = chatsim::report::Results {
-        experiment: &experiment,
-        runs,
-        summary,
-        adjustment: Adjustment::Unadjusted,
-    };
+    let results = chatsim::report::Results::new(&experiment, runs, Adjustment::Unadjusted);
     let bytes = chatsim::report::csv::summary_csv(&results);
     csv::Reader::from_reader(&bytes[..])
         .records()

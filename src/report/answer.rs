@@ -1,0 +1,370 @@
+//! The answer in words (docs/decisions.md): what is recommended and why, what is
+//! equivalent, what misses or may miss a constraint, and the recommended configuration's
+//! difference from the baseline for every answer metric — each number with its interval,
+//! and no sentence claiming a difference its interval does not support.
+
+use crate::decision::condition::Verdict;
+use crate::decision::{self, CellInfo, Outcome};
+use crate::metrics::catalogue::{Direction, Metric};
+use crate::report::text::{defined_in, distinguishable};
+use crate::metrics::summary::Estimate;
+use crate::report::{Results, answer_metrics, fmt_diff, fmt_summary};
+
+/// The decision's outcome for an experiment's runs (`[cell][replication]`): by the
+/// scenario's `[decision]`, or without one by the first answer metric (the Pareto set when
+/// the answer metrics disagree).
+pub fn outcome(experiment: &crate::scenario::Experiment, runs: &[Vec<crate::metrics::RunMetrics>]) -> Outcome {
+    let cells: Vec<CellInfo<'_>> = experiment
+        .cells
+        .iter()
+        .map(|c| CellInfo {
+            label: &c.label,
+            assignments: &c.assignments,
+        })
+        .collect();
+    let baseline = experiment.baseline;
+    match &experiment.base.decision {
+        Some(d) => decision::decide(d, runs, &cells, baseline),
+        None => decision::decide_without(&answer_metrics(&experiment.base), runs, &cells, baseline),
+    }
+}
+
+/// The objective of the outcome: the decision's, or the first answer metric.
+pub fn objective(results: &Results<'_>) -> Metric {
+    match &results.scenario().decision {
+        Some(d) => d.objective.clone(),
+        None => answer_metrics(results.scenario())
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| crate::metrics::catalogue::metric("wait_p95")),
+    }
+}
+
+/// "A, B and C".
+fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// "lowest" or "highest" for the objective's direction.
+fn best_word(m: &Metric) -> &'static str {
+    match m.direction() {
+        Direction::Higher => "highest",
+        _ => "lowest",
+    }
+}
+
+/// The answer paragraph.
+pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
+    let scenario = results.scenario();
+    let label = |c: usize| results.experiment.cells[c].label.clone();
+    let n = results.runs.first().map_or(0, Vec::len);
+    let objective = objective(results);
+    let constraints = scenario.decision.as_ref().map_or(&[][..], |d| &d.constraints[..]);
+    let mut out = Vec::new();
+
+    if results.summary.len() == 1 {
+        let parts = headline_numbers(results, 0);
+        out.push(format!("Answer (over {n} replications): {}.", parts.join(", ")));
+        if !constraints.is_empty() {
+            out.push(constraint_sentence(results, outcome, 0));
+        }
+        return out.join(" ");
+    }
+
+    if let Some(pareto) = &outcome.pareto {
+        let names: Vec<String> = pareto.iter().map(|&c| label(c)).collect();
+        out.push(format!(
+            "No single configuration is best on every answer metric ({} configurations, {n} replications each): {} — none of them is beaten by another on one metric without beating it on another.",
+            results.summary.len(),
+            list(&names)
+        ));
+        for m in answer_metrics(scenario) {
+            if m.direction() == Direction::Neither {
+                continue;
+            }
+            let best = pareto.iter().copied().max_by(|&a, &b| {
+                let v = |c: usize| {
+                    results.summary[c]
+                        .get(&m.id)
+                        .and_then(|s| s.estimate)
+                        .map_or(f64::NEG_INFINITY, |e| e.mean * m.direction().sign())
+                };
+                v(a).total_cmp(&v(b)).then(b.cmp(&a))
+            });
+            if let Some(b) = best {
+                out.push(format!(
+                    "Best {}: {} ({}).",
+                    m.label,
+                    label(b),
+                    fmt_summary(&results.summary[b], &m)
+                ));
+            }
+        }
+        out.push("Add a [decision] to choose among them.".to_owned());
+        return out.join(" ");
+    }
+
+    let Some(rec) = outcome.recommended else {
+        out.push(format!(
+            "No configuration can be recommended: every one of the {} misses at least one constraint.",
+            results.summary.len()
+        ));
+        let misses: Vec<String> = (0..results.summary.len())
+            .filter_map(|c| missed(results, outcome, c).map(|m| format!("{} ({m})", label(c))))
+            .collect();
+        out.push(format!("{}.", list(&misses)));
+        return out.join(" ");
+    };
+
+    // What is recommended, and why.
+    let feasible_set = if constraints.is_empty() {
+        String::new()
+    } else {
+        let texts: Vec<String> = constraints.iter().map(|c| c.text.clone()).collect();
+        format!(" among the configurations that do not miss {}", list(&texts))
+    };
+    let rec_obj = fmt_summary(&results.summary[rec], &objective);
+    match outcome.best {
+        Some(best) if best != rec => {
+            out.push(format!(
+                "Recommended: {} ({} {rec_obj}). {} has the {} {}{feasible_set} ({}), but {} is equivalent to it ({}) and comes first by {}.",
+                label(rec),
+                objective.label,
+                label(best),
+                best_word(&objective),
+                objective.label,
+                fmt_summary(&results.summary[best], &objective),
+                label(rec),
+                equivalence_reason(results, outcome, rec, &objective),
+                preference_reason(results, rec)
+            ));
+        }
+        _ => {
+            out.push(format!(
+                "Recommended: {} — the {} {} ({rec_obj}){feasible_set}.",
+                label(rec),
+                best_word(&objective),
+                objective.label,
+            ));
+        }
+    }
+    // Equivalents.
+    let others: Vec<String> = outcome
+        .equivalent
+        .iter()
+        .filter(|&&c| c != rec)
+        .map(|&c| label(c))
+        .collect();
+    let tolerance = scenario
+        .decision
+        .as_ref()
+        .map(|d| d.tolerance)
+        .filter(|t| *t > 0.0);
+    let how = match tolerance {
+        Some(t) => format!(
+            "within {} of the best or not distinguishable from it",
+            objective.unit().format_diff(t)
+        ),
+        None => "not distinguishable from the best".to_owned(),
+    };
+    if others.is_empty() {
+        out.push(format!("No other configuration is equivalent on {} ({how}).", objective.label));
+    } else {
+        out.push(format!(
+            "Equivalent on {} ({how}): {}.",
+            objective.label,
+            list(&others)
+        ));
+    }
+    // Constraints missed or uncertain.
+    if !constraints.is_empty() {
+        let misses: Vec<String> = (0..results.summary.len())
+            .filter_map(|c| missed(results, outcome, c).map(|m| format!("{} ({m})", label(c))))
+            .collect();
+        let maybe: Vec<String> = (0..results.summary.len())
+            .filter(|&c| !outcome.cells[c].misses_any())
+            .filter_map(|c| uncertain(results, outcome, c).map(|m| format!("{} ({m})", label(c))))
+            .collect();
+        if !misses.is_empty() {
+            out.push(format!("Miss a constraint: {}.", list(&misses)));
+        }
+        if !maybe.is_empty() {
+            out.push(format!(
+                "May miss a constraint (its interval straddles the limit): {}.",
+                list(&maybe)
+            ));
+        }
+        if misses.is_empty() && maybe.is_empty() {
+            out.push("Every configuration meets every constraint.".to_owned());
+        }
+    }
+    // The recommendation against the baseline, metric by metric.
+    let baseline = results.experiment.baseline;
+    if rec == baseline {
+        out.push(format!(
+            "{} is the baseline: {}.",
+            label(rec),
+            headline_numbers(results, rec).join(", ")
+        ));
+    } else {
+        let mut same = Vec::new();
+        let mut diffs = Vec::new();
+        for m in answer_metrics(scenario) {
+            let Some(s) = results.summary[rec].get(&m.id) else {
+                continue;
+            };
+            let Some(d) = s.diff else {
+                same.push(format!("{} (undefined in some replications)", m.label));
+                continue;
+            };
+            let text = signed(&m, &d, s.diff_ci);
+            if distinguishable(s.diff_ci) {
+                diffs.push(format!("{} {text}", m.label));
+            } else {
+                same.push(format!("{} ({text})", m.label));
+            }
+        }
+        let mut sentence = format!(
+            "Against the baseline {} (paired by replication, {} 95 % CI):",
+            label(baseline),
+            results.adjustment.name()
+        );
+        if !diffs.is_empty() {
+            sentence.push_str(&format!(" {}", list(&diffs)));
+        }
+        if !same.is_empty() {
+            sentence.push_str(&format!(
+                "{}no distinguishable difference in {}",
+                if diffs.is_empty() { " " } else { "; " },
+                list(&same)
+            ));
+        }
+        sentence.push('.');
+        out.push(sentence);
+    }
+    out.join(" ")
+}
+
+/// "+12.3 s ± 1.0 s", "−3.1 points [−5.0 points, −1.2 points]": a paired difference with
+/// its sign written out.
+fn signed(m: &Metric, d: &Estimate, ci: Option<(f64, f64)>) -> String {
+    let sign = if d.mean > 0.0 {
+        "+"
+    } else if d.mean < 0.0 {
+        "−"
+    } else {
+        ""
+    };
+    format!("{sign}{}", fmt_diff(m, d, ci))
+}
+
+/// The answer metrics of cell `c` with their intervals, e.g. "95th-percentile wait
+/// 21.9 s ± 9.3 s".
+fn headline_numbers(results: &Results<'_>, c: usize) -> Vec<String> {
+    let n = results.runs[c].len();
+    answer_metrics(results.scenario())
+        .iter()
+        .map(|m| {
+            let e = results.summary[c].get(&m.id).and_then(|s| s.estimate);
+            format!("{} {}{}", m.label, fmt_summary(&results.summary[c], m), defined_in(e, n))
+        })
+        .collect()
+}
+
+/// The constraints cell `c` misses, e.g. "abandonment 7.2 % [6.1 %, 8.3 %] > 5 %".
+fn missed(results: &Results<'_>, outcome: &Outcome, c: usize) -> Option<String> {
+    judged(results, outcome, c, Verdict::Misses)
+}
+
+/// The constraints cell `c` may miss.
+fn uncertain(results: &Results<'_>, outcome: &Outcome, c: usize) -> Option<String> {
+    judged(results, outcome, c, Verdict::Uncertain)
+}
+
+fn judged(results: &Results<'_>, outcome: &Outcome, c: usize, verdict: Verdict) -> Option<String> {
+    let constraints = &results.scenario().decision.as_ref()?.constraints;
+    let parts: Vec<String> = constraints
+        .iter()
+        .zip(&outcome.cells[c].constraints)
+        .filter(|(_, j)| j.verdict == verdict)
+        .map(|(cond, j)| {
+            let interval = j.interval.map_or_else(
+                || "no interval".to_owned(),
+                |(lo, hi)| {
+                    let u = cond.metric.unit();
+                    if cond.is_relative() {
+                        format!("difference from the baseline [{}, {}]", u.format_diff(lo), u.format_diff(hi))
+                    } else {
+                        format!("[{}, {}]", u.format(lo), u.format(hi))
+                    }
+                },
+            );
+            format!("{}: {interval}", cond.text)
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// One sentence on the constraints of a single configuration.
+fn constraint_sentence(results: &Results<'_>, outcome: &Outcome, c: usize) -> String {
+    match (missed(results, outcome, c), uncertain(results, outcome, c)) {
+        (None, None) => "It meets every constraint.".to_owned(),
+        (Some(m), None) => format!("It misses {m}."),
+        (None, Some(u)) => format!("It may miss {u}."),
+        (Some(m), Some(u)) => format!("It misses {m}, and may miss {u}."),
+    }
+}
+
+/// Why `rec` is equivalent to the best: within the tolerance, or not distinguishable.
+fn equivalence_reason(results: &Results<'_>, outcome: &Outcome, rec: usize, objective: &Metric) -> String {
+    let Some(d) = outcome.cells[rec].diff_from_best else {
+        return "not distinguishable from it".to_owned();
+    };
+    let unit = objective.unit();
+    let half = d
+        .half_width
+        .map_or_else(String::new, |h| format!(" ± {}", unit.format_diff(h)));
+    let tol = results
+        .scenario()
+        .decision
+        .as_ref()
+        .map_or(0.0, |d| d.tolerance);
+    let ci_has_zero = d.half_width.is_none_or(|h| d.mean.abs() <= h);
+    if ci_has_zero {
+        format!("difference {}{half}, not distinguishable from 0", unit.format_diff(d.mean.abs()))
+    } else {
+        format!(
+            "difference {}{half}, within the tolerance of {}",
+            unit.format_diff(d.mean.abs()),
+            unit.format_diff(tol)
+        )
+    }
+}
+
+/// Why `rec` comes first among the equivalent configurations.
+fn preference_reason(results: &Results<'_>, rec: usize) -> String {
+    let prefer = results
+        .scenario()
+        .decision
+        .as_ref()
+        .map_or(&[][..], |d| &d.prefer[..]);
+    if !prefer.is_empty() {
+        let texts: Vec<String> = prefer
+            .iter()
+            .map(|p| match &p.order {
+                decision::PreferOrder::Lowest => format!("the lowest {}", p.axis),
+                decision::PreferOrder::Highest => format!("the highest {}", p.axis),
+                decision::PreferOrder::List(values) => format!("{} in the order {}", p.axis, values.join(", ")),
+            })
+            .collect();
+        format!("the scenario's preference ({})", list(&texts))
+    } else if rec == results.experiment.baseline {
+        "being the baseline".to_owned()
+    } else {
+        "the order of the comparison".to_owned()
+    }
+}
