@@ -416,7 +416,10 @@ mod tests {
         // Values in the metric's unit as Unit::parse reads them: 30s → 30 (seconds),
         // 2m → 120 s, 80% → 0.8 (share), 1h → 60 (orphan_minutes is in minutes).
         let c = ok("wait_p95 <= 30s");
-        assert_eq!((c.metric.id.as_str(), c.op, c.rhs), ("wait_p95", Op::Le, Rhs::Value(30.0)));
+        assert_eq!(
+            (c.metric.id.as_str(), c.op, c.rhs),
+            ("wait_p95", Op::Le, Rhs::Value(30.0))
+        );
         assert_eq!(c.text, "wait_p95 <= 30s");
         assert_eq!(ok("wait_p95<=30s").rhs, Rhs::Value(30.0));
         assert_eq!(ok("wait_p95 < 2m").op, Op::Lt);
@@ -433,7 +436,10 @@ mod tests {
         assert_eq!(ok("wait_p95 <= baseline").rhs, Rhs::Baseline(0.0));
         assert_eq!(ok("wait_p95 <= baseline + 5s").rhs, Rhs::Baseline(5.0));
         assert_eq!(ok("wait_p95<=baseline+5s").rhs, Rhs::Baseline(5.0));
-        assert_eq!(ok("service_level_30s >= baseline - 0.02").rhs, Rhs::Baseline(-0.02));
+        assert_eq!(
+            ok("service_level_30s >= baseline - 0.02").rhs,
+            Rhs::Baseline(-0.02)
+        );
         assert_eq!(ok("service_level_30s >= baseline - 2%").rhs, Rhs::Baseline(-0.02));
         assert!(ok("abandonment <= baseline").is_relative());
         assert_eq!(ok("wait_p95 <= baseline + 5s").threshold(), 5.0);
@@ -459,22 +465,44 @@ mod tests {
         // Unknown metric: at the id, with a suggestion and the pointer to the list.
         let e = err("  wiat_p95 <= 30s");
         assert_eq!(e.offset, 2);
-        assert!(e.message.starts_with("unknown metric \"wiat_p95\" (did you mean \"wait_p95\"?)"));
+        assert!(
+            e.message
+                .starts_with("unknown metric \"wiat_p95\" (did you mean \"wait_p95\"?)")
+        );
         assert!(e.message.contains("`chatsim metrics`"));
-        assert!(err("wait-p95 <= 30s").message.contains("did you mean \"wait_p95\"?"));
+        assert!(
+            err("wait-p95 <= 30s")
+                .message
+                .contains("did you mean \"wait_p95\"?")
+        );
         let e = err("service_level_60 >= 0.8");
         assert_eq!(e.offset, 0);
-        assert!(e.message.contains("\"60\" is not a service-level target"), "{}", e.message);
+        assert!(
+            e.message.contains("\"60\" is not a service-level target"),
+            "{}",
+            e.message
+        );
         let e = err("service_level_answered >= 0.8");
-        assert!(e.message.contains("needs a service-level target"), "{}", e.message);
+        assert!(
+            e.message.contains("needs a service-level target"),
+            "{}",
+            e.message
+        );
         let e = err("service_level_answered_x >= 0.8");
-        assert!(e.message.contains("\"x\" is not a service-level target"), "{}", e.message);
+        assert!(
+            e.message.contains("\"x\" is not a service-level target"),
+            "{}",
+            e.message
+        );
         assert_eq!(err("   ").offset, 3);
         assert_eq!(err("<= 30s").offset, 0);
         // Missing or unknown operator: where the operator is, or should be.
         let e = err("wait_p95 30s");
         assert_eq!(e.offset, 9);
-        assert!(e.message.starts_with("expected an operator after \"wait_p95\", found \"30s\""));
+        assert!(
+            e.message
+                .starts_with("expected an operator after \"wait_p95\", found \"30s\"")
+        );
         let e = err("wait_p95");
         assert_eq!((e.offset, e.message.starts_with("missing operator")), (8, true));
         let e = err("wait_p95 = 30s");
@@ -487,35 +515,63 @@ mod tests {
         assert!(err("wait_p95 => 30s").message.contains("did you mean \">=\"?"));
         assert!(err("wait_p95 ≤ 30s").message.contains("did you mean \"<=\"?"));
         let e = err("wait_p95 <== 30s");
-        assert_eq!((e.offset, e.message.as_str()), (9, "unknown operator \"<==\" (expected <=, >=, < or >)"));
+        assert_eq!(
+            (e.offset, e.message.as_str()),
+            (9, "unknown operator \"<==\" (expected <=, >=, < or >)")
+        );
         // Missing value: at the end of the text.
         let e = err("wait_p95 <= ");
-        assert_eq!(e, ConditionError { offset: 12, message: "missing value after \"<=\"".into() });
+        assert_eq!(
+            e,
+            ConditionError {
+                offset: 12,
+                message: "missing value after \"<=\"".into()
+            }
+        );
         // Bad value: at the value, with Unit::parse's message.
         let e = err("wait_p95 <= 3Os");
         assert_eq!(e.offset, 12);
         assert_eq!(e.message, Unit::Seconds.parse("3Os").unwrap_err());
         let e = err("service_level_30s >= eighty");
-        assert_eq!((e.offset, e.message.as_str()), (21, "invalid share \"eighty\" (expected e.g. 0.8 or 80%)"));
-        assert!(err("wait_p95 <= baseine").message.ends_with("(did you mean \"baseline\"?)"));
+        assert_eq!(
+            (e.offset, e.message.as_str()),
+            (21, "invalid share \"eighty\" (expected e.g. 0.8 or 80%)")
+        );
+        assert!(
+            err("wait_p95 <= baseine")
+                .message
+                .ends_with("(did you mean \"baseline\"?)")
+        );
         // Trailing garbage: where it starts.
         let e = err("wait_p95 <= 30s and abandonment < 0.1");
         assert_eq!(e.offset, 16);
-        assert!(e.message.starts_with("unexpected \"and abandonment < 0.1\" after the value"));
+        assert!(
+            e.message
+                .starts_with("unexpected \"and abandonment < 0.1\" after the value")
+        );
         assert_eq!(err("wait_p95 <= baseline + 5s 3").offset, 26);
         // A baseline offset needs + or - (and only one sign), then a value.
         let e = err("wait_p95 <= baseline * 2");
         assert_eq!(e.offset, 21);
-        assert!(e.message.starts_with("expected + or - after \"baseline\", found \"*\""));
+        assert!(
+            e.message
+                .starts_with("expected + or - after \"baseline\", found \"*\"")
+        );
         assert_eq!(err("wait_p95 <= baseline 5s").offset, 21);
         assert_eq!(err("wait_p95 <= baseline ± 5s").offset, 21);
         let e = err("wait_p95 <= baseline + -5s");
         assert_eq!(e.offset, 23);
         assert!(e.message.contains("takes no sign of its own"));
         let e = err("wait_p95 <= baseline +");
-        assert_eq!((e.offset, e.message.as_str()), (22, "missing offset after \"baseline +\""));
+        assert_eq!(
+            (e.offset, e.message.as_str()),
+            (22, "missing offset after \"baseline +\"")
+        );
         let e = err("wait_p95 <= baseline - 5q");
-        assert_eq!((e.offset, e.message), (23, Unit::Seconds.parse("5q").unwrap_err()));
+        assert_eq!(
+            (e.offset, e.message),
+            (23, Unit::Seconds.parse("5q").unwrap_err())
+        );
     }
 
     fn cond(text: &str) -> Condition {
