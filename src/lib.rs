@@ -9,6 +9,7 @@
 //! - [`scenario`]: scenario files (TOML) validated into a `Scenario`, with located errors.
 //! - [`workload`]: arrivals, handle times, patience and shifts from keyed random streams.
 //! - [`experiment`]: a scenario's replications in parallel (rayon), deterministic.
+//! - [`decision`]: conditions on metrics and the rules that recommend a configuration.
 //! - [`report`]: CSV files and the terminal summary; the atomic file writer.
 //! - [`util`]: self-contained helpers (spelling suggestions, special functions).
 //! - [`cli`]: the command line; the only module that touches files and the terminal.
@@ -16,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod decision;
 pub mod engine;
 pub mod experiment;
 pub mod metrics;
