@@ -101,7 +101,9 @@ pub fn summarize(runs: &[Vec<RunMetrics>], baseline: usize, adjustment: Adjustme
                         .flatten();
                     let estimate = estimate_at(&values, 0.95);
                     let metric = catalogue::lookup(id);
-                    let ci = clipped(estimate, |lo, hi| metric.as_ref().map_or((lo, hi), |m| m.clip(lo, hi)));
+                    let ci = clipped(estimate, |lo, hi| {
+                        metric.as_ref().map_or((lo, hi), |m| m.clip(lo, hi))
+                    });
                     let diff_ci = clipped(diff, |lo, hi| {
                         metric.as_ref().map_or((lo, hi), |m| m.clip_diff(lo, hi))
                     });

@@ -6,14 +6,17 @@
 use crate::decision::condition::Verdict;
 use crate::decision::{self, CellInfo, Outcome};
 use crate::metrics::catalogue::{Direction, Metric};
-use crate::report::text::{defined_in, distinguishable};
 use crate::metrics::summary::Estimate;
+use crate::report::text::{defined_in, distinguishable};
 use crate::report::{Results, answer_metrics, fmt_diff, fmt_summary};
 
 /// The decision's outcome for an experiment's runs (`[cell][replication]`): by the
 /// scenario's `[decision]`, or without one by the first answer metric (the Pareto set when
 /// the answer metrics disagree).
-pub fn outcome(experiment: &crate::scenario::Experiment, runs: &[Vec<crate::metrics::RunMetrics>]) -> Outcome {
+pub fn outcome(
+    experiment: &crate::scenario::Experiment,
+    runs: &[Vec<crate::metrics::RunMetrics>],
+) -> Outcome {
     let cells: Vec<CellInfo<'_>> = experiment
         .cells
         .iter()
@@ -172,7 +175,10 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
         None => "not distinguishable from the best".to_owned(),
     };
     if others.is_empty() {
-        out.push(format!("No other configuration is equivalent on {} ({how}).", objective.label));
+        out.push(format!(
+            "No other configuration is equivalent on {} ({how}).",
+            objective.label
+        ));
     } else {
         out.push(format!(
             "Equivalent on {} ({how}): {}.",
@@ -270,7 +276,12 @@ fn headline_numbers(results: &Results<'_>, c: usize) -> Vec<String> {
         .iter()
         .map(|m| {
             let e = results.summary[c].get(&m.id).and_then(|s| s.estimate);
-            format!("{} {}{}", m.label, fmt_summary(&results.summary[c], m), defined_in(e, n))
+            format!(
+                "{} {}{}",
+                m.label,
+                fmt_summary(&results.summary[c], m),
+                defined_in(e, n)
+            )
         })
         .collect()
 }
@@ -297,7 +308,11 @@ fn judged(results: &Results<'_>, outcome: &Outcome, c: usize, verdict: Verdict) 
                 |(lo, hi)| {
                     let u = cond.metric.unit();
                     if cond.is_relative() {
-                        format!("difference from the baseline [{}, {}]", u.format_diff(lo), u.format_diff(hi))
+                        format!(
+                            "difference from the baseline [{}, {}]",
+                            u.format_diff(lo),
+                            u.format_diff(hi)
+                        )
                     } else {
                         format!("[{}, {}]", u.format(lo), u.format(hi))
                     }
@@ -328,14 +343,13 @@ fn equivalence_reason(results: &Results<'_>, outcome: &Outcome, rec: usize, obje
     let half = d
         .half_width
         .map_or_else(String::new, |h| format!(" ± {}", unit.format_diff(h)));
-    let tol = results
-        .scenario()
-        .decision
-        .as_ref()
-        .map_or(0.0, |d| d.tolerance);
+    let tol = results.scenario().decision.as_ref().map_or(0.0, |d| d.tolerance);
     let ci_has_zero = d.half_width.is_none_or(|h| d.mean.abs() <= h);
     if ci_has_zero {
-        format!("difference {}{half}, not distinguishable from 0", unit.format_diff(d.mean.abs()))
+        format!(
+            "difference {}{half}, not distinguishable from 0",
+            unit.format_diff(d.mean.abs())
+        )
     } else {
         format!(
             "difference {}{half}, within the tolerance of {}",
@@ -358,7 +372,9 @@ fn preference_reason(results: &Results<'_>, rec: usize) -> String {
             .map(|p| match &p.order {
                 decision::PreferOrder::Lowest => format!("the lowest {}", p.axis),
                 decision::PreferOrder::Highest => format!("the highest {}", p.axis),
-                decision::PreferOrder::List(values) => format!("{} in the order {}", p.axis, values.join(", ")),
+                decision::PreferOrder::List(values) => {
+                    format!("{} in the order {}", p.axis, values.join(", "))
+                }
             })
             .collect();
         format!("the scenario's preference ({})", list(&texts))

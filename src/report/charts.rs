@@ -80,7 +80,10 @@ pub fn build(results: &Results<'_>) -> Vec<(&'static str, Chart)> {
         charts.push((
             "service_level",
             Chart {
-                title: format!("{} per configuration (95 % CI)", capitalise(&crate::metrics::catalogue::metric(&id).label)),
+                title: format!(
+                    "{} per configuration (95 % CI)",
+                    capitalise(&crate::metrics::catalogue::metric(&id).label)
+                ),
                 x_label: "configuration".into(),
                 y_label: format!("chats answered within {t} (%)"),
                 kind: ChartKind::Bars(bars(&id, 100.0)),

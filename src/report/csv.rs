@@ -133,7 +133,9 @@ pub fn intervals_csv(results: &Results<'_>) -> Vec<u8> {
 /// metric of docs/metrics.md, measured over the chats arriving in / time of the interval).
 pub fn interval_columns(sl_targets: &[crate::engine::SimDuration]) -> Vec<crate::metrics::catalogue::Metric> {
     let metric = crate::metrics::catalogue::metric;
-    let mut out: Vec<_> = ["arrivals", "served", "abandoned", "wait_mean"].map(metric).into();
+    let mut out: Vec<_> = ["arrivals", "served", "abandoned", "wait_mean"]
+        .map(metric)
+        .into();
     out.extend(sl_targets.iter().map(|t| metric(&format!("service_level_{t}"))));
     out.extend(
         [

@@ -5,7 +5,9 @@
 //! is HTML-escaped here; chart SVG text is escaped by the SVG backend.
 
 use crate::report::Results;
-use crate::report::text::{baseline_label, diff_lines, group_table, metrics_table, planner_table, ranking_table};
+use crate::report::text::{
+    baseline_label, diff_lines, group_table, metrics_table, planner_table, ranking_table,
+};
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and attribute values.
@@ -44,7 +46,11 @@ pub fn report_html(results: &Results<'_>, charts: &[(&str, String)]) -> String {
     if let Some(q) = &scenario.question {
         let _ = writeln!(h, "<p class=\"question\">{}</p>", escape(q));
     }
-    let _ = writeln!(h, "<p class=\"answer\">{}</p>", escape(&crate::report::answer::answer(results, &results.outcome)));
+    let _ = writeln!(
+        h,
+        "<p class=\"answer\">{}</p>",
+        escape(&crate::report::answer::answer(results, &results.outcome))
+    );
     let _ = writeln!(h, "<h2>Ranking</h2>");
     h.push_str(&ranking_table(results).html());
     let ranking = results.ranking();

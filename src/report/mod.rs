@@ -17,8 +17,8 @@ pub mod text;
 
 use crate::engine::SimTime;
 use crate::experiment::stats::{Adjustment, CellSummary};
-use crate::metrics::catalogue::{self, Metric};
 use crate::metrics::RunMetrics;
+use crate::metrics::catalogue::{self, Metric};
 use crate::metrics::summary::{Estimate, estimate};
 use crate::scenario::{Experiment, Scenario};
 use crate::workload::calendar::{DAY_MS, WEEKDAYS};
@@ -181,7 +181,11 @@ pub fn clock_label(scenario: &Scenario, t: SimTime) -> String {
 /// Metrics the ranking table and the answer show: the scenario's `answer_metrics` first,
 /// then the headline metrics of docs/metrics.md not already named.
 pub fn shown_metrics(scenario: &Scenario) -> Vec<Metric> {
-    let mut out: Vec<Metric> = scenario.answer_metrics.iter().map(|id| catalogue::metric(id)).collect();
+    let mut out: Vec<Metric> = scenario
+        .answer_metrics
+        .iter()
+        .map(|id| catalogue::metric(id))
+        .collect();
     for m in catalogue::headline(&scenario.sl_targets) {
         if !out.iter().any(|o| o.id == m.id) {
             out.push(m);
@@ -195,7 +199,11 @@ pub fn answer_metrics(scenario: &Scenario) -> Vec<Metric> {
     if scenario.answer_metrics.is_empty() {
         catalogue::headline(&scenario.sl_targets)
     } else {
-        scenario.answer_metrics.iter().map(|id| catalogue::metric(id)).collect()
+        scenario
+            .answer_metrics
+            .iter()
+            .map(|id| catalogue::metric(id))
+            .collect()
     }
 }
 
@@ -211,7 +219,12 @@ pub fn fmt_estimate(metric: &Metric, e: Option<Estimate>, ci: Option<(f64, f64)>
         (Some(h), Some((lo, hi))) if lo == e.mean - h && hi == e.mean + h => {
             format!("{} ± {}", unit.format(e.mean), unit.format(h))
         }
-        (_, Some((lo, hi))) => format!("{} [{}, {}]", unit.format(e.mean), unit.format(lo), unit.format(hi)),
+        (_, Some((lo, hi))) => format!(
+            "{} [{}, {}]",
+            unit.format(e.mean),
+            unit.format(lo),
+            unit.format(hi)
+        ),
         _ => unit.format(e.mean),
     }
 }
@@ -323,7 +336,10 @@ pub fn files(results: &Results<'_>) -> Result<Vec<(String, Vec<u8>)>, (String, p
                     svgs.push((stem, svg));
                 }
             }
-            "report.html" => files.push((output.name.to_owned(), html::report_html(results, &svgs).into_bytes())),
+            "report.html" => files.push((
+                output.name.to_owned(),
+                html::report_html(results, &svgs).into_bytes(),
+            )),
             // Written by the command line, last.
             "manifest.json" => {}
             other => unreachable!("output {other} has no writer"),

@@ -55,7 +55,10 @@ pub struct Row {
 impl Row {
     /// A plain row.
     pub fn new(cells: Vec<String>) -> Self {
-        Self { cells, emphasis: false }
+        Self {
+            cells,
+            emphasis: false,
+        }
     }
 }
 
@@ -127,7 +130,11 @@ impl Table {
         }
         h.push_str("</tr>\n");
         for row in &self.rows {
-            h.push_str(if row.emphasis { "<tr class=\"best\">" } else { "<tr>" });
+            h.push_str(if row.emphasis {
+                "<tr class=\"best\">"
+            } else {
+                "<tr>"
+            });
             for (c, cell) in self.columns.iter().zip(&row.cells) {
                 let _ = write!(h, "<td{}>{}</td>", class(c.left), escape(cell));
             }

@@ -6,7 +6,9 @@ use crate::experiment::stats::CellSummary;
 use crate::metrics::catalogue::{Direction, Metric};
 use crate::metrics::summary::Estimate;
 use crate::report::table::{Column, Row, Table};
-use crate::report::{Results, answer_metrics, fmt_diff, fmt_estimate, fmt_summary, fmt_values, shown_metrics};
+use crate::report::{
+    Results, answer_metrics, fmt_diff, fmt_estimate, fmt_summary, fmt_values, shown_metrics,
+};
 use std::fmt::Write as _;
 
 /// Whether a difference interval excludes 0 (a difference the report may claim).
@@ -28,7 +30,9 @@ pub fn diff_sentence(
     let name = &metric.label;
     let size = fmt_diff(metric, d, ci);
     if d.mean == 0.0 {
-        return format!("{cell} leaves {name} unchanged vs {baseline} (difference {size}, {adjustment} 95 % CI)");
+        return format!(
+            "{cell} leaves {name} unchanged vs {baseline} (difference {size}, {adjustment} 95 % CI)"
+        );
     }
     let verb = match (d.mean < 0.0, metric.direction()) {
         (true, Direction::Lower) => "cuts",
@@ -142,7 +146,8 @@ pub fn group_table(results: &Results<'_>, ranking: &[usize]) -> Option<Table> {
             let mut cells = vec![
                 if i == 0 { labels[c].clone() } else { String::new() },
                 row.group.clone(),
-                row.arrivals.map_or_else(|| "–".to_owned(), |e| format!("{:.1}", e.mean)),
+                row.arrivals
+                    .map_or_else(|| "–".to_owned(), |e| format!("{:.1}", e.mean)),
                 fmt_values(&metric("wait_mean"), row.wait_mean),
             ];
             if let Some(m) = &sl {
@@ -222,7 +227,11 @@ pub fn terminal_summary(results: &Results<'_>) -> String {
     if let Some(q) = &scenario.question {
         let _ = writeln!(out, "question: {q}");
     }
-    let _ = writeln!(out, "{}\n", crate::report::answer::answer(results, &results.outcome));
+    let _ = writeln!(
+        out,
+        "{}\n",
+        crate::report::answer::answer(results, &results.outcome)
+    );
     out.push_str(&ranking_table(results).text());
     let ranking = results.ranking();
     if let Some(groups) = group_table(results, &ranking) {
@@ -230,7 +239,11 @@ pub fn terminal_summary(results: &Results<'_>) -> String {
         out.push_str(&groups.text());
     }
     if results.summary.len() > 1 {
-        let _ = writeln!(out, "\npaired differences vs the baseline ({}):", baseline_label(results));
+        let _ = writeln!(
+            out,
+            "\npaired differences vs the baseline ({}):",
+            baseline_label(results)
+        );
         for line in diff_lines(results, &ranking) {
             let _ = writeln!(out, "  {line}");
         }
@@ -286,7 +299,14 @@ mod tests {
             n: 20,
         };
         assert_eq!(
-            diff_sentence("least-busy", "round-robin", &metric("wait_p95"), &d, Some((-47.0, -35.0)), "unadjusted"),
+            diff_sentence(
+                "least-busy",
+                "round-robin",
+                &metric("wait_p95"),
+                &d,
+                Some((-47.0, -35.0)),
+                "unadjusted"
+            ),
             "least-busy cuts 95th-percentile wait by 41.0 s ± 6.0 s vs round-robin (unadjusted 95 % CI)"
         );
         let d = Estimate {
@@ -295,7 +315,14 @@ mod tests {
             n: 20,
         };
         assert_eq!(
-            diff_sentence("b", "a", &metric("service_level_30s"), &d, Some((-0.018, 0.082)), "bonferroni"),
+            diff_sentence(
+                "b",
+                "a",
+                &metric("service_level_30s"),
+                &d,
+                Some((-0.018, 0.082)),
+                "bonferroni"
+            ),
             "b raises service level within 30s by 3.2 points ± 5.0 points vs a (bonferroni 95 % CI) — not distinguishable from no change"
         );
         let d = Estimate {
@@ -303,6 +330,16 @@ mod tests {
             half_width: Some(0.0),
             n: 3,
         };
-        assert!(diff_sentence("b", "a", &metric("abandonment"), &d, Some((0.0, 0.0)), "unadjusted").contains("unchanged"));
+        assert!(
+            diff_sentence(
+                "b",
+                "a",
+                &metric("abandonment"),
+                &d,
+                Some((0.0, 0.0)),
+                "unadjusted"
+            )
+            .contains("unchanged")
+        );
     }
 }

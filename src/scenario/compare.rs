@@ -161,7 +161,7 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
 
 /// `[decision] prefer` may only name compared settings (axes, with their compared values
 /// when it lists some): anything else could never order a configuration.
-fn check_prefer(root: &toml::de::DeTable<'_>, axes: &[(String, Vec<String>)], p: &mut Problems) {
+fn check_prefer(root: &DeTable<'_>, axes: &[(String, Vec<String>)], p: &mut Problems) {
     let Some(DeValue::Table(decision)) = root.get("decision").map(toml::Spanned::get_ref) else {
         return;
     };
@@ -182,7 +182,7 @@ fn check_prefer(root: &toml::de::DeTable<'_>, axes: &[(String, Vec<String>)], p:
     for (key, span, value) in entries {
         let Some((_, values)) = axes.iter().find(|(k, _)| *k == key) else {
             let mut msg = format!("decision.prefer.{key}: \"{key}\" is not compared");
-            match error::did_you_mean(&key, axes.iter().map(|(k, _)| k.as_str())) {
+            match did_you_mean(&key, axes.iter().map(|(k, _)| k.as_str())) {
                 Some(s) => msg.push_str(&format!(" (did you mean \"{s}\"?)")),
                 None if axes.is_empty() => msg.push_str(" (the scenario has no [compare])"),
                 None => {

@@ -274,7 +274,11 @@ impl Walk<'_> {
         // Every target a metric name mentions is measured too (docs/metrics.md).
         let named = answer_metrics
             .iter()
-            .chain(sequential.iter().flat_map(|s| s.half_widths.iter().map(|(id, _)| id)))
+            .chain(
+                sequential
+                    .iter()
+                    .flat_map(|s| s.half_widths.iter().map(|(id, _)| id)),
+            )
             .chain(decision.iter().flat_map(|d| {
                 std::iter::once(&d.objective.id).chain(d.constraints.iter().map(|c| &c.metric.id))
             }));

@@ -68,11 +68,22 @@ fn summary_csv_follows_the_catalogue_and_intervals_respect_bounds() {
         // Three replications: intervals wide enough to cross a bound if nothing clipped them.
         let rows = summary_csv(&path, 3);
         let cell0: Vec<&str> = rows.iter().filter(|r| &r[0] == "0").map(|r| &r[3]).collect();
-        assert_eq!(cell0, want, "{}: metrics differ from the catalogue", path.display());
+        assert_eq!(
+            cell0,
+            want,
+            "{}: metrics differ from the catalogue",
+            path.display()
+        );
         let mut checked = 0;
         for row in &rows {
             let metric = catalogue::lookup(&row[3]).unwrap();
-            assert_eq!(&row[4], metric.unit().name(), "{}: unit of {}", path.display(), &row[3]);
+            assert_eq!(
+                &row[4],
+                metric.unit().name(),
+                "{}: unit of {}",
+                path.display(),
+                &row[3]
+            );
             let (lo, hi) = metric.def.bounds;
             for col in [6, 7] {
                 if let Ok(x) = row[col].parse::<f64>() {

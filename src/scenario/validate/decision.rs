@@ -200,7 +200,12 @@ fn value_text(v: Val<'_, '_>, axis: &str, p: &mut Problems) -> Option<String> {
         DeValue::String(s) => Some(s.to_string()),
         DeValue::Integer(i) => doc::int_value(i).map(|n| n.to_string()),
         // As `[compare]` labels it: 1.0 → "1", 0.20 → "0.2".
-        DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok().map(|x| format!("{x}")),
+        DeValue::Float(f) => f
+            .as_str()
+            .replace('_', "")
+            .parse::<f64>()
+            .ok()
+            .map(|x| format!("{x}")),
         DeValue::Boolean(b) => Some(b.to_string()),
         other => {
             p.add(
