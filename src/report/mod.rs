@@ -216,7 +216,7 @@ pub fn fmt_estimate(metric: &Metric, e: Option<Estimate>, ci: Option<(f64, f64)>
     };
     let unit = metric.unit();
     match (e.half_width, ci) {
-        (Some(h), Some((lo, hi))) if lo == e.mean - h && hi == e.mean + h => {
+        (Some(h), Some((lo, hi))) if unclipped(e.mean, h, lo, hi) => {
             format!("{} ± {}", unit.format(e.mean), unit.format(h))
         }
         (_, Some((lo, hi))) => format!(
@@ -235,7 +235,7 @@ pub fn fmt_estimate(metric: &Metric, e: Option<Estimate>, ci: Option<(f64, f64)>
 pub fn fmt_diff(metric: &Metric, d: &Estimate, ci: Option<(f64, f64)>) -> String {
     let unit = metric.unit();
     match (d.half_width, ci) {
-        (Some(h), Some((lo, hi))) if lo == d.mean - h && hi == d.mean + h => {
+        (Some(h), Some((lo, hi))) if unclipped(d.mean, h, lo, hi) => {
             format!("{} ± {}", unit.format_diff(d.mean.abs()), unit.format_diff(h))
         }
         (_, Some((lo, hi))) => format!(
@@ -246,6 +246,12 @@ pub fn fmt_diff(metric: &Metric, d: &Estimate, ci: Option<(f64, f64)>) -> String
         ),
         _ => unit.format_diff(d.mean.abs()),
     }
+}
+
+/// Whether [lo, hi] is mean ± h (up to rounding), i.e. no bound clipped it.
+fn unclipped(mean: f64, h: f64, lo: f64, hi: f64) -> bool {
+    let eps = 1e-9 * (mean.abs() + h.abs()).max(1e-12);
+    (lo - (mean - h)).abs() <= eps && (hi - (mean + h)).abs() <= eps
 }
 
 /// One metric of one cell, formatted by [`fmt_estimate`].
