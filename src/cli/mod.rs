@@ -214,6 +214,7 @@ fn run_scenario(args: &RunArgs) -> Result<(), Error> {
             crate::report::csv::intervals_csv(&results),
         ),
         ("groups.csv".into(), crate::report::csv::groups_csv(&results)),
+        ("inboxes.csv".into(), crate::report::csv::inboxes_csv(&results)),
     ];
     for (stem, chart) in &charts {
         let svg = crate::report::plot::render_svg(chart).map_err(|e| Error::Chart(stem.to_string(), e))?;
@@ -263,7 +264,7 @@ fn run_scenario(args: &RunArgs) -> Result<(), Error> {
             ));
         }
         text.push_str(&format!(
-            "\nwrote {}/: report.html, summary.csv, runs.csv, agents.csv, intervals.csv, groups.csv, manifest.json, charts/ ({:.1} s)\n",
+            "\nwrote {}/: report.html, summary.csv, runs.csv, agents.csv, intervals.csv, groups.csv, inboxes.csv, manifest.json, charts/ ({:.1} s)\n",
             dir.display(),
             started.elapsed().as_secs_f64()
         ));

@@ -207,47 +207,62 @@ pub fn report_html(results: &Results<'_>, charts: &[(&str, String)]) -> String {
     let reps = results.runs.first().map_or(0, Vec::len);
     let _ = writeln!(
         h,
-        "<footer>chatsim {} · seed {} · {reps} replications per configuration · files: summary.csv, runs.csv, intervals.csv, groups.csv, agents.csv, manifest.json</footer>\n</body>\n</html>",
+        "<footer>chatsim {} · seed {} · {reps} replications per configuration · files: summary.csv, runs.csv, intervals.csv, groups.csv, inboxes.csv, agents.csv, manifest.json</footer>\n</body>\n</html>",
         env!("CARGO_PKG_VERSION"),
         scenario.seed
     );
     h
 }
 
-/// Per group, every configuration in rank order (scenarios with groups only).
+/// Per group (scenarios with groups), then per inbox (scenarios with several), every
+/// configuration in rank order.
 fn group_table(results: &Results<'_>, ranking: &[usize], h: &mut String) {
+    use crate::report::SliceKind;
     let scenario = results.scenario();
-    if scenario.engine.groups.is_empty() {
-        return;
-    }
     let sl = scenario
         .sl_targets
         .first()
         .map_or_else(|| "service level".to_owned(), |t| format!("within {t}"));
-    let _ = writeln!(
-        h,
-        "<h2>By group</h2>\n<table>\n<tr><th class=\"l\">configuration</th><th class=\"l\">group</th><th>arrivals</th><th>mean wait</th><th>{}</th><th>abandonment</th></tr>",
-        escape(&sl)
-    );
-    for &c in ranking {
-        for row in results.group_rows(c) {
-            let _ = writeln!(
-                h,
-                "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&results.experiment.cells[c].label),
-                escape(&row.group),
-                row.arrivals
-                    .map_or_else(|| "–".to_owned(), |e| format!("{:.1}", e.mean)),
-                escape(&fmt_estimate("wait_mean", row.wait_mean)),
-                escape(&fmt_estimate("service_level", row.service_level)),
-                escape(&fmt_estimate("abandonment", row.abandonment)),
-            );
+    for kind in [SliceKind::Group, SliceKind::Inbox] {
+        if !kind.applies(scenario) {
+            continue;
         }
+        let noun = kind.noun();
+        let _ = writeln!(
+            h,
+            "<h2>By {noun}</h2>\n<table>\n<tr><th class=\"l\">configuration</th><th class=\"l\">{noun}</th><th>arrivals</th><th>mean wait</th><th>{}</th><th>abandonment</th><th>chats in service</th><th>agents available</th></tr>",
+            escape(&sl)
+        );
+        for &c in ranking {
+            for row in results.slice_rows(c, kind) {
+                let _ = writeln!(
+                    h,
+                    "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(&results.experiment.cells[c].label),
+                    escape(&row.name),
+                    row.arrivals
+                        .map_or_else(|| "–".to_owned(), |e| format!("{:.1}", e.mean)),
+                    escape(&fmt_estimate("wait_mean", row.wait_mean)),
+                    escape(&fmt_estimate("service_level", row.service_level)),
+                    escape(&fmt_estimate("abandonment", row.abandonment)),
+                    escape(&fmt_estimate("chats_in_service_mean", row.chats_in_service)),
+                    escape(&fmt_estimate("agents_available_mean", row.agents_available)),
+                );
+            }
+        }
+        let whose = match kind {
+            SliceKind::Group => {
+                "chats counted in the group they were routed with (\"(none)\": no group); agents available: the group's members (everyone for chats without a group)"
+            }
+            SliceKind::Inbox => {
+                "chats counted in the inbox they arrived in; agents available: those the inbox routes to"
+            }
+        };
+        let _ = writeln!(
+            h,
+            "</table>\n<p>Means over replications with 95 % confidence intervals; {whose}.</p>"
+        );
     }
-    let _ = writeln!(
-        h,
-        "</table>\n<p>Means over replications with 95 % confidence intervals; chats counted in the group they were routed with (\"(none)\": no group).</p>"
-    );
 }
 
 #[cfg(test)]

@@ -150,43 +150,58 @@ pub fn answer(results: &Results<'_>) -> String {
     }
 }
 
-/// Per group (scenarios with groups): arrivals, mean wait, service level at the first
-/// target and abandonment, for every configuration in rank order.
+/// Per group (scenarios with groups), then per inbox (scenarios with several): arrivals,
+/// mean wait, service level at the first target, abandonment, chats in service and agents
+/// available, for every configuration in rank order.
 fn group_table(results: &Results<'_>, ranking: &[usize], labels: &[String], width: usize, out: &mut String) {
+    use crate::report::SliceKind;
     let scenario = results.scenario();
-    if scenario.engine.groups.is_empty() {
-        return;
-    }
     let sl = scenario
         .sl_targets
         .first()
         .map_or_else(|| "SL".to_owned(), |t| format!("SL {t}"));
-    let gw = results
-        .group_rows(ranking[0])
-        .iter()
-        .map(|r| r.group.chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    let _ = writeln!(
-        out,
-        "\nby group (mean per replication ± 95 % CI)\n{:>4}  {:<width$}  {:<gw$}  {:>10}  {:>18}  {:>18}  {:>18}",
-        "", "configuration", "group", "arrivals", "mean wait", sl, "abandoned"
-    );
-    for &c in ranking {
-        for (i, row) in results.group_rows(c).iter().enumerate() {
-            let label = if i == 0 { labels[c].as_str() } else { "" };
-            let _ = writeln!(
-                out,
-                "{:>4}  {label:<width$}  {:<gw$}  {:>10}  {:>18}  {:>18}  {:>18}",
-                "",
-                row.group,
-                row.arrivals
-                    .map_or_else(|| "–".to_owned(), |e| format!("{:.1}", e.mean)),
-                fmt_estimate("wait_mean", row.wait_mean),
-                fmt_estimate("service_level", row.service_level),
-                fmt_estimate("abandonment", row.abandonment),
-            );
+    for kind in [SliceKind::Group, SliceKind::Inbox] {
+        if !kind.applies(scenario) {
+            continue;
+        }
+        let gw = results
+            .slice_rows(ranking[0], kind)
+            .iter()
+            .map(|r| r.name.chars().count())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let _ = writeln!(
+            out,
+            "\nby {} (mean per replication ± 95 % CI)\n{:>4}  {:<width$}  {:<gw$}  {:>10}  {:>18}  {:>18}  {:>18}  {:>18}  {:>18}",
+            kind.noun(),
+            "",
+            "configuration",
+            kind.noun(),
+            "arrivals",
+            "mean wait",
+            sl,
+            "abandoned",
+            "in service",
+            "available"
+        );
+        for &c in ranking {
+            for (i, row) in results.slice_rows(c, kind).iter().enumerate() {
+                let label = if i == 0 { labels[c].as_str() } else { "" };
+                let _ = writeln!(
+                    out,
+                    "{:>4}  {label:<width$}  {:<gw$}  {:>10}  {:>18}  {:>18}  {:>18}  {:>18}  {:>18}",
+                    "",
+                    row.name,
+                    row.arrivals
+                        .map_or_else(|| "–".to_owned(), |e| format!("{:.1}", e.mean)),
+                    fmt_estimate("wait_mean", row.wait_mean),
+                    fmt_estimate("service_level", row.service_level),
+                    fmt_estimate("abandonment", row.abandonment),
+                    fmt_estimate("chats_in_service_mean", row.chats_in_service),
+                    fmt_estimate("agents_available_mean", row.agents_available),
+                );
+            }
         }
     }
 }
