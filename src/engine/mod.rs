@@ -379,6 +379,15 @@ impl Engine {
         self.core.agents.get(agent.index())
     }
 
+    /// The inboxes that may route to `agent` (its inbox's `eligible` names it, or is
+    /// everyone), in id order; empty for an unknown agent.
+    pub fn agent_inboxes(&self, agent: AgentId) -> &[InboxId] {
+        self.derived
+            .agent_inboxes
+            .get(agent.index())
+            .map_or(&[][..], Vec::as_slice)
+    }
+
     /// An open chat.
     pub fn chat(&self, chat: ChatId) -> Option<&Chat> {
         self.core.chats.get(&chat)

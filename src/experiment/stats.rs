@@ -129,6 +129,7 @@ mod tests {
             values: values.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
             intervals: Vec::new(),
             groups: Vec::new(),
+            inboxes: Vec::new(),
             agents: Vec::new(),
             queue_area_ms: 0.0,
             queue_episodes_ms: 0.0,

@@ -3,9 +3,12 @@
 //! The [`Collector`] observes the engine's outputs and the simulator's presence changes
 //! and arrivals; it never reaches into the engine. Time-weighted quantities (queue length,
 //! chats in service, agents available, orphaned chats, per-agent load) are integrated at
-//! each change, per calendar interval as well as overall. Memory is bounded by open chats,
-//! agents and intervals: a served chat's wait goes into a fixed-size histogram and exact
-//! counters, never into a list.
+//! each change, per calendar interval as well as overall; chats in service and agents
+//! available also per group and per inbox (the planner's table of README.md, "Planner's
+//! table"), each integrated lazily when its own level changes, so a presence change costs
+//! one update per group and inbox of that agent, never a scan of the roster. Memory is
+//! bounded by open chats, agents, groups, inboxes and intervals: a served chat's wait goes
+//! into a fixed-size histogram and exact counters, never into a list.
 //!
 //! What it does not do: statistics across replications (see [`summary`]) or formatting.
 
@@ -13,8 +16,8 @@ pub mod catalogue;
 pub mod summary;
 
 use crate::engine::{
-    AgentId, AssignReason, Capacity, ChatId, CloseReason, Event, GroupId, Output, Presence, SimDuration,
-    SimTime, UnassignReason,
+    AgentId, AssignReason, Capacity, ChatId, CloseReason, Event, GroupId, InboxId, Output, Presence,
+    SimDuration, SimTime, UnassignReason,
 };
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
@@ -31,6 +34,12 @@ pub struct Plan {
     pub admins: Vec<bool>,
     /// Number of groups.
     pub n_groups: usize,
+    /// The groups each agent is a member of (roster order), as the engine routes them.
+    pub agent_groups: Vec<Vec<GroupId>>,
+    /// Number of inboxes.
+    pub n_inboxes: usize,
+    /// The inboxes that may route to each agent (roster order), as the engine routes them.
+    pub agent_inboxes: Vec<Vec<InboxId>>,
     /// Service-level targets.
     pub sl_targets: Vec<SimDuration>,
     /// Start of measurement (end of warm-up).
@@ -53,6 +62,7 @@ struct ChatTrack {
     needs_human_at: SimTime,
     measured: bool,
     group: Option<GroupId>,
+    inbox: InboxId,
     interval: usize,
     served: bool,
     queued_since: Option<SimTime>,
@@ -84,7 +94,7 @@ struct AgentTrack {
     auto_assignments: u64,
 }
 
-/// Counters by arrival interval or by group.
+/// Counters by arrival interval, group or inbox.
 #[derive(Clone, Debug, Default)]
 pub struct Slice {
     /// Chats that needed a human.
@@ -146,6 +156,55 @@ pub struct IntervalRow {
     pub levels: Levels,
 }
 
+/// One group's or inbox's row of the planner's table, over the measured run.
+#[derive(Clone, Debug)]
+pub struct SliceRow {
+    /// Counters of its chats (a chat belongs to the group it was routed with and the inbox
+    /// it arrived in).
+    pub chats: Slice,
+    /// Time-weighted mean number of its chats in service (assigned to an agent or taken
+    /// over); `None` when nothing was measured.
+    pub in_service_mean: Option<f64>,
+    /// Time-weighted mean number of agents available who can take its chats: a group's
+    /// members, every agent for chats without a group, the agents an inbox routes to.
+    /// Admins count in no availability, as overall.
+    pub agents_available_mean: Option<f64>,
+}
+
+/// A group's or inbox's chats and levels while the run goes (areas in level·ms, integrated
+/// up to `since`).
+#[derive(Clone, Debug, Default)]
+struct Part {
+    chats: Slice,
+    in_service: u64,
+    available: u64,
+    since: SimTime,
+    in_service_area: f64,
+    available_area: f64,
+}
+
+impl Part {
+    /// Integrates the levels from `since` to `now`, the measured part only.
+    fn touch(&mut self, now: SimTime, from: SimTime) {
+        let start = self.since.max(from);
+        if now > start {
+            let dt = (now.as_millis() - start.as_millis()) as f64;
+            self.in_service_area += self.in_service as f64 * dt;
+            self.available_area += self.available as f64 * dt;
+        }
+        self.since = self.since.max(now);
+    }
+
+    fn row(self, span_ms: f64) -> SliceRow {
+        let mean = |area: f64| (span_ms > 0.0).then(|| area / span_ms);
+        SliceRow {
+            in_service_mean: mean(self.in_service_area),
+            agents_available_mean: mean(self.available_area),
+            chats: self.chats,
+        }
+    }
+}
+
 /// Everything one run measured.
 #[derive(Clone, Debug)]
 pub struct RunMetrics {
@@ -154,7 +213,9 @@ pub struct RunMetrics {
     /// Per-interval table.
     pub intervals: Vec<IntervalRow>,
     /// Per group (index = group; last = no group).
-    pub groups: Vec<Slice>,
+    pub groups: Vec<SliceRow>,
+    /// Per inbox (index = inbox).
+    pub inboxes: Vec<SliceRow>,
     /// Per agent, roster order.
     pub agents: Vec<AgentRow>,
     /// ∫ queue length dt over the measured run (chat·ms).
@@ -207,7 +268,15 @@ pub struct Collector {
     queue_max: u64,
     intervals: Vec<Levels>,
     interval_chats: Vec<Slice>,
-    groups: Vec<Slice>,
+    /// Per group (index = group; last = no group).
+    groups: Vec<Part>,
+    /// Per inbox.
+    inboxes: Vec<Part>,
+    /// Per agent: the group slots whose availability it counts in (its groups, and the
+    /// no-group slot: a chat without a group may go to anyone).
+    agent_group_slots: Vec<Vec<usize>>,
+    /// Per agent: the inboxes that route to it.
+    agent_inbox_slots: Vec<Vec<usize>>,
     all: Slice,
     // Waits.
     waits: Histogram<u64>,
@@ -250,6 +319,42 @@ impl Collector {
             ..Slice::default()
         };
         let n_intervals = interval_index(&plan, plan.end.as_millis().saturating_sub(1)) + 1;
+        let n_agents = plan.capacities.len();
+        let part = || Part {
+            chats: slice(),
+            ..Part::default()
+        };
+        let agent_group_slots = (0..n_agents)
+            .map(|i| {
+                let mut slots: Vec<usize> = plan
+                    .agent_groups
+                    .get(i)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .map(|g| g.index())
+                    .filter(|&g| g < plan.n_groups)
+                    .collect();
+                slots.sort_unstable();
+                slots.dedup();
+                slots.push(plan.n_groups);
+                slots
+            })
+            .collect();
+        let agent_inbox_slots = (0..n_agents)
+            .map(|i| {
+                let mut slots: Vec<usize> = plan
+                    .agent_inboxes
+                    .get(i)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .map(|b| b.index())
+                    .filter(|&b| b < plan.n_inboxes)
+                    .collect();
+                slots.sort_unstable();
+                slots.dedup();
+                slots
+            })
+            .collect();
         Self {
             agents: vec![AgentTrack::default(); plan.capacities.len()],
             chats: BTreeMap::new(),
@@ -265,7 +370,10 @@ impl Collector {
             queue_max: 0,
             intervals: vec![Levels::default(); n_intervals],
             interval_chats: (0..n_intervals).map(|_| slice()).collect(),
-            groups: (0..=plan.n_groups).map(|_| slice()).collect(),
+            groups: (0..=plan.n_groups).map(|_| part()).collect(),
+            inboxes: (0..plan.n_inboxes).map(|_| part()).collect(),
+            agent_group_slots,
+            agent_inbox_slots,
             all: slice(),
             // Waits up to a year at 3 significant digits: the bounds are constants, so
             // creation cannot fail.
@@ -391,6 +499,10 @@ impl Collector {
         if self.plan.admins[agent.index()] {
             return;
         }
+        let was = old == Some(Presence::Available);
+        if was != (presence == Presence::Available) {
+            self.availability_changed(agent, !was);
+        }
         match old {
             Some(Presence::Available) => {
                 self.available -= 1;
@@ -418,15 +530,52 @@ impl Collector {
         }
     }
 
-    /// A chat needs a human from now on (its arrival or hand-off), after `advance(now)`.
-    pub fn on_arrival(&mut self, chat: ChatId, group: Option<GroupId>) {
+    /// An agent becomes available (`up`) or stops being available: every group and inbox
+    /// whose chats they can take sees one agent more or fewer.
+    fn availability_changed(&mut self, agent: AgentId, up: bool) {
+        let (now, from) = (self.last, self.plan.measure_from);
+        let i = agent.index();
+        for &g in &self.agent_group_slots[i] {
+            let part = &mut self.groups[g];
+            part.touch(now, from);
+            bump(&mut part.available, up);
+        }
+        for &b in &self.agent_inbox_slots[i] {
+            let part = &mut self.inboxes[b];
+            part.touch(now, from);
+            bump(&mut part.available, up);
+        }
+    }
+
+    /// A chat of `group` and `inbox` enters (`up`) or leaves service: the overall level and
+    /// its group's and inbox's.
+    fn in_service_changed(&mut self, group: Option<GroupId>, inbox: InboxId, up: bool) {
+        let (now, from) = (self.last, self.plan.measure_from);
+        let g = self.group_slot(group);
+        for part in [&mut self.groups[g], &mut self.inboxes[inbox.index()]] {
+            part.touch(now, from);
+            bump(&mut part.in_service, up);
+        }
+        bump(&mut self.in_service, up);
+    }
+
+    /// The group slot of a chat: its group, or the last slot for chats without one.
+    fn group_slot(&self, group: Option<GroupId>) -> usize {
+        group.map_or(self.plan.n_groups, GroupId::index)
+    }
+
+    /// A chat of `inbox` needs a human from now on (its arrival or hand-off), with the group
+    /// it is routed with, after `advance(now)`.
+    pub fn on_arrival(&mut self, chat: ChatId, inbox: InboxId, group: Option<GroupId>) {
         let now = self.last;
         let measured = now >= self.plan.measure_from;
         let interval = interval_index(&self.plan, now.as_millis());
         if measured {
             self.all.arrivals += 1;
             self.interval_chats[interval].arrivals += 1;
-            self.groups[group.map_or(self.plan.n_groups, GroupId::index)].arrivals += 1;
+            let g = self.group_slot(group);
+            self.groups[g].chats.arrivals += 1;
+            self.inboxes[inbox.index()].chats.arrivals += 1;
         }
         self.chats.insert(
             chat,
@@ -434,6 +583,7 @@ impl Collector {
                 needs_human_at: now,
                 measured,
                 group,
+                inbox,
                 interval,
                 served: false,
                 queued_since: None,
@@ -516,6 +666,7 @@ impl Collector {
                         .is_some_and(|(c, t)| now.saturating_since(c.last_message_at) < t);
                     self.rebalance_recent += u64::from(recent);
                 }
+                let mut enters = None;
                 if let Some(c) = self.chats.get_mut(&chat) {
                     match c.first_agent {
                         None => c.first_agent = Some(agent),
@@ -530,8 +681,11 @@ impl Collector {
                     c.holder = Some(agent);
                     if !c.in_service {
                         c.in_service = true;
-                        self.in_service += 1;
+                        enters = Some((c.group, c.inbox));
                     }
+                }
+                if let Some((group, inbox)) = enters {
+                    self.in_service_changed(group, inbox, true);
                 }
                 self.change_load(agent, true);
                 if reason.is_auto() && self.measured_now() {
@@ -545,12 +699,16 @@ impl Collector {
                 if self.measured_now() {
                     self.unassigned[unassign_index(reason)] += 1;
                 }
+                let mut leaves = None;
                 if let Some(c) = self.chats.get_mut(&chat) {
                     c.holder = None;
                     if c.in_service {
                         c.in_service = false;
-                        self.in_service -= 1;
+                        leaves = Some((c.group, c.inbox));
                     }
+                }
+                if let Some((group, inbox)) = leaves {
+                    self.in_service_changed(group, inbox, false);
                 }
                 self.change_load(agent, false);
             }
@@ -578,7 +736,8 @@ impl Collector {
                     && !c.in_service
                 {
                     c.in_service = true;
-                    self.in_service += 1;
+                    let (group, inbox) = (c.group, c.inbox);
+                    self.in_service_changed(group, inbox, true);
                 }
             }
             Event::ChatClosed { chat, reason } => {
@@ -601,15 +760,17 @@ impl Collector {
                         self.change_load(agent, false);
                     }
                     if c.in_service {
-                        self.in_service -= 1;
+                        self.in_service_changed(c.group, c.inbox, false);
                     }
                     if reason == CloseReason::Abandoned && !c.served && c.measured {
                         let waited = now.saturating_since(c.needs_human_at);
                         let targets = self.plan.sl_targets.clone();
+                        let g = self.group_slot(c.group);
                         for slice in [
                             &mut self.all,
                             &mut self.interval_chats[c.interval],
-                            &mut self.groups[c.group.map_or(self.plan.n_groups, GroupId::index)],
+                            &mut self.groups[g].chats,
+                            &mut self.inboxes[c.inbox.index()].chats,
                         ] {
                             slice.abandoned += 1;
                             for (i, t) in targets.iter().enumerate() {
@@ -665,7 +826,8 @@ impl Collector {
         for slice in [
             &mut self.all,
             &mut self.interval_chats[c.interval],
-            &mut self.groups[c.group.map_or(self.plan.n_groups, GroupId::index)],
+            &mut self.groups[c.group.map_or(self.plan.n_groups, GroupId::index)].chats,
+            &mut self.inboxes[c.inbox.index()].chats,
         ] {
             slice.served += 1;
             slice.wait_sum_ms += wait as f64;
@@ -694,7 +856,7 @@ impl Collector {
         }
         // Unserved chats still waiting at the end, for no longer than a target: censored.
         let end = self.plan.end;
-        let waiting: Vec<(usize, Option<GroupId>, u64)> = self
+        let waiting: Vec<(usize, Option<GroupId>, InboxId, u64)> = self
             .chats
             .values()
             .filter(|c| c.measured && !c.served)
@@ -702,19 +864,25 @@ impl Collector {
                 (
                     c.interval,
                     c.group,
+                    c.inbox,
                     end.saturating_since(c.needs_human_at).as_millis(),
                 )
             })
             .collect();
-        for (interval, group, waited) in waiting {
-            let group = group.map_or(self.plan.n_groups, GroupId::index);
+        for (interval, group, inbox, waited) in waiting {
+            let group = self.group_slot(group);
             for (i, t) in self.plan.sl_targets.iter().enumerate() {
                 if waited <= t.as_millis() {
                     self.all.censored[i] += 1;
                     self.interval_chats[interval].censored[i] += 1;
-                    self.groups[group].censored[i] += 1;
+                    self.groups[group].chats.censored[i] += 1;
+                    self.inboxes[inbox.index()].chats.censored[i] += 1;
                 }
             }
+        }
+        // Every group's and inbox's levels up to the end.
+        for part in self.groups.iter_mut().chain(&mut self.inboxes) {
+            part.touch(self.last, self.plan.measure_from);
         }
         let mut v: Vec<(String, Option<f64>)> = Vec::new();
         let mut put = |k: &str, x: Option<f64>| v.push((k.to_owned(), x.filter(|x| x.is_finite())));
@@ -854,6 +1022,7 @@ impl Collector {
         put("agents_available_mean", ratio(t.available, t.span_ms));
         put("violations", Some(self.violations as f64));
         let end_ms = self.plan.end.as_millis();
+        let span_ms = self.total.span_ms;
         let intervals = self
             .intervals
             .iter()
@@ -884,7 +1053,8 @@ impl Collector {
         RunMetrics {
             values: v,
             intervals,
-            groups: self.groups,
+            groups: self.groups.into_iter().map(|p| p.row(span_ms)).collect(),
+            inboxes: self.inboxes.into_iter().map(|p| p.row(span_ms)).collect(),
             agents,
             queue_area_ms: self.total.queue,
             queue_episodes_ms: self.queue_episodes_ms,
@@ -907,6 +1077,15 @@ impl Collector {
     /// Current queue length as the collector sees it (checked against the engine in tests).
     pub fn queue_len(&self) -> u64 {
         self.queue_len
+    }
+}
+
+/// One more (`up`) or one fewer.
+fn bump(level: &mut u64, up: bool) {
+    if up {
+        *level += 1;
+    } else {
+        *level -= 1;
     }
 }
 

@@ -2,7 +2,7 @@
 //! undefined), so pandas and R read them with no options.
 
 use crate::metrics::IntervalRow;
-use crate::report::{Results, clock_label};
+use crate::report::{Results, SliceKind, clock_label};
 
 /// Formats a number: shortest round-trip form; empty when undefined.
 pub fn num(x: Option<f64>) -> String {
@@ -176,39 +176,49 @@ fn interval_values(iv: &IntervalRow) -> Vec<String> {
 
 /// `groups.csv`: one row per cell × replication × group ("(none)": chats without a group).
 pub fn groups_csv(results: &Results<'_>) -> Vec<u8> {
+    slices_csv(results, SliceKind::Group)
+}
+
+/// `inboxes.csv`: one row per cell × replication × inbox (every scenario has at least one).
+pub fn inboxes_csv(results: &Results<'_>) -> Vec<u8> {
+    slices_csv(results, SliceKind::Inbox)
+}
+
+/// The planner's table by group or by inbox, over each whole measured run: chat counters,
+/// then the time-weighted means of its chats in service and of the agents available who can
+/// take its chats, then the service levels.
+fn slices_csv(results: &Results<'_>, kind: SliceKind) -> Vec<u8> {
     let scenario = results.scenario();
     let mut header = strings(&[
         "cell",
         "label",
         "replication",
-        "group",
+        kind.noun(),
         "arrivals",
         "served",
         "abandoned",
         "wait_mean",
         "abandonment",
+        "chats_in_service_mean",
+        "agents_available_mean",
     ]);
     header.extend(scenario.sl_targets.iter().map(|t| format!("service_level_{t}")));
     let mut rows = Vec::new();
     for (c, runs) in results.runs.iter().enumerate() {
         for (rep, run) in runs.iter().enumerate() {
-            for (g, s) in run.groups.iter().enumerate() {
+            for (i, r) in kind.rows(run).iter().enumerate() {
+                let s = &r.chats;
                 let mut row = cell_cols(results, c);
                 row.push(rep.to_string());
-                row.push(
-                    scenario
-                        .engine
-                        .groups
-                        .get(g)
-                        .map_or("(none)", String::as_str)
-                        .to_owned(),
-                );
+                row.push(kind.name(scenario, i));
                 row.extend([
                     s.arrivals.to_string(),
                     s.served.to_string(),
                     s.abandoned.to_string(),
                     num(ratio(s.wait_sum_ms / 1_000.0, s.served as f64)),
                     num(ratio(s.abandoned as f64, s.arrivals as f64)),
+                    num(r.in_service_mean),
+                    num(r.agents_available_mean),
                 ]);
                 row.extend((0..s.within.len()).map(|i| num(s.service_level(i))));
                 rows.push(row);

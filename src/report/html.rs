@@ -6,7 +6,7 @@
 
 use crate::report::Results;
 use crate::report::text::{
-    baseline_label, diff_lines, group_table, metrics_table, planner_table, ranking_table,
+    baseline_label, diff_lines, metrics_table, planner_table, ranking_table, slice_table,
 };
 use std::fmt::Write as _;
 
@@ -78,9 +78,11 @@ pub fn report_html(results: &Results<'_>, charts: &[(&str, String)]) -> String {
         escape(&results.experiment.cells[best].label)
     );
     h.push_str(&planner_table(results, best).html());
-    if let Some(groups) = group_table(results, &ranking) {
-        let _ = writeln!(h, "<h2>By group</h2>");
-        h.push_str(&groups.html());
+    for kind in [crate::report::SliceKind::Group, crate::report::SliceKind::Inbox] {
+        if let Some(table) = slice_table(results, &ranking, kind) {
+            let _ = writeln!(h, "<h2>By {}</h2>", kind.noun());
+            h.push_str(&table.html());
+        }
     }
     let _ = writeln!(h, "<h2>All metrics</h2>");
     for &c in &ranking {

@@ -17,9 +17,9 @@ pub mod text;
 
 use crate::engine::SimTime;
 use crate::experiment::stats::{Adjustment, CellSummary};
-use crate::metrics::RunMetrics;
 use crate::metrics::catalogue::{self, Metric};
 use crate::metrics::summary::{Estimate, estimate};
+use crate::metrics::{RunMetrics, SliceRow};
 use crate::scenario::{Experiment, Scenario};
 use crate::workload::calendar::{DAY_MS, WEEKDAYS};
 use std::io::Write as _;
@@ -70,12 +70,57 @@ impl Results<'_> {
     }
 }
 
-/// One group's figures in one configuration, over replications (PRODUCT.md §5 "per
-/// group"): each is the mean of the per-run values with its 95 % interval.
+/// A breakdown of the planner's table (README.md, "Planner's table"): by group or by inbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SliceKind {
+    /// By the group a chat was routed with (the last row: chats without a group).
+    Group,
+    /// By the inbox a chat arrived in.
+    Inbox,
+}
+
+impl SliceKind {
+    /// What one row is ("group", "inbox"): the CSV column and the tables' heading.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Group => "group",
+            Self::Inbox => "inbox",
+        }
+    }
+
+    /// One run's rows of this breakdown.
+    pub fn rows(self, run: &RunMetrics) -> &[SliceRow] {
+        match self {
+            Self::Group => &run.groups,
+            Self::Inbox => &run.inboxes,
+        }
+    }
+
+    /// The name of row `i`: the group's or inbox's name, "(none)" for chats without a group.
+    pub fn name(self, scenario: &Scenario, i: usize) -> String {
+        match self {
+            Self::Group => scenario.engine.groups.get(i).map_or("(none)", String::as_str),
+            Self::Inbox => scenario.engine.inboxes.get(i).map_or("?", |b| b.name.as_str()),
+        }
+        .to_owned()
+    }
+
+    /// Whether the scenario has this breakdown worth a table of its own: groups declared,
+    /// or more than one inbox (a single inbox repeats the overall figures).
+    pub fn applies(self, scenario: &Scenario) -> bool {
+        match self {
+            Self::Group => !scenario.engine.groups.is_empty(),
+            Self::Inbox => scenario.engine.inboxes.len() > 1,
+        }
+    }
+}
+
+/// One group's or inbox's figures in one configuration, over replications (PRODUCT.md §5
+/// "per group/inbox"): each is the mean of the per-run values with its 95 % interval.
 #[derive(Clone, Debug)]
-pub struct GroupRow {
-    /// The group's name ("(none)" for chats without a group).
-    pub group: String,
+pub struct SliceSummaryRow {
+    /// The group's or inbox's name ("(none)" for chats without a group).
+    pub name: String,
     /// Chats that needed a human, per run.
     pub arrivals: Option<Estimate>,
     /// Mean wait of served chats (s).
@@ -84,36 +129,41 @@ pub struct GroupRow {
     pub service_level: Option<Estimate>,
     /// Abandonment.
     pub abandonment: Option<Estimate>,
+    /// Time-weighted mean of its chats in service.
+    pub chats_in_service: Option<Estimate>,
+    /// Time-weighted mean of the agents available who can take its chats.
+    pub agents_available: Option<Estimate>,
 }
 
 impl Results<'_> {
-    /// Per-group figures of cell `c`; empty when the scenario has no groups.
-    pub fn group_rows(&self, c: usize) -> Vec<GroupRow> {
+    /// Per-group or per-inbox figures of cell `c`, rows with arrivals only; empty when the
+    /// breakdown does not apply to the scenario (see [`SliceKind::applies`]).
+    pub fn slice_rows(&self, c: usize, kind: SliceKind) -> Vec<SliceSummaryRow> {
         let scenario = self.scenario();
-        if scenario.engine.groups.is_empty() {
+        if !kind.applies(scenario) {
             return Vec::new();
         }
         let runs = &self.runs[c];
-        let n_groups = runs.iter().map(|r| r.groups.len()).max().unwrap_or(0);
-        (0..n_groups)
-            .map(|g| {
-                let slices: Vec<&crate::metrics::Slice> =
-                    runs.iter().filter_map(|r| r.groups.get(g)).collect();
-                let over = |f: &dyn Fn(&crate::metrics::Slice) -> Option<f64>| {
-                    estimate(&slices.iter().filter_map(|s| f(s)).collect::<Vec<_>>())
+        let n = runs.iter().map(|r| kind.rows(r).len()).max().unwrap_or(0);
+        (0..n)
+            .map(|i| {
+                let rows: Vec<&SliceRow> = runs.iter().filter_map(|r| kind.rows(r).get(i)).collect();
+                let over = |f: &dyn Fn(&SliceRow) -> Option<f64>| {
+                    estimate(&rows.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
                 };
-                GroupRow {
-                    group: scenario
-                        .engine
-                        .groups
-                        .get(g)
-                        .map_or("(none)", String::as_str)
-                        .to_owned(),
-                    arrivals: over(&|s| Some(s.arrivals as f64)),
-                    wait_mean: over(&|s| (s.served > 0).then(|| s.wait_sum_ms / 1_000.0 / s.served as f64)),
+                SliceSummaryRow {
+                    name: kind.name(scenario, i),
+                    arrivals: over(&|r| Some(r.chats.arrivals as f64)),
+                    wait_mean: over(&|r| {
+                        (r.chats.served > 0).then(|| r.chats.wait_sum_ms / 1_000.0 / r.chats.served as f64)
+                    }),
                     // (`None` without service-level targets.)
-                    service_level: over(&|s| s.service_level(0)),
-                    abandonment: over(&|s| (s.arrivals > 0).then(|| s.abandoned as f64 / s.arrivals as f64)),
+                    service_level: over(&|r| r.chats.service_level(0)),
+                    abandonment: over(&|r| {
+                        (r.chats.arrivals > 0).then(|| r.chats.abandoned as f64 / r.chats.arrivals as f64)
+                    }),
+                    chats_in_service: over(&|r| r.in_service_mean),
+                    agents_available: over(&|r| r.agents_available_mean),
                 }
             })
             .filter(|row| row.arrivals.is_some_and(|e| e.mean > 0.0))
@@ -303,7 +353,11 @@ pub const OUTPUTS: &[OutputFile] = &[
     },
     OutputFile {
         name: "groups.csv",
-        what: "cell × replication × group: arrivals, waits, service level, abandonment",
+        what: "cell × replication × group: arrivals, waits, service level, abandonment, chats in service, agents available",
+    },
+    OutputFile {
+        name: "inboxes.csv",
+        what: "cell × replication × inbox: the same figures per inbox",
     },
     OutputFile {
         name: "charts/",
@@ -332,6 +386,7 @@ pub fn files(results: &Results<'_>) -> Result<Vec<(String, Vec<u8>)>, (String, p
             "agents.csv" => files.push((output.name.to_owned(), csv::agents_csv(results))),
             "intervals.csv" => files.push((output.name.to_owned(), csv::intervals_csv(results))),
             "groups.csv" => files.push((output.name.to_owned(), csv::groups_csv(results))),
+            "inboxes.csv" => files.push((output.name.to_owned(), csv::inboxes_csv(results))),
             "charts/" => {
                 for (stem, chart) in charts::build(results) {
                     let fail = |e| (stem.to_owned(), e);

@@ -5,6 +5,7 @@
 use crate::experiment::stats::CellSummary;
 use crate::metrics::catalogue::{Direction, Metric};
 use crate::metrics::summary::Estimate;
+use crate::report::SliceKind;
 use crate::report::table::{Column, Row, Table};
 use crate::report::{
     Results, answer_metrics, fmt_diff, fmt_estimate, fmt_summary, fmt_values, shown_metrics,
@@ -119,11 +120,12 @@ pub fn metrics_table(summary: &CellSummary) -> Table {
     table
 }
 
-/// Per group (scenarios with groups): arrivals, mean wait, service level at the first
-/// target and abandonment, for every configuration in rank order.
-pub fn group_table(results: &Results<'_>, ranking: &[usize]) -> Option<Table> {
+/// Per group (scenarios with groups) or per inbox (scenarios with several): arrivals,
+/// mean wait, service level at the first target, abandonment, chats in service and agents
+/// available, for every configuration in rank order; `None` when it does not apply.
+pub fn slice_table(results: &Results<'_>, ranking: &[usize], kind: SliceKind) -> Option<Table> {
     let scenario = results.scenario();
-    if scenario.engine.groups.is_empty() {
+    if !kind.applies(scenario) {
         return None;
     }
     let metric = crate::metrics::catalogue::metric;
@@ -133,19 +135,19 @@ pub fn group_table(results: &Results<'_>, ranking: &[usize]) -> Option<Table> {
         .map(|t| metric(&format!("service_level_{t}")));
     let mut columns = vec![
         Column::text("configuration"),
-        Column::text("group"),
+        Column::text(kind.noun()),
         Column::number("arrivals"),
         Column::number("mean wait"),
     ];
     columns.extend(sl.iter().map(|m| Column::number(m.short.clone())));
-    columns.push(Column::number("abandoned"));
+    columns.extend(["abandoned", "in service", "available"].map(Column::number));
     let mut table = Table::new(columns);
     let labels = labels(results);
     for &c in ranking {
-        for (i, row) in results.group_rows(c).iter().enumerate() {
+        for (i, row) in results.slice_rows(c, kind).iter().enumerate() {
             let mut cells = vec![
                 if i == 0 { labels[c].clone() } else { String::new() },
-                row.group.clone(),
+                row.name.clone(),
                 row.arrivals
                     .map_or_else(|| "–".to_owned(), |e| format!("{:.1}", e.mean)),
                 fmt_values(&metric("wait_mean"), row.wait_mean),
@@ -154,12 +156,16 @@ pub fn group_table(results: &Results<'_>, ranking: &[usize]) -> Option<Table> {
                 cells.push(fmt_values(m, row.service_level));
             }
             cells.push(fmt_values(&metric("abandonment"), row.abandonment));
+            cells.push(fmt_values(&metric("chats_in_service_mean"), row.chats_in_service));
+            cells.push(fmt_values(&metric("agents_available_mean"), row.agents_available));
             table.rows.push(Row::new(cells));
         }
     }
-    table.notes.push(
-        "Means per replication with 95 % confidence intervals; chats counted in the group they were routed with (\"(none)\": no group).".to_owned(),
-    );
+    table.notes.push(format!(
+        "Means per replication with 95 % confidence intervals; chats counted in the {} they were routed with{}; in service and available are time-weighted means over the run.",
+        kind.noun(),
+        if kind == SliceKind::Group { " (\"(none)\": no group)" } else { "" }
+    ));
     Some(table)
 }
 
@@ -234,9 +240,11 @@ pub fn terminal_summary(results: &Results<'_>) -> String {
     );
     out.push_str(&ranking_table(results).text());
     let ranking = results.ranking();
-    if let Some(groups) = group_table(results, &ranking) {
-        let _ = writeln!(out, "\nby group");
-        out.push_str(&groups.text());
+    for kind in [SliceKind::Group, SliceKind::Inbox] {
+        if let Some(table) = slice_table(results, &ranking, kind) {
+            let _ = writeln!(out, "\nby {}", kind.noun());
+            out.push_str(&table.text());
+        }
     }
     if results.summary.len() > 1 {
         let _ = writeln!(

@@ -274,6 +274,11 @@ impl<'s> Sim<'s> {
                 .map(|a| a.role == Role::Admin)
                 .collect(),
             n_groups: scenario.engine.groups.len(),
+            agent_groups: engine.agents().iter().map(|a| a.groups.clone()).collect(),
+            n_inboxes: scenario.engine.inboxes.len(),
+            agent_inboxes: (0..scenario.engine.agents.len())
+                .map(|i| engine.agent_inboxes(AgentId(i as u32)).to_vec())
+                .collect(),
             sl_targets: scenario.sl_targets.clone(),
             measure_from: scenario.measure_from(),
             end: max_end,
@@ -952,8 +957,9 @@ impl<'s> Sim<'s> {
         }
         c.registered = true;
         c.needs_human_at = Some(at);
+        let inbox = c.draw.inbox;
         let group = self.engine.chat(chat).and_then(|c| c.group);
-        self.collector.on_arrival(chat, group);
+        self.collector.on_arrival(chat, inbox, group);
     }
 
     // Manual claims (PRODUCT.md §4 "Manual mode"): an available agent with a free slot

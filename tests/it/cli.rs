@@ -85,12 +85,17 @@ fn run_compares_the_quickstart_matrix_and_writes_every_file() {
         "{intervals}"
     );
     let groups = std::fs::read_to_string(dir.path().join("groups.csv")).unwrap();
-    assert!(groups.starts_with("cell,label,replication,group,arrivals,served,abandoned,wait_mean,abandonment,service_level_30s,service_level_1m\n"));
+    assert!(groups.starts_with("cell,label,replication,group,arrivals,served,abandoned,wait_mean,abandonment,chats_in_service_mean,agents_available_mean,service_level_30s,service_level_1m\n"));
+    // The quickstart has one inbox ("main"): one row per cell × replication.
+    let inboxes = std::fs::read_to_string(dir.path().join("inboxes.csv")).unwrap();
+    assert!(inboxes.starts_with("cell,label,replication,inbox,arrivals,served,abandoned,wait_mean,abandonment,chats_in_service_mean,agents_available_mean,service_level_30s,service_level_1m\n"));
+    assert_eq!(inboxes.lines().count(), 1 + 6 * 3);
     let mut names: Vec<String> = walk(dir.path());
     names.sort();
     let mut expected: Vec<String> = [
         "agents.csv",
         "groups.csv",
+        "inboxes.csv",
         "intervals.csv",
         "manifest.json",
         "report.html",

@@ -6,6 +6,7 @@ mod cli;
 mod determinism;
 mod engine_props;
 mod engine_scripts;
+mod planner;
 mod regressions;
 mod report;
 mod scenarios;

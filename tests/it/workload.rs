@@ -476,9 +476,9 @@ fn menu_choices_follow_the_weights() {
     let (mut billing, mut tech, mut none) = (0, 0, 0);
     for r in 0..6 {
         let g = &run(&s, r).metrics.groups;
-        billing += g[0].arrivals;
-        tech += g[1].arrivals;
-        none += g[2].arrivals;
+        billing += g[0].chats.arrivals;
+        tech += g[1].chats.arrivals;
+        none += g[2].chats.arrivals;
     }
     assert_eq!(
         none, 0,
