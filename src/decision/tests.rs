@@ -16,6 +16,7 @@ fn cell(metrics: &[(&str, &[f64])]) -> Vec<RunMetrics> {
                 .collect(),
             intervals: Vec::new(),
             groups: Vec::new(),
+            inboxes: Vec::new(),
             agents: Vec::new(),
             queue_area_ms: 0.0,
             queue_episodes_ms: 0.0,

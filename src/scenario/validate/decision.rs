@@ -50,7 +50,7 @@ pub(super) fn decision(v: Val<'_, '_>, p: &mut Problems) -> Option<Decision> {
                     span,
                     error::DECISION,
                     format!(
-                        "decision.objective \"{id}\" is neither better higher nor lower; choose a metric with a direction (`chatsim metrics`)"
+                        "decision.objective \"{id}\" has no direction (neither higher nor lower is better); choose one that has (`chatsim metrics`)"
                     ),
                 );
                 None
