@@ -203,7 +203,7 @@ fn run_scenario(args: &RunArgs) -> Result<(), Error> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(stem));
-    let charts = crate::report::charts::build(&results);
+    let charts = crate::report::charts::build(&results, &results.ranking());
     let mut svgs = Vec::new();
     let mut files: Vec<(String, Vec<u8>)> = vec![
         ("summary.csv".into(), crate::report::csv::summary_csv(&results)),
