@@ -353,3 +353,184 @@ fn capitalise(s: &str) -> String {
     c.next()
         .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::stats::{Adjustment, summarize};
+    use crate::metrics::summary::Estimate;
+    use crate::report::plot::Chart;
+
+    const SCENARIO: &str = r#"name = "charts"
+horizon = "3h"
+seed = 11
+replications = 4
+service_level_targets = ["30s"]
+[engine]
+strategy = "least-busy"
+max_chats_per_agent = 2
+[[teams]]
+name = "support"
+size = 3
+[arrivals]
+rate = 40
+[handle_time]
+distribution = "exponential"
+mean = "8m"
+[patience]
+distribution = "exponential"
+mean = "2m"
+[compare]
+max_chats_per_agent = [1, 2, 3]
+baseline = { max_chats_per_agent = 2 }
+"#;
+
+    fn experiment() -> crate::scenario::Experiment {
+        crate::scenario::experiment_from_str(SCENARIO, std::path::Path::new("charts.toml")).unwrap()
+    }
+
+    fn runs(experiment: &crate::scenario::Experiment) -> Vec<Vec<crate::metrics::RunMetrics>> {
+        crate::experiment::run_experiment(experiment, 1, &|| {})
+            .unwrap()
+            .into_iter()
+            .map(|cell| cell.into_iter().map(|r| r.metrics).collect())
+            .collect()
+    }
+
+    fn results_of(
+        experiment: &crate::scenario::Experiment,
+        runs: Vec<Vec<crate::metrics::RunMetrics>>,
+    ) -> Results<'_> {
+        let summary = summarize(&runs, experiment.baseline, Adjustment::Unadjusted);
+        Results {
+            experiment,
+            runs,
+            summary,
+            adjustment: Adjustment::Unadjusted,
+        }
+    }
+
+    fn find<'a>(charts: &'a [(&str, Chart)], stem: &str) -> &'a Chart {
+        &charts.iter().find(|(s, _)| *s == stem).unwrap().1
+    }
+
+    fn names(chart: &Chart) -> Vec<String> {
+        match &chart.kind {
+            ChartKind::Lines(s) => s.iter().map(|s| s.name.clone()).collect(),
+            ChartKind::Bars(b) => b.iter().map(|b| b.label.clone()).collect(),
+            ChartKind::StackedBars(s) => s.iter().map(|s| s.label.clone()).collect(),
+            ChartKind::Strips(s) => s.iter().map(|s| s.0.clone()).collect(),
+        }
+    }
+
+    #[test]
+    fn every_chart_follows_the_display_order_and_knows_the_baseline() {
+        let experiment = experiment();
+        let results = results_of(&experiment, runs(&experiment));
+        let order = [2, 0, 1];
+        let charts = build(&results, &order);
+        assert_eq!(charts.len(), 8);
+        let labels: Vec<String> = order.iter().map(|&c| experiment.cells[c].label.clone()).collect();
+        for (stem, chart) in &charts {
+            assert_eq!(names(chart), labels, "{stem}");
+            // The baseline (cell 1: cap 2) is third in this order.
+            assert_eq!(chart.baseline, Some(2), "{stem}");
+        }
+        // Units from the catalogue.
+        assert_eq!(find(&charts, "wait_p95").y_label, "p95 wait (s)");
+        assert_eq!(find(&charts, "wait_cdf").x_label, "wait (s)");
+        assert_eq!(
+            find(&charts, "service_level").y_label,
+            "chats answered within 30s (%)"
+        );
+        assert_eq!(
+            find(&charts, "queue_by_hour").y_label,
+            "mean queue length (chats)"
+        );
+        assert_eq!(find(&charts, "churn").y_label, "reassignments (per 100 chats)");
+        // A single configuration has no baseline to name.
+        let one = crate::scenario::experiment_from_str(
+            &SCENARIO.replace(
+                "[compare]\nmax_chats_per_agent = [1, 2, 3]\nbaseline = { max_chats_per_agent = 2 }\n",
+                "",
+            ),
+            std::path::Path::new("one.toml"),
+        )
+        .unwrap();
+        let single = results_of(&one, runs(&one));
+        assert!(build(&single, &[0]).iter().all(|(_, c)| c.baseline.is_none()));
+    }
+
+    #[test]
+    fn whiskers_are_clipped_to_the_metric_bounds() {
+        let e = |mean, half_width| {
+            Some(Estimate {
+                mean,
+                half_width: Some(half_width),
+                n: 4,
+            })
+        };
+        let wait = bar("a", e(1.0, 3.0), &metric("wait_p95"), 1.0);
+        assert_eq!(wait.interval, Some((0.0, 4.0)));
+        let sl = metric("service_level_30s");
+        let share = bar("a", e(0.98, 0.05), &sl, unit(&sl).1);
+        let (lo, hi) = share.interval.unwrap();
+        assert!((lo - 93.0).abs() < 1e-9 && hi == 100.0, "{lo} {hi}");
+        assert_eq!(bar("a", None, &sl, 100.0).interval, None);
+        assert!(bar("a", None, &sl, 100.0).mean.is_nan());
+        // In built charts: no wait whisker below 0, no share whisker outside 0–100 %.
+        let experiment = experiment();
+        let results = results_of(&experiment, runs(&experiment));
+        let charts = build(&results, &results.ranking());
+        for (stem, bounds) in [
+            ("wait_p95", (0.0, f64::INFINITY)),
+            ("service_level", (0.0, 100.0)),
+            ("fairness", (0.0, 1.0)),
+        ] {
+            let ChartKind::Bars(bars) = &find(&charts, stem).kind else {
+                panic!("{stem} is not a bar chart")
+            };
+            for b in bars {
+                if let Some((lo, hi)) = b.interval {
+                    assert!(bounds.0 <= lo && lo <= hi && hi <= bounds.1, "{stem}: {lo}..{hi}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn intervals_over_fewer_replications_are_hollow_and_noted() {
+        let experiment = experiment();
+        let mut runs = runs(&experiment);
+        // Only the first replication of cell 0 reaches its last interval.
+        let last = runs[0][0].intervals.len() - 1;
+        let start = runs[0][0].intervals[last].start;
+        for run in &mut runs[0][1..] {
+            run.intervals.truncate(last);
+        }
+        let results = results_of(&experiment, runs);
+        let charts = build(&results, &[0, 1, 2]);
+        let queue = find(&charts, "queue_by_hour");
+        let ChartKind::Lines(series) = &queue.kind else {
+            panic!("lines")
+        };
+        let first = &series[0];
+        assert!(
+            first.sparse.contains(&(first.points.len() - 1)),
+            "{:?}",
+            first.sparse
+        );
+        let expected = format!("{}: 1 of 4", clock_label(results.scenario(), start));
+        assert!(
+            queue
+                .notes
+                .iter()
+                .any(|n| n.starts_with("Hollow points") && n.contains(&expected)),
+            "{:?} lacks {expected}",
+            queue.notes
+        );
+        // Drawn: still one legend entry per configuration, and the note in the SVG.
+        let svg = crate::report::plot::render_svg(queue).unwrap();
+        assert!(svg.contains(&expected));
+    }
+}
