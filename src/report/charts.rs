@@ -227,7 +227,7 @@ pub fn build(results: &Results<'_>, order: &[usize]) -> Vec<(&'static str, Chart
                 })
                 .collect();
             format!(
-                "Hollow points average fewer replications than the others: {}",
+                "Hollow points average fewer replications than the others — {}",
                 each.join("; ")
             )
         });

@@ -1888,7 +1888,7 @@ mod tests {
             .collect();
         Chart {
             notes: vec![
-                "Hollow points average fewer replications than the others: mon 00:00: 6 of 20".into(),
+                "Hollow points average fewer replications than the others — mon 00:00: 6 of 20".into(),
             ],
             baseline: Some(40),
             ..Chart::new(
