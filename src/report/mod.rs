@@ -388,7 +388,7 @@ pub fn files(results: &Results<'_>) -> Result<Vec<(String, Vec<u8>)>, (String, p
             "groups.csv" => files.push((output.name.to_owned(), csv::groups_csv(results))),
             "inboxes.csv" => files.push((output.name.to_owned(), csv::inboxes_csv(results))),
             "charts/" => {
-                for (stem, chart) in charts::build(results) {
+                for (stem, chart) in charts::build(results, &results.ranking()) {
                     let fail = |e| (stem.to_owned(), e);
                     let svg = plot::render_svg(&chart).map_err(fail)?;
                     let png = plot::render_png(&chart).map_err(fail)?;
