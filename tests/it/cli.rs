@@ -57,7 +57,7 @@ fn run_compares_the_quickstart_matrix_and_writes_every_file() {
         .assert()
         .success()
         .stdout(predicate::str::contains("quickstart — seed 2026"))
-        .stdout(predicate::str::contains("Answer: "))
+        .stdout(predicate::str::contains("Recommended: "))
         .stdout(predicate::str::contains("rank  configuration"))
         .stdout(predicate::str::contains(
             "paired differences vs the baseline (cap 3, round-robin)",
@@ -94,6 +94,7 @@ fn run_compares_the_quickstart_matrix_and_writes_every_file() {
     names.sort();
     let mut expected: Vec<String> = [
         "agents.csv",
+        "decision.csv",
         "groups.csv",
         "inboxes.csv",
         "intervals.csv",
