@@ -4,7 +4,7 @@
 //! and no sentence claiming a difference its interval does not support.
 
 use crate::decision::condition::Verdict;
-use crate::decision::{self, CellInfo, Outcome};
+use crate::decision::{self, CellInfo, Condition, Outcome};
 use crate::metrics::catalogue::{Direction, Metric};
 use crate::metrics::summary::Estimate;
 use crate::report::text::{defined_in, distinguishable};
@@ -50,6 +50,11 @@ fn list(items: &[String]) -> String {
         [one] => one.clone(),
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
+}
+
+/// The constraints as written.
+fn texts(constraints: &[Condition]) -> Vec<String> {
+    constraints.iter().map(|c| c.text.clone()).collect()
 }
 
 /// "lowest" or "highest" for the objective's direction.
@@ -127,14 +132,24 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
     let feasible_set = if constraints.is_empty() {
         String::new()
     } else {
-        let texts: Vec<String> = constraints.iter().map(|c| c.text.clone()).collect();
-        format!(" among the configurations that do not miss {}", list(&texts))
+        format!(
+            " among the configurations that do not miss {}",
+            list(&texts(constraints))
+        )
     };
     let rec_obj = fmt_summary(&results.summary[rec], &objective);
     match outcome.best {
         Some(best) if best != rec => {
+            let of = if feasible_set.is_empty() {
+                "Of all configurations".to_owned()
+            } else {
+                format!(
+                    "Of the configurations that do not miss {}",
+                    list(&texts(constraints))
+                )
+            };
             out.push(format!(
-                "Recommended: {} ({} {rec_obj}). {} has the {} {}{feasible_set} ({}), but {} is equivalent to it ({}) and comes first by {}.",
+                "Recommended: {} ({} {rec_obj}). {of}, {} has the {} {} ({}); {} differs from it by {} and comes first among the equivalent ones by {}.",
                 label(rec),
                 objective.label,
                 label(best),
@@ -143,7 +158,7 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
                 fmt_summary(&results.summary[best], &objective),
                 label(rec),
                 equivalence_reason(results, outcome, rec, &objective),
-                preference_reason(results, rec)
+                preference_reason(results, rec),
             ));
         }
         _ => {
@@ -347,12 +362,12 @@ fn equivalence_reason(results: &Results<'_>, outcome: &Outcome, rec: usize, obje
     let ci_has_zero = d.half_width.is_none_or(|h| d.mean.abs() <= h);
     if ci_has_zero {
         format!(
-            "difference {}{half}, not distinguishable from 0",
+            "{}{half}, not distinguishable from 0",
             unit.format_diff(d.mean.abs())
         )
     } else {
         format!(
-            "difference {}{half}, within the tolerance of {}",
+            "{}{half}, within the tolerance of {}",
             unit.format_diff(d.mean.abs()),
             unit.format_diff(tol)
         )

@@ -238,7 +238,10 @@ fn groups_get_their_own_table_and_answer_metrics_lead() {
     assert!(stdout.contains("billing") && stdout.contains("tech"), "{stdout}");
     // Capacity 2 abandons less than capacity 1: it ranks first, and the differences talk
     // about abandonment first.
-    assert!(stdout.contains("Recommended: cap 2 — the lowest abandonment"), "{stdout}");
+    assert!(
+        stdout.contains("Recommended: cap 2 — the lowest abandonment"),
+        "{stdout}"
+    );
     let diffs = stdout.split("paired differences").nth(1).unwrap();
     assert!(diffs.lines().nth(1).unwrap().contains("abandonment"), "{diffs}");
     let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
