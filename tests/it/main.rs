@@ -3,6 +3,7 @@
 mod bad_scenarios;
 mod catalogue;
 mod cli;
+mod decision;
 mod determinism;
 mod engine_props;
 mod engine_scripts;
