@@ -6,9 +6,8 @@
 use crate::decision::condition::Verdict;
 use crate::decision::{self, CellInfo, Condition, Outcome};
 use crate::metrics::catalogue::{Direction, Metric};
-use crate::metrics::summary::Estimate;
-use crate::report::text::{defined_in, distinguishable};
-use crate::report::{Results, answer_metrics, fmt_diff, fmt_summary};
+use crate::report::text::{defined_in, distinguishable, fmt_signed_diff};
+use crate::report::{Results, answer_metrics, fmt_summary};
 
 /// The decision's outcome for an experiment's runs (`[cell][replication]`): by the
 /// scenario's `[decision]`, or without one by the first answer metric (the Pareto set when
@@ -242,7 +241,7 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
                 same.push(format!("{} (undefined in some replications)", m.label));
                 continue;
             };
-            let text = signed(&m, &d, s.diff_ci);
+            let text = fmt_signed_diff(&m, &d, s.diff_ci);
             if distinguishable(s.diff_ci) {
                 diffs.push(format!("{} {text}", m.label));
             } else {
@@ -268,19 +267,6 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
         out.push(sentence);
     }
     out.join(" ")
-}
-
-/// "+12.3 s ± 1.0 s", "−3.1 points [−5.0 points, −1.2 points]": a paired difference with
-/// its sign written out.
-fn signed(m: &Metric, d: &Estimate, ci: Option<(f64, f64)>) -> String {
-    let sign = if d.mean > 0.0 {
-        "+"
-    } else if d.mean < 0.0 {
-        "−"
-    } else {
-        ""
-    };
-    format!("{sign}{}", fmt_diff(m, d, ci))
 }
 
 /// The answer metrics of cell `c` with their intervals, e.g. "95th-percentile wait

@@ -5,9 +5,7 @@
 //! is HTML-escaped here; chart SVG text is escaped by the SVG backend.
 
 use crate::report::Results;
-use crate::report::text::{
-    baseline_label, diff_lines, metrics_table, planner_table, ranking_table, slice_table,
-};
+use crate::report::text::{diff_table, metrics_table, planner_table, ranking_table, slice_table};
 use std::fmt::Write as _;
 
 /// Escapes text for HTML element content and attribute values.
@@ -55,16 +53,8 @@ pub fn report_html(results: &Results<'_>, charts: &[(&str, String)]) -> String {
     h.push_str(&ranking_table(results).html());
     let ranking = results.ranking();
     if results.summary.len() > 1 {
-        let _ = writeln!(
-            h,
-            "<h2>Compared with the baseline</h2>\n<p>Differences from {} are paired by replication (every configuration sees the same customers), with {} 95 % confidence intervals.</p>\n<ul>",
-            escape(baseline_label(results)),
-            escape(results.adjustment.name())
-        );
-        for line in diff_lines(results, &ranking) {
-            let _ = writeln!(h, "<li>{}</li>", escape(&line));
-        }
-        let _ = writeln!(h, "</ul>");
+        let _ = writeln!(h, "<h2>Compared with the baseline</h2>");
+        h.push_str(&diff_table(results, &ranking).html());
     }
     let _ = writeln!(h, "<h2>Charts</h2>");
     for (stem, svg) in charts {

@@ -17,38 +17,6 @@ pub fn distinguishable(ci: Option<(f64, f64)>) -> bool {
     ci.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0)
 }
 
-/// A paired difference in words, e.g. "least-busy, cap 2 cuts 95th-percentile wait by
-/// 41.0 s ± 6.0 s vs round-robin, cap 3 (unadjusted 95 % CI)"; a difference whose interval
-/// contains 0 is called "not distinguishable from no change".
-pub fn diff_sentence(
-    cell: &str,
-    baseline: &str,
-    metric: &Metric,
-    d: &Estimate,
-    ci: Option<(f64, f64)>,
-    adjustment: &str,
-) -> String {
-    let name = &metric.label;
-    let size = fmt_diff(metric, d, ci);
-    if d.mean == 0.0 {
-        return format!(
-            "{cell} leaves {name} unchanged vs {baseline} (difference {size}, {adjustment} 95 % CI)"
-        );
-    }
-    let verb = match (d.mean < 0.0, metric.direction()) {
-        (true, Direction::Lower) => "cuts",
-        (true, _) => "lowers",
-        (false, Direction::Higher) => "raises",
-        (false, _) => "increases",
-    };
-    let note = if distinguishable(ci) {
-        ""
-    } else {
-        " — not distinguishable from no change"
-    };
-    format!("{cell} {verb} {name} by {size} vs {baseline} ({adjustment} 95 % CI){note}")
-}
-
 /// "[defined in 6 of 20 replications]" when a metric rests on fewer runs than were made.
 pub fn defined_in(e: Option<Estimate>, runs: usize) -> String {
     match e {
@@ -247,14 +215,8 @@ pub fn terminal_summary(results: &Results<'_>) -> String {
         }
     }
     if results.summary.len() > 1 {
-        let _ = writeln!(
-            out,
-            "\npaired differences vs the baseline ({}):",
-            baseline_label(results)
-        );
-        for line in diff_lines(results, &ranking) {
-            let _ = writeln!(out, "  {line}");
-        }
+        let _ = writeln!(out, "\npaired differences vs the baseline");
+        out.push_str(&diff_table(results, &ranking).text());
     } else {
         out.push('\n');
         out.push_str(&metrics_table(&results.summary[0]).text());
@@ -267,31 +229,76 @@ pub fn baseline_label<'a>(results: &'a Results<'_>) -> &'a str {
     &results.experiment.cells[results.experiment.baseline].label
 }
 
-/// Paired differences against the baseline, in words, for every answer metric of every
-/// other configuration in rank order.
-pub fn diff_lines(results: &Results<'_>, ranking: &[usize]) -> Vec<String> {
+/// How a paired difference reads: "better" / "worse" by the metric's direction ("higher" /
+/// "lower" for a metric with none), "no distinguishable change" when its interval contains
+/// 0, "unchanged" when it is exactly 0 in every replication.
+pub fn diff_verdict(metric: &Metric, d: &Estimate, ci: Option<(f64, f64)>) -> &'static str {
+    if d.mean == 0.0 && d.half_width == Some(0.0) {
+        "unchanged"
+    } else if !distinguishable(ci) {
+        "no distinguishable change"
+    } else {
+        match (metric.direction(), d.mean > 0.0) {
+            (Direction::Higher, true) | (Direction::Lower, false) => "better",
+            (Direction::Higher, false) | (Direction::Lower, true) => "worse",
+            (Direction::Neither, true) => "higher",
+            (Direction::Neither, false) => "lower",
+        }
+    }
+}
+
+/// A paired difference with its sign: "−41.0 s ± 6.0 s", "+3.2 points ± 5.0 points".
+pub fn fmt_signed_diff(metric: &Metric, d: &Estimate, ci: Option<(f64, f64)>) -> String {
+    let sign = if d.mean > 0.0 {
+        "+"
+    } else if d.mean < 0.0 {
+        "−"
+    } else {
+        ""
+    };
+    format!("{sign}{}", fmt_diff(metric, d, ci))
+}
+
+/// Paired differences against the baseline for every answer metric of every other
+/// configuration, in rank order: the signed difference with its interval and how it reads.
+pub fn diff_table(results: &Results<'_>, ranking: &[usize]) -> Table {
     let metrics = answer_metrics(results.scenario());
-    let mut lines = Vec::new();
+    let mut table = Table::new(vec![
+        Column::text("configuration"),
+        Column::text("metric"),
+        Column::number("difference"),
+        Column::text("reading"),
+    ]);
     for &c in ranking {
         if results.summary[c].baseline {
             continue;
         }
+        let mut first = true;
         for m in &metrics {
-            if let Some(s) = results.summary[c].get(&m.id)
-                && let Some(d) = s.diff
-            {
-                lines.push(diff_sentence(
-                    &results.experiment.cells[c].label,
-                    baseline_label(results),
-                    m,
-                    &d,
-                    s.diff_ci,
-                    results.adjustment.name(),
-                ));
-            }
+            let Some(s) = results.summary[c].get(&m.id) else {
+                continue;
+            };
+            let (text, reading) = match s.diff {
+                Some(d) => (fmt_signed_diff(m, &d, s.diff_ci), diff_verdict(m, &d, s.diff_ci)),
+                None => ("–".to_owned(), "undefined in the replications"),
+            };
+            let label = if first {
+                results.experiment.cells[c].label.clone()
+            } else {
+                String::new()
+            };
+            first = false;
+            table
+                .rows
+                .push(Row::new(vec![label, m.label.clone(), text, reading.to_owned()]));
         }
     }
-    lines
+    table.notes.push(format!(
+        "Each configuration minus the baseline ({}), paired by replication (every configuration sees the same customers), with {} 95 % confidence intervals.",
+        baseline_label(results),
+        results.adjustment.name()
+    ));
+    table
 }
 
 #[cfg(test)]
@@ -300,54 +307,44 @@ mod tests {
     use crate::metrics::catalogue::metric;
 
     #[test]
-    fn differences_in_words() {
-        let d = Estimate {
-            mean: -41.0,
-            half_width: Some(6.0),
+    fn differences_read_by_direction_and_noise() {
+        let d = |mean: f64, h: f64| Estimate {
+            mean,
+            half_width: Some(h),
             n: 20,
         };
+        let wait = metric("wait_p95");
+        // −41 ± 6 s: the interval [−47, −35] excludes 0, and a wait is better lower.
         assert_eq!(
-            diff_sentence(
-                "least-busy",
-                "round-robin",
-                &metric("wait_p95"),
-                &d,
-                Some((-47.0, -35.0)),
-                "unadjusted"
-            ),
-            "least-busy cuts 95th-percentile wait by 41.0 s ± 6.0 s vs round-robin (unadjusted 95 % CI)"
+            diff_verdict(&wait, &d(-41.0, 6.0), Some((-47.0, -35.0))),
+            "better"
         );
-        let d = Estimate {
-            mean: 0.032,
-            half_width: Some(0.05),
-            n: 20,
-        };
         assert_eq!(
-            diff_sentence(
-                "b",
-                "a",
-                &metric("service_level_30s"),
-                &d,
-                Some((-0.018, 0.082)),
-                "bonferroni"
-            ),
-            "b raises service level within 30s by 3.2 points ± 5.0 points vs a (bonferroni 95 % CI) — not distinguishable from no change"
+            fmt_signed_diff(&wait, &d(-41.0, 6.0), Some((-47.0, -35.0))),
+            "−41.0 s ± 6.0 s"
         );
-        let d = Estimate {
-            mean: 0.0,
-            half_width: Some(0.0),
-            n: 3,
-        };
-        assert!(
-            diff_sentence(
-                "b",
-                "a",
-                &metric("abandonment"),
-                &d,
-                Some((0.0, 0.0)),
-                "unadjusted"
-            )
-            .contains("unchanged")
+        // +3.2 ± 5.0 points: the interval contains 0.
+        let sl = metric("service_level_30s");
+        let ci = Some((0.032 - 0.05, 0.032 + 0.05));
+        assert_eq!(
+            diff_verdict(&sl, &d(0.032, 0.05), ci),
+            "no distinguishable change"
+        );
+        assert_eq!(
+            fmt_signed_diff(&sl, &d(0.032, 0.05), ci),
+            "+3.2 points ± 5.0 points"
+        );
+        // A service level 5 points lower, distinguishably: worse.
+        assert_eq!(diff_verdict(&sl, &d(-0.05, 0.01), Some((-0.06, -0.04))), "worse");
+        // Exactly 0 in every replication.
+        assert_eq!(
+            diff_verdict(&metric("abandonment"), &d(0.0, 0.0), Some((0.0, 0.0))),
+            "unchanged"
+        );
+        // A metric without a direction only goes up or down.
+        assert_eq!(
+            diff_verdict(&metric("occupancy_mean"), &d(0.1, 0.01), Some((0.09, 0.11))),
+            "higher"
         );
     }
 }
