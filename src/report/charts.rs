@@ -357,7 +357,7 @@ fn capitalise(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiment::stats::{Adjustment, summarize};
+    use crate::experiment::stats::Adjustment;
     use crate::metrics::summary::Estimate;
     use crate::report::plot::Chart;
 
@@ -401,13 +401,7 @@ baseline = { max_chats_per_agent = 2 }
         experiment: &crate::scenario::Experiment,
         runs: Vec<Vec<crate::metrics::RunMetrics>>,
     ) -> Results<'_> {
-        let summary = summarize(&runs, experiment.baseline, Adjustment::Unadjusted);
-        Results {
-            experiment,
-            runs,
-            summary,
-            adjustment: Adjustment::Unadjusted,
-        }
+        Results::new(experiment, runs, Adjustment::Unadjusted)
     }
 
     fn find<'a>(charts: &'a [(&str, Chart)], stem: &str) -> &'a Chart {

@@ -141,3 +141,14 @@ fn tidy_catches_what_it_bans() {
     assert!(found[0].starts_with("src/engine/x.rs:1: `std::time`"));
     assert!(found[1].starts_with("src/engine/x.rs:2: imports `crate::sim`"));
 }
+
+/// README lists every output file exactly as `report::OUTPUTS` describes it (one list feeds
+/// the writers, the HTML footer and the documentation).
+#[test]
+fn readme_lists_every_output_file() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for o in chatsim::report::OUTPUTS {
+        let line = format!("- `{}` — {}", o.name, o.what);
+        assert!(readme.contains(&line), "README.md lacks the line:\n{line}");
+    }
+}
