@@ -6,7 +6,7 @@
 use crate::decision::condition::Verdict;
 use crate::decision::{self, CellInfo, Condition, Outcome};
 use crate::metrics::catalogue::{Direction, Metric};
-use crate::report::text::{defined_in, distinguishable, fmt_signed_diff};
+use crate::report::text::{defined_in, diff_verdict, distinguishable, fmt_signed_diff};
 use crate::report::{Results, answer_metrics, fmt_summary};
 
 /// The decision's outcome for an experiment's runs (`[cell][replication]`): by the
@@ -243,7 +243,11 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
             };
             let text = fmt_signed_diff(&m, &d, s.diff_ci);
             if distinguishable(s.diff_ci) {
-                diffs.push(format!("{} {text}", m.label));
+                diffs.push(format!(
+                    "{} {text} ({})",
+                    m.label,
+                    diff_verdict(&m, &d, s.diff_ci)
+                ));
             } else {
                 same.push(format!("{} ({text})", m.label));
             }
