@@ -215,7 +215,11 @@ pub fn terminal_summary(results: &Results<'_>) -> String {
         }
     }
     if results.summary.len() > 1 {
-        let _ = writeln!(out, "\npaired differences vs the baseline");
+        let _ = writeln!(
+            out,
+            "\npaired differences vs the baseline ({})",
+            baseline_label(results)
+        );
         out.push_str(&diff_table(results, &ranking).text());
     } else {
         out.push('\n');
