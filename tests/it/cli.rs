@@ -174,3 +174,31 @@ fn quiet_run_prints_nothing() {
         .success()
         .stdout("");
 }
+
+/// README's "What you see" is a real run: the quickstart's answer, ranking and first
+/// paired differences, verbatim (regenerate it with `cargo run --release -- run
+/// scenarios/quickstart.toml` when the model changes).
+#[test]
+fn readme_shows_the_quickstarts_real_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "scenarios/quickstart.toml", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let shown: Vec<&str> = stdout
+        .lines()
+        .take_while(|l| !l.starts_with("cap 3, random"))
+        .filter(|l| !l.starts_with("wrote "))
+        .collect();
+    assert!(shown.len() > 15, "{stdout}");
+    assert!(
+        readme.contains(&shown.join("\n")),
+        "README.md's \"What you see\" differs from the run:\n{}",
+        shown.join("\n")
+    );
+}
