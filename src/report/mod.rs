@@ -115,8 +115,8 @@ impl SliceKind {
     }
 }
 
-/// One group's or inbox's figures in one configuration, over replications (PRODUCT.md §5
-/// "per group/inbox"): each is the mean of the per-run values with its 95 % interval.
+/// One group's or inbox's figures in one configuration, over replications (docs/metrics.md,
+/// per group and inbox): each is the mean of the per-run values with its 95 % interval.
 #[derive(Clone, Debug)]
 pub struct SliceSummaryRow {
     /// The group's or inbox's name ("(none)" for chats without a group).
