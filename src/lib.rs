@@ -4,7 +4,7 @@
 //! nothing else of ours):
 //! - [`engine`]: the production assignment engine, a sans-IO state machine.
 //! - [`sim`]: the discrete-event simulator; one replication of a scenario.
-//! - [`metrics`]: what a run measured (PRODUCT.md §5) and statistics across runs.
+//! - [`metrics`]: what a run measured (docs/metrics.md) and statistics across runs.
 //! - [`script`]: engine scripts — timed inputs as text in, the event log as text out.
 //! - [`scenario`]: scenario files (TOML) validated into a `Scenario`, with located errors.
 //! - [`workload`]: arrivals, handle times, patience and shifts from keyed random streams.

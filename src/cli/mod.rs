@@ -15,7 +15,7 @@ use std::fmt;
 use std::io::Write as _;
 use std::path::PathBuf;
 
-/// A command that failed, with its exit code (PRODUCT.md §8).
+/// A command that failed, with its exit code (ARCHITECTURE.md, `src/cli/`).
 #[derive(Debug)]
 pub enum Error {
     /// Bad command-line usage (exit 2); clap's message.
@@ -194,7 +194,7 @@ fn run_scenario(args: &RunArgs) -> Result<(), Error> {
         Adjustment::Unadjusted
     };
     let results = crate::report::Results::new(&experiment, runs, adjustment);
-    // The default folder follows the file's stem, never the free-text `name` (PRODUCT.md §6).
+    // The default folder follows the file's stem, never the free-text `name` (README.md, "What is where").
     let stem = args
         .path
         .file_stem()

@@ -1,4 +1,4 @@
-//! What each input and timer does (PRODUCT.md §3.5–§3.11), in terms of the routing
+//! What each input and timer does (docs/engine.md, targeted chats to auto-close), in terms of the routing
 //! primitives of `routing.rs`. Inputs reach these functions only after validation, so they
 //! may rely on the ids they are given.
 
@@ -18,7 +18,7 @@ impl Engine {
         target: Option<AgentId>,
     ) {
         let now = self.core.now;
-        // A chat whose group is already known skips the menu (PRODUCT.md §3.1, §3.10); a
+        // A chat whose group is already known skips the menu (docs/engine.md#auto-menu-and-groups); a
         // targeted chat without a group still sees it.
         let menu = self.core.config.settings.menu_timeout.filter(|_| group.is_none());
         let chat = Chat {
@@ -140,7 +140,7 @@ impl Engine {
     }
 
     /// The grace period is over: unassign every chat of the agent, then reassign or queue
-    /// each one, in assignment order (PRODUCT.md §3.7).
+    /// each one, in assignment order (docs/engine.md#reassignment).
     fn offline_handoff(&mut self, agent: AgentId) {
         if !self.core.config.settings.reassign_on_offline {
             // Turned off during the grace period: the chats stay.
@@ -179,7 +179,7 @@ impl Engine {
         );
     }
 
-    /// PRODUCT.md §3.8. Returns whether any chat moved.
+    /// docs/engine.md#rebalance. Returns whether any chat moved.
     fn rebalance(&mut self, newcomer: AgentId) -> bool {
         let settings = &self.core.config.settings;
         let Some(threshold) = settings
@@ -246,7 +246,7 @@ impl Engine {
             && self.eligible(newcomer, c)
     }
 
-    /// PRODUCT.md §3.8's choice, found two ways at once, stopping at whichever ends first:
+    /// The choice of docs/engine.md#rebalance, found two ways at once, stopping at whichever ends first:
     /// the donor walk (the most loaded donor first; the first with a movable idle chat
     /// gives its chat idle longest) is quick when many chats are idle; the idle chats (a
     /// prefix of the inbox's chats by last message), of which the best by (donor order,
@@ -320,7 +320,7 @@ impl Engine {
             .map(|(id, _)| id)
     }
 
-    /// The rebalance choice by walking donors from the most loaded (PRODUCT.md §3.8 as
+    /// The rebalance choice by walking donors from the most loaded (docs/engine.md#rebalance as
     /// written): the first with a movable idle chat gives its chat idle longest.
     fn candidate_by_donor_walk(
         &self,

@@ -1,4 +1,4 @@
-//! Engine configuration: the roster, inboxes, groups and the settings of PRODUCT.md §3.2.
+//! Engine configuration: the roster, inboxes, groups and the settings of docs/engine.md#configuration.
 //!
 //! [`EngineConfig`] is what [`crate::engine::Engine::new`] takes; [`Settings`] is the part a
 //! timed input may replace at run time ([`crate::engine::Input::Configure`]). Validation
@@ -97,7 +97,7 @@ pub enum Presence {
     Offline,
 }
 
-/// The run-time settings of PRODUCT.md §3.2 except the per-inbox strategy.
+/// The run-time settings of docs/engine.md#configuration except the per-inbox strategy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
     /// Auto-assign on or off; off behaves like the `manual` strategy everywhere.
@@ -295,7 +295,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Settings {
-    /// Checks every range of PRODUCT.md §3.2; values are never clamped.
+    /// Checks every range of docs/engine.md#configuration; values are never clamped.
     pub fn validate(&self) -> Result<(), ConfigError> {
         validate_capacity(self.max_chats_per_agent)?;
         check_range(

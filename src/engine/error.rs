@@ -1,6 +1,6 @@
 //! API misuse: every way a call into the engine can be refused.
 //!
-//! A refused call leaves the engine exactly as it was (PRODUCT.md §3.12); misuse is never
+//! A refused call leaves the engine exactly as it was (docs/engine.md#refused-inputs); misuse is never
 //! a panic and never an output event.
 
 use crate::engine::config::ConfigError;

@@ -1,4 +1,4 @@
-//! The engine's outputs: the events of PRODUCT.md §3.12 with symbolic recipients.
+//! The engine's outputs: the events of docs/engine.md#events with symbolic recipients.
 //!
 //! Recipients are never expanded into lists of agents, so a workspace of 10 000 agents
 //! costs nothing extra per event; delivering them (WebSocket, push, e-mail) is the host's job.
@@ -124,7 +124,7 @@ impl CloseReason {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ViolationRule {
-    /// The picked agent was not eligible for the chat (PRODUCT.md §3.3).
+    /// The picked agent was not eligible for the chat (docs/engine.md#eligibility).
     Ineligible,
 }
 
@@ -137,7 +137,7 @@ pub struct Move {
     pub to: Option<AgentId>,
 }
 
-/// An event of PRODUCT.md §3.12.
+/// An event of docs/engine.md#events.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Event {

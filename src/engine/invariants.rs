@@ -1,9 +1,9 @@
-//! Full invariant check of PRODUCT.md §3.13, for tests: run it after every step.
+//! Full invariant check of docs/engine.md#invariants, for tests: run it after every step.
 //!
 //! The cheap per-decision check (a pick must be eligible) is always on, inside the
 //! engine; this module recomputes everything the engine derives — loads, queues, pools,
 //! timers — from scratch and compares, and checks that no queued chat has an eligible
-//! agent (which implies the FIFO rule of §3.6). It is O(chats × agents): a test tool, not
+//! agent (which implies the first-come rule of docs/engine.md#drains). It is O(chats × agents): a test tool, not
 //! something to call per step in production.
 
 use crate::engine::queue::{CHAT_TIMER_KINDS, Timer};

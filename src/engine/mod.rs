@@ -1,4 +1,4 @@
-//! The production assignment engine: a sans-IO state machine (PRODUCT.md §2–§3).
+//! The production assignment engine: a sans-IO state machine (docs/engine.md).
 //!
 //! The engine decides which agent gets which chat. It has no clock, no I/O, no OS
 //! entropy and no threads: time comes in as `now`, decisions come out as [`Output`]s, and

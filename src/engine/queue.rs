@@ -1,7 +1,7 @@
 //! Derived indexes: the per-(inbox, routing group) queues and the timer set.
 //!
 //! Queued chats are ordered by (`needs_human_at`, chat id). A chat waiting for its target
-//! (PRODUCT.md §3.5) sits in its queue's `targeted` set — so it still counts for positions —
+//! (docs/engine.md#targeted-chats) sits in its queue's `targeted` set — so it still counts for positions —
 //! and in a per-target set, so a drain finds it when the target becomes eligible without
 //! walking chats nobody can take. Everything here is rebuilt from core state after a
 //! restore; nothing here is serialized.

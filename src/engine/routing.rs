@@ -1,4 +1,4 @@
-//! Routing: eligibility, picks, assignment, queueing and drains (PRODUCT.md §3.3–§3.6).
+//! Routing: eligibility, picks, assignment, queueing and drains (docs/engine.md, eligibility to queue).
 //!
 //! Every change to an agent or a chat is followed by [`Engine::reindex_agent`] or
 //! [`Engine::sync_chat`], which compare what the derived indexes hold with what the core
@@ -73,7 +73,7 @@ impl Engine {
             && self.capacity_of(agent).admits(self.load_of(agent))
     }
 
-    /// PRODUCT.md §3.3, checked directly against core state (not through any index), so it
+    /// docs/engine.md#eligibility, checked directly against core state (not through any index), so it
     /// can catch an index that disagrees with the data.
     pub(crate) fn eligible(&self, agent_id: AgentId, chat: &Chat) -> bool {
         let Some(agent) = self.core.agents.get(agent_id.index()) else {
@@ -321,7 +321,7 @@ impl Engine {
         None
     }
 
-    /// Asks the chat's pool for an agent and checks the pick (PRODUCT.md §3.3): a pick that
+    /// Asks the chat's pool for an agent and checks the pick (docs/engine.md#eligibility): a pick that
     /// fails the check is refused and reported as a VIOLATION, never applied.
     pub(crate) fn pick(&mut self, id: ChatId) -> Option<AgentId> {
         let chat = &self.core.chats[&id];

@@ -44,7 +44,7 @@ macro_rules! index_newtype {
 }
 index_newtype!(AgentId, GroupId, InboxId);
 
-/// A chat's status (PRODUCT.md §3.1). Closed chats leave the engine.
+/// A chat's status (docs/engine.md#chats). Closed chats leave the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChatStatus {

@@ -46,7 +46,7 @@ pub struct SequentialOutcome {
     pub targets_met: bool,
 }
 
-/// Sequential mode (PRODUCT.md §6): the scenario's replications, then batches until every
+/// Sequential mode (README.md, "Comparing configurations"): the scenario's replications, then batches until every
 /// target half-width holds in every cell or the cap is reached. Without `[sequential]` it
 /// is [`run_experiment`].
 pub fn run_sequential(

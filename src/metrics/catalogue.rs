@@ -173,7 +173,7 @@ pub struct MetricDef {
     pub over: &'static str,
     /// One-line definition.
     pub definition: &'static str,
-    /// A headline metric (PRODUCT.md §5 marks them *), shown first.
+    /// A headline metric (docs/metrics.md marks them *), shown first.
     pub headline: bool,
 }
 
@@ -822,7 +822,7 @@ pub fn run_metrics(sl_targets: &[SimDuration]) -> Vec<Metric> {
     out
 }
 
-/// The headline metrics of a run with these targets (PRODUCT.md §5 marks them *), in
+/// The headline metrics of a run with these targets (docs/metrics.md marks them *), in
 /// report order: p95 wait, service level at each target, abandonment, fairness, churn.
 pub fn headline(sl_targets: &[SimDuration]) -> Vec<Metric> {
     run_metrics(sl_targets)

@@ -1,4 +1,4 @@
-//! Metrics (PRODUCT.md §5): what one run measured, computed as it goes.
+//! Metrics (docs/metrics.md): what one run measured, computed as it goes.
 //!
 //! The [`Collector`] observes the engine's outputs and the simulator's presence changes
 //! and arrivals; it never reaches into the engine. Time-weighted quantities (queue length,

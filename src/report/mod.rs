@@ -115,8 +115,8 @@ impl SliceKind {
     }
 }
 
-/// One group's or inbox's figures in one configuration, over replications (PRODUCT.md §5
-/// "per group/inbox"): each is the mean of the per-run values with its 95 % interval.
+/// One group's or inbox's figures in one configuration, over replications (docs/metrics.md,
+/// per group and inbox): each is the mean of the per-run values with its 95 % interval.
 #[derive(Clone, Debug)]
 pub struct SliceSummaryRow {
     /// The group's or inbox's name ("(none)" for chats without a group).
@@ -373,9 +373,12 @@ pub const OUTPUTS: &[OutputFile] = &[
     },
 ];
 
+/// A chart that could not be drawn: its file stem and why.
+pub type ChartError = (String, plot::PlotError);
+
 /// Every output file but `manifest.json` (which records the invocation, so the command
 /// line writes it), as (path in the report folder, bytes), in [`OUTPUTS`] order.
-pub fn files(results: &Results<'_>) -> Result<Vec<(String, Vec<u8>)>, (String, plot::PlotError)> {
+pub fn files(results: &Results<'_>) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
     let mut files = Vec::new();
     let mut svgs = Vec::new();
     for output in OUTPUTS {

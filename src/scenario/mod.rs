@@ -38,7 +38,7 @@ pub enum RunKind {
     },
 }
 
-/// Sequential mode (PRODUCT.md §6): after the first `replications`, add `batch` more to
+/// Sequential mode (README.md, "Comparing configurations"): after the first `replications`, add `batch` more to
 /// every cell until each listed metric's 95 % half-width (in its CSV unit: seconds, shares…)
 /// is at most its target in every cell, or `max_replications` is reached. The decision is
 /// taken only at batch boundaries, so the thread count cannot change when it stops.
@@ -53,7 +53,7 @@ pub struct Sequential {
 }
 
 /// One agent of the scenario beyond what the engine knows: team, shifts and presence
-/// behaviour (PRODUCT.md §4 "Presence").
+/// behaviour (docs/workload.md#presence).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AgentPlan {
     /// Team index.
@@ -93,7 +93,7 @@ pub struct Episodes {
     pub duration: Dist,
 }
 
-/// Customer behaviour (PRODUCT.md §4: bot hand-off, menu, messages, silent abandonment).
+/// Customer behaviour (docs/workload.md: bot hand-off, menu, messages, silent abandonment).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Customers {
     /// Share of chats the bot resolves alone (they never need an agent).
@@ -118,7 +118,7 @@ pub struct Customers {
     pub silent_abandonment: f64,
 }
 
-/// Agent behaviour (PRODUCT.md §4: slowdown, first response, notice, claims, takeovers).
+/// Agent behaviour (docs/workload.md: slowdown, first response, notice, claims, takeovers).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct AgentBehaviour {
     /// Concurrency slowdown α: with k chats each is worked at rate 1 / (1 + α(k − 1)).
@@ -161,7 +161,7 @@ pub struct TracePresence {
     pub presence: crate::engine::Presence,
 }
 
-/// A timed configuration change (PRODUCT.md §4 "Configuration schedule").
+/// A timed configuration change (docs/workload.md#configuration-schedule).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConfigChange {
     /// When it applies.

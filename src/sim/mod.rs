@@ -12,7 +12,7 @@
 //! the remaining work when it is reassigned, starts the patience clock when it is queued —
 //! and forwards every output to the metrics collector.
 //!
-//! The workload around the engine (PRODUCT.md §4): a bot phase before hand-off, menu
+//! The workload around the engine (docs/workload.md): a bot phase before hand-off, menu
 //! picks, customer messages (in conversation and, optionally, while queued), silent
 //! abandonment noticed by the agent, the agent's first reply, concurrency slowdown
 //! (remaining work rescheduled whenever an agent's number of chats changes), manual claims,
@@ -192,7 +192,7 @@ pub struct RunOptions {
     /// changes, even without slowdown. Without slowdown only the chat that moves is touched;
     /// both must give exactly the same results.
     pub always_reschedule: bool,
-    /// Run the engine's full invariant check (PRODUCT.md §3.13) after every engine call:
+    /// Run the engine's full invariant check (docs/engine.md#invariants) after every engine call:
     /// O(chats × agents) per call, for tests on small scenarios.
     pub check_invariants: bool,
 }
@@ -962,7 +962,7 @@ impl<'s> Sim<'s> {
         self.collector.on_arrival(chat, inbox, group);
     }
 
-    // Manual claims (PRODUCT.md §4 "Manual mode"): an available agent with a free slot
+    // Manual claims (docs/workload.md#manual-claims): an available agent with a free slot
     // claims the oldest queued chat of a manual inbox after a claim delay. Idle agents wait
     // in `claimers`; a queued chat wakes one of them, a freed slot wakes its agent.
 

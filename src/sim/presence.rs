@@ -1,4 +1,4 @@
-//! Each agent's presence over a run (PRODUCT.md §4 "Presence").
+//! Each agent's presence over a run (docs/workload.md#presence).
 //!
 //! An agent is offline outside their shifts. On shift they are available, except:
 //! - away during breaks (each agent starts a team break at their own offset in

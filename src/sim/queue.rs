@@ -1,6 +1,6 @@
 //! The simulator's event queue: ordered by (time, class, entity, sequence).
 //!
-//! Same-instant events run in a fixed class order (PRODUCT.md §2): chat closes (by chat
+//! Same-instant events run in a fixed class order (docs/workload.md#same-instant-order): chat closes (by chat
 //! id) → presence changes (by roster order) → configuration changes → messages (by chat
 //! id) → arrivals and hand-offs (by chat id); engine timers come after all of them (the
 //! run loop consults the engine's deadline separately). Within a class, the entity id and

@@ -1,4 +1,4 @@
-//! Work in progress under concurrency slowdown (PRODUCT.md §4 "Handle time").
+//! Work in progress under concurrency slowdown (docs/workload.md#handle-time).
 //!
 //! An agent holding k chats works each at rate 1/s(k), s(k) = 1 + α(k − 1): all of them
 //! progress alike, so one *work clock* per agent — work done per chat since it started,

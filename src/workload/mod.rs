@@ -1,5 +1,5 @@
 //! Workload generators: who arrives when, how long their chats take, how patient they are,
-//! and when agents are on shift (PRODUCT.md §4).
+//! and when agents are on shift (docs/workload.md).
 //!
 //! Everything here is a pure function of a configuration and a random stream. Streams are
 //! keyed by (master seed, replication, purpose, entity id) through [`stream`] — never by

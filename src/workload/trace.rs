@@ -1,4 +1,4 @@
-//! Recorded traces: arrivals and presence changes from CSV files (PRODUCT.md §4).
+//! Recorded traces: arrivals and presence changes from CSV files (docs/workload.md#traces).
 //!
 //! Both files have a header row naming their columns (in any order):
 //!

@@ -1,5 +1,5 @@
 //! Property tests: random workspaces and random input sequences, with the full invariant
-//! check (PRODUCT.md §3.13) after every step, refused inputs leaving the state untouched,
+//! check (docs/engine.md#invariants) after every step, refused inputs leaving the state untouched,
 //! determinism, and a serde round trip that must not change what happens next.
 //!
 //! Reach counters prove the generated cases actually exercise offline grace expiry,

@@ -1,4 +1,4 @@
-//! The simulator against queueing theory (PRODUCT.md §7, ORACLES.md).
+//! The simulator against queueing theory (docs/validation.md).
 //!
 //! Each check runs independent replications with fixed seeds, builds a 99 % t-interval
 //! (Bonferroni-adjusted where one test makes several checks) over the per-replication
@@ -14,7 +14,7 @@ use chatsim::sim::RunResult;
 use std::path::Path;
 
 // ---------------------------------------------------------------------------------------
-// Formulas (ORACLES.md), in rates per second.
+// Formulas (docs/validation.md), in rates per second.
 
 /// Erlang B by the stable recursion.
 fn erlang_b(n: u32, r: f64) -> f64 {

@@ -152,3 +152,82 @@ fn readme_lists_every_output_file() {
         assert!(readme.contains(&line), "README.md lacks the line:\n{line}");
     }
 }
+
+/// Text that points at documents outside the repository. A person who clones chatsim has
+/// only the repository, so comments and documents cite ARCHITECTURE.md, README.md and
+/// `docs/` instead.
+const OUTSIDE: &[&str] = &["PRODUCT.md", "../shared"];
+
+/// Every mention of a document outside the repository in `text`, as `path:line: …`.
+fn outside_references(path: &Path, text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        for needle in OUTSIDE {
+            if line.contains(needle) {
+                found.push(format!(
+                    "{}:{}: mentions `{needle}`: cite the repository's own documents (ARCHITECTURE.md, README.md, docs/…)",
+                    path.display(),
+                    i + 1
+                ));
+            }
+        }
+    }
+    found
+}
+
+/// Every file under `dir`, whatever its kind.
+fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.expect("readable directory").path();
+        if path.is_dir() {
+            all_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_repository_cites_only_itself() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
+    for dir in ["src", "tests", "benches", "scenarios", "docs"] {
+        all_files(&root.join(dir), &mut files);
+    }
+    files.sort();
+    // This file names what it looks for.
+    let this = root.join("tests/it/tidy.rs");
+    let found: Vec<String> = files
+        .iter()
+        .filter(|f| **f != this)
+        .flat_map(|f| {
+            let bytes = std::fs::read(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            // A binary file (the chart image) cites nothing.
+            String::from_utf8(bytes).map_or_else(
+                |_| Vec::new(),
+                |text| outside_references(f.strip_prefix(&root).unwrap_or(f), &text),
+            )
+        })
+        .collect();
+    assert!(
+        found.is_empty(),
+        "references outside the repository:\n{}",
+        found.join("\n")
+    );
+    assert!(
+        files.iter().any(|f| f.ends_with("docs/engine.md")) && files.contains(&this),
+        "the check must look at the real tree"
+    );
+}
+
+#[test]
+fn outside_references_are_found_with_their_line() {
+    let text = "see docs/engine.md#strategies\n// PRODUCT.md §3.4\n# ../shared/seeds\n";
+    let found = outside_references(Path::new("src/x.rs"), text);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].starts_with("src/x.rs:2: mentions `PRODUCT.md`"));
+    assert!(found[1].starts_with("src/x.rs:3: mentions `../shared`"));
+}

@@ -1,4 +1,4 @@
-//! The workload model (PRODUCT.md §4): common random numbers, slowdown, traces, and one
+//! The workload model (docs/workload.md): common random numbers, slowdown, traces, and one
 //! test per customer or agent behaviour showing it has the effect it should.
 
 use chatsim::engine::{AgentId, ChatId, Presence, SimTime};
@@ -7,7 +7,7 @@ use chatsim::scenario::{Scenario, experiment_from_str};
 use chatsim::sim::{Draws, RunOptions, arrival_times, presence_plan, run, run_with};
 use std::path::Path;
 
-/// A scenario with every behaviour of §4 switched on.
+/// A scenario with every behaviour of docs/workload.md switched on.
 const RICH: &str = r#"
 start = "monday 08:00"
 horizon = "6h"
@@ -109,7 +109,7 @@ fn message_gaps(s: &Scenario, replication: u64, chat: ChatId) -> Vec<u64> {
     (0..5).map(|_| gaps.sample_ms(&mut rng)).collect()
 }
 
-/// PRODUCT.md §4 "Common random numbers": cells that differ only in strategy get the same
+/// docs/workload.md#common-random-numbers: cells that differ only in strategy get the same
 /// arrivals, the same attributes for every chat, the same message gaps and the same
 /// presence for every agent — compared attribute by attribute, not through summaries.
 #[test]
@@ -219,7 +219,7 @@ slowdown = {slowdown}
     ))
 }
 
-/// PRODUCT.md §4: with k chats an agent works each at rate 1/s(k), s(k) = 1 + α(k − 1), so
+/// docs/workload.md#handle-time: with k chats an agent works each at rate 1/s(k), s(k) = 1 + α(k − 1), so
 /// the measured mean handle time at concurrency k is s(k) × the base mean.
 #[test]
 fn slowdown_stretches_handle_time_by_s_of_k() {
@@ -646,7 +646,7 @@ fn the_schedule_turns_auto_assignment_off() {
     assert_eq!(mean(&claimed, "open_at_end", 2), 0.0);
 }
 
-/// Random workloads (every behaviour of §4 on or off, random strategies, capacities, grace
+/// Random workloads (every behaviour of docs/workload.md on or off, random strategies, capacities, grace
 /// periods and slowdown), small enough to run the engine's full invariant check after
 /// every engine call: no invariant breaks, no engine error, and the sample-path identities
 /// hold.
@@ -777,7 +777,7 @@ takeover_delay = {{ distribution = "exponential", mean = "4m" }}
     assert!(reached.iter().all(|&n| n > 0), "{reached:?}");
 }
 
-/// PRODUCT.md §4 "Message activity": rebalance or auto-close without message activity gets
+/// docs/workload.md#messages: rebalance or auto-close without message activity gets
 /// a located validation warning (the scenario still runs).
 #[test]
 fn rebalance_or_auto_close_without_messages_is_warned_about() {
@@ -800,7 +800,7 @@ fn rebalance_or_auto_close_without_messages_is_warned_about() {
     assert!(talking.warnings.is_empty(), "{:?}", talking.warnings);
 }
 
-/// PRODUCT.md §4 "Arrivals": a volume multiplier keeps the base chats the same chats —
+/// docs/workload.md#arrivals: a volume multiplier keeps the base chats the same chats —
 /// below 1 a subset of them, at the same times; above 1 all of them plus extra chats from
 /// their own stream — and scales the count.
 #[test]
@@ -832,7 +832,7 @@ fn volume_keeps_the_base_chats_and_scales_the_count() {
     assert!((ratio(&more) - 1.4).abs() < 0.1, "{}", ratio(&more));
 }
 
-/// PRODUCT.md §4 "Handle time": per-group overrides apply to the chats of that group.
+/// docs/workload.md#handle-time: per-group overrides apply to the chats of that group.
 #[test]
 fn handle_time_has_per_group_overrides() {
     let s = light(

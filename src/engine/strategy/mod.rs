@@ -28,7 +28,7 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StrategyKind {
-    /// Rotation A → B → C → A (PRODUCT.md §3.4).
+    /// Rotation A → B → C → A (docs/engine.md#round-robin).
     RoundRobin,
     /// Fewest chats, then oldest last assignment, then roster order.
     LeastBusy,

@@ -1,6 +1,6 @@
 //! Round-robin: the next chat goes to the first eligible agent after the cursor.
 //!
-//! The cursor is the rotation key of the last agent picked (PRODUCT.md §3.4), not an index,
+//! The cursor is the rotation key of the last agent picked (docs/engine.md#round-robin), not an index,
 //! so agents joining or leaving the pool never shift anyone's turn; an agent skipped while
 //! ineligible waits for the rotation to come round again. Picking is O(log n).
 

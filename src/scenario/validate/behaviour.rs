@@ -1,4 +1,4 @@
-//! The workload beyond arrivals and handle time (PRODUCT.md §4): customers (`[bot]`,
+//! The workload beyond arrivals and handle time (docs/workload.md): customers (`[bot]`,
 //! `[customers]`), agents (`[agents]`, team presence behaviour), traces and the
 //! configuration schedule.
 
@@ -16,7 +16,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::de::DeValue;
 
-/// The default gap between customer messages (PRODUCT.md §4): exponential, mean 60 s.
+/// The default gap between customer messages (docs/workload.md#messages): exponential, mean 60 s.
 pub(crate) const DEFAULT_MESSAGE_GAP: Dist = Dist::Exponential { mean: 60_000.0 };
 
 /// Episodes per hour are at most this (one a minute).
