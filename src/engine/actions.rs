@@ -73,7 +73,7 @@ impl Engine {
 
     pub(crate) fn agent_message(&mut self, id: ChatId, agent: AgentId) {
         self.message(id);
-        // Replying to an unassigned, routable chat makes the writer its owner (seed 003).
+        // Replying to an unassigned, routable chat makes the writer its owner (docs/engine.md#manual-actions).
         if self.core.chats[&id].status == ChatStatus::Queued {
             self.assign(id, agent, AssignReason::SelfClaim);
         }

@@ -51,7 +51,7 @@ impl Capacity {
 pub enum CapacityCounts {
     /// Every chat in status `assigned`.
     All,
-    /// Only chats the agent got by auto-assignment (seed 002's "auto-assigned chats").
+    /// Only chats the agent got by auto-assignment (docs/engine.md#configuration).
     Auto,
 }
 
@@ -59,7 +59,7 @@ pub enum CapacityCounts {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RotationOrder {
-    /// Order in which agents came online; a connecting agent re-enters at the end (seed 002).
+    /// Order in which agents came online; a connecting agent re-enters at the end (docs/engine.md#round-robin).
     OnlineSince,
     /// Fixed roster order.
     Roster,
@@ -69,9 +69,9 @@ pub enum RotationOrder {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum NotifyAssignment {
-    /// The assignee and every admin (seed 000).
+    /// The assignee and every admin.
     AssigneeAndAdmins,
-    /// The assignee only (seed 003).
+    /// The assignee only.
     Assignee,
 }
 
@@ -89,9 +89,9 @@ pub enum Role {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Presence {
-    /// Connected and routable (seed 000 ACTIVE).
+    /// Connected and routable (docs/engine.md#entities).
     Available,
-    /// Connected, keeps chats, skipped by auto-routing (seed 000 INACTIVE).
+    /// Connected, keeps chats, skipped by auto-routing (docs/engine.md#entities).
     Away,
     /// Disconnected; triggers offline handling.
     Offline,
@@ -157,11 +157,11 @@ impl Default for Settings {
 pub enum EligibleAgents {
     /// Every agent of the workspace.
     Everyone,
-    /// Only these (seed 003's pinned teammates).
+    /// Only these (pinned teammates).
     Pinned(Vec<AgentId>),
 }
 
-/// One inbox (seed 003's widget).
+/// One inbox (a chat widget or channel).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxConfig {
     /// Display name.

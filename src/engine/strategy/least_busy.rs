@@ -1,7 +1,7 @@
 //! Least-busy: fewest chats, then the oldest last assignment, then roster order.
 //!
-//! The tie-break uses the engine's global assignment sequence number (seed 001: "assign
-//! the agent whose last chat is oldest"; never assigned counts as oldest), so several chats
+//! The tie-break uses the engine's global assignment sequence number (the agent whose last
+//! chat is oldest; never assigned counts as oldest — docs/engine.md#least-busy), so several chats
 //! drained at the same instant still spread. Picking is O(log n) from an ordered set.
 
 use crate::engine::state::AgentId;

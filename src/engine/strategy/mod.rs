@@ -34,7 +34,7 @@ pub enum StrategyKind {
     LeastBusy,
     /// Uniform among eligible agents.
     Random,
-    /// Nothing is auto-assigned (seed 002 "voluntary").
+    /// Nothing is auto-assigned (docs/engine.md#strategies).
     Manual,
 }
 
