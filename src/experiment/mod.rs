@@ -46,31 +46,66 @@ pub struct SequentialOutcome {
     pub targets_met: bool,
 }
 
-/// Sequential mode (README.md, "Comparing configurations"): the scenario's replications, then batches until every
-/// target half-width holds in every cell or the cap is reached. Without `[sequential]` it
-/// is [`run_experiment`].
+/// Sequential mode (README.md, "Comparing configurations"): the scenario's replications,
+/// then batches until every target half-width holds in every cell or the cap is reached.
+/// Without `[sequential]` it is [`run_experiment`].
 pub fn run_sequential(
     experiment: &Experiment,
     jobs: usize,
     done: &(dyn Fn() + Sync),
 ) -> Result<(Vec<Vec<RunResult>>, SequentialOutcome), rayon::ThreadPoolBuildError> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
-    let Some(plan) = &experiment.base.sequential else {
-        let n = experiment.base.replications;
-        let results = run_range(&pool, experiment, 0..u64::from(n), done);
-        return Ok((
-            results,
-            SequentialOutcome {
-                replications: n,
-                targets_met: true,
+    match &experiment.base.sequential {
+        Some(plan) => run_until(
+            experiment,
+            jobs,
+            done,
+            Batches {
+                batch: plan.batch,
+                cap: plan.max_replications,
             },
-        ));
-    };
-    let cap = u64::from(plan.max_replications);
+            &|results| targets_met(results, &plan.half_widths),
+        ),
+        None => {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+            let n = experiment.base.replications;
+            let results = run_range(&pool, experiment, 0..u64::from(n), done);
+            Ok((
+                results,
+                SequentialOutcome {
+                    replications: n,
+                    targets_met: true,
+                },
+            ))
+        }
+    }
+}
+
+/// How replications are added after the scenario's own: `batch` more to every cell at a
+/// time, never more than `cap` per cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Batches {
+    /// Replications added per round.
+    pub batch: u32,
+    /// The most per cell.
+    pub cap: u32,
+}
+
+/// Runs the scenario's replications (at least 2, at most the cap), then adds batches until
+/// `enough` holds or the cap is reached. `enough` is asked only at batch boundaries, on
+/// results indexed `[cell][replication]`, so the thread count cannot change when it stops.
+pub fn run_until(
+    experiment: &Experiment,
+    jobs: usize,
+    done: &(dyn Fn() + Sync),
+    batches: Batches,
+    enough: &dyn Fn(&[Vec<RunResult>]) -> bool,
+) -> Result<(Vec<Vec<RunResult>>, SequentialOutcome), rayon::ThreadPoolBuildError> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+    let cap = u64::from(batches.cap.max(1));
     let mut n = u64::from(experiment.base.replications.max(2)).min(cap);
     let mut results = run_range(&pool, experiment, 0..n, done);
     loop {
-        let met = targets_met(&results, &plan.half_widths);
+        let met = enough(&results);
         if met || n >= cap {
             return Ok((
                 results,
@@ -80,7 +115,7 @@ pub fn run_sequential(
                 },
             ));
         }
-        let next = (n + u64::from(plan.batch)).min(cap);
+        let next = (n + u64::from(batches.batch.max(1))).min(cap);
         for (cell, more) in results
             .iter_mut()
             .zip(run_range(&pool, experiment, n..next, done))
