@@ -10,12 +10,14 @@
 //! - [`workload`]: arrivals, handle times, patience and shifts from keyed random streams.
 //! - [`experiment`]: a scenario's replications in parallel (rayon), deterministic.
 //! - [`decision`]: conditions on metrics and the rules that recommend a configuration.
+//! - [`check`]: `[[expect]]` expectations judged on intervals, for regression checks in CI.
 //! - [`report`]: CSV files and the terminal summary; the atomic file writer.
 //! - [`util`]: self-contained helpers (spelling suggestions, special functions).
 //! - [`cli`]: the command line; the only module that touches files and the terminal.
 
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod cli;
 pub mod decision;
 pub mod engine;

@@ -5,9 +5,10 @@
 //! (the metric catalogue) and `engine-script` (replay an engine script).
 
 mod args;
+mod check;
 mod progress;
 
-pub use args::{Cli, Command, RunArgs};
+pub use args::{CheckArgs, Cli, Command, RunArgs};
 
 use clap::Parser as _;
 use std::ffi::OsString;
@@ -44,6 +45,17 @@ pub enum Error {
     Threads(String),
     /// A chart could not be drawn (exit 3).
     Chart(String, crate::report::plot::PlotError),
+    /// An earlier run's results (`check --baseline`) could not be read (exit 2).
+    Baseline {
+        /// The file.
+        path: PathBuf,
+        /// Where and why.
+        message: String,
+    },
+    /// The scenario has nothing to check (exit 2).
+    NoExpectations(PathBuf),
+    /// An expectation was violated, or undecided under `--strict` (exit 1).
+    Failed(String),
 }
 
 impl Error {
@@ -51,7 +63,13 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Usage(e) if !e.use_stderr() => 0,
-            Self::Usage(_) | Self::Read { .. } | Self::Script { .. } | Self::Scenario(_) => 2,
+            Self::Failed(_) => 1,
+            Self::Usage(_)
+            | Self::Read { .. }
+            | Self::Script { .. }
+            | Self::Scenario(_)
+            | Self::Baseline { .. }
+            | Self::NoExpectations(_) => 2,
             Self::Write(_) | Self::Report(_) | Self::Threads(_) | Self::Chart(..) => 3,
         }
     }
@@ -72,6 +90,13 @@ impl fmt::Display for Error {
             Self::Report(e) => write!(f, "{e}"),
             Self::Threads(e) => write!(f, "could not start worker threads: {e}"),
             Self::Chart(name, e) => write!(f, "could not draw chart '{name}': {e}"),
+            Self::Baseline { path, message } => write!(f, "{}: {message}", path.display()),
+            Self::NoExpectations(path) => write!(
+                f,
+                "{}: no [[expect]] to check (add e.g. [[expect]] that = \"fairness_jain >= 0.95\")",
+                path.display()
+            ),
+            Self::Failed(what) => f.write_str(what),
         }
     }
 }
@@ -82,9 +107,14 @@ impl std::error::Error for Error {
             Self::Read { source, .. } => Some(source),
             Self::Write(e) => Some(e),
             Self::Report(e) => e.source.source().or(Some(&e.source)),
-            Self::Usage(_) | Self::Script { .. } | Self::Scenario(_) | Self::Threads(_) | Self::Chart(..) => {
-                None
-            }
+            Self::Usage(_)
+            | Self::Script { .. }
+            | Self::Scenario(_)
+            | Self::Threads(_)
+            | Self::Chart(..)
+            | Self::Baseline { .. }
+            | Self::NoExpectations(_)
+            | Self::Failed(_) => None,
         }
     }
 }
@@ -102,6 +132,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
     match cli.command {
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Run(args) => run_scenario(&args),
+        Command::Check(args) => check::check(&args),
         Command::Metrics { markdown } => print_out(&if markdown {
             crate::metrics::catalogue::reference_markdown()
         } else {

@@ -262,10 +262,39 @@ pub fn parse(text: &str) -> Result<Condition, ConditionError> {
                     ),
                 ));
             }
-            Rhs::Baseline(sign * at.value(unit)?)
+            let value_start = at.pos;
+            let offset = at.value(unit)?;
+            // A difference of two values within the bounds lies within ±(high − low).
+            let (lo, hi) = metric.def.bounds;
+            if offset > hi - lo {
+                return Err(error(
+                    value_start,
+                    format!(
+                        "offset {} is larger than {} can ever differ ({})",
+                        unit.format_diff(offset),
+                        metric.id,
+                        bounds_hint(&metric)
+                    ),
+                ));
+            }
+            Rhs::Baseline(sign * offset)
         }
     } else {
-        Rhs::Value(at.value(unit)?)
+        let value_start = at.pos;
+        let value = at.value(unit)?;
+        let (lo, hi) = metric.def.bounds;
+        if !(lo..=hi).contains(&value) {
+            return Err(error(
+                value_start,
+                format!(
+                    "{} is outside what {} can be ({})",
+                    at_text(text, value_start),
+                    metric.id,
+                    bounds_hint(&metric)
+                ),
+            ));
+        }
+        Rhs::Value(value)
     };
 
     at.skip_ws();
@@ -284,6 +313,21 @@ pub fn parse(text: &str) -> Result<Condition, ConditionError> {
         rhs,
         text: text.trim().to_owned(),
     })
+}
+
+/// The value as written, from `start` to the end of the condition.
+fn at_text(text: &str, start: usize) -> &str {
+    text.get(start..).unwrap_or("").trim()
+}
+
+/// A metric's bounds for an error message, with how to write a share.
+fn bounds_hint(metric: &Metric) -> String {
+    let (lo, hi) = metric.def.bounds;
+    match metric.unit() {
+        Unit::Share => "a share between 0 and 1: write e.g. 0.05 or 5%".to_owned(),
+        unit if hi.is_infinite() => format!("at least {}", unit.format(lo)),
+        unit => format!("between {} and {}", unit.format(lo), unit.format(hi)),
+    }
 }
 
 fn error(offset: usize, message: impl Into<String>) -> ConditionError {

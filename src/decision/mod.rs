@@ -217,7 +217,7 @@ pub fn decide(
     decide_among(decision, runs, cells, baseline, &vec![false; runs.len()])
 }
 
-/// The rules without a `[decision]` (rule 4): the objective is `answer_metrics[0]`, with no
+/// The rules without a `[decision]` (rule 4): the objective is the first answer metric with a direction, with no
 /// constraints and no tolerance. When at least two answer metrics have a direction, a
 /// configuration dominated on them ([`pareto`]) is not eligible (`CellOutcome::dominated`),
 /// and when two non-dominated configurations each beat the other on some metric (the
@@ -232,7 +232,11 @@ pub fn decide_without(
     baseline: usize,
 ) -> Outcome {
     let n = runs.len();
-    let Some(objective) = answer_metrics.first() else {
+    // A metric without a direction ranks nothing: the objective is the first that has one.
+    let Some(objective) = answer_metrics
+        .iter()
+        .find(|m| m.direction() != Direction::Neither)
+    else {
         return Outcome {
             cells: vec![
                 CellOutcome {
@@ -275,9 +279,12 @@ pub fn decide_without(
     let mut out = decide_among(&decision, runs, cells, baseline, &dominated);
     let disagree = set.iter().any(|&p| set.iter().any(|&q| wins[p][q]));
     if disagree {
+        // No single best: neither a recommendation nor an equivalent set to report.
         out.recommended = None;
+        out.equivalent.clear();
         for c in &mut out.cells {
             c.recommended = false;
+            c.equivalent = false;
         }
         out.pareto = Some(set);
     }
@@ -390,7 +397,12 @@ fn decide_among(
                 .is_some_and(|d| d.mean.abs() <= tolerance || indistinguishable(&d)),
         })
         .collect();
-    equivalent.sort_by(|&a, &b| preference(&decision.prefer, cells, baseline, a, b));
+    // Configurations that meet every constraint come before those that may miss one.
+    equivalent.sort_by(|&a, &b| {
+        uncertain[a]
+            .cmp(&uncertain[b])
+            .then_with(|| preference(&decision.prefer, cells, baseline, a, b))
+    });
     let recommended = equivalent.first().copied();
     for &c in &equivalent {
         out[c].equivalent = true;
@@ -457,7 +469,8 @@ fn axis_value<'a>(cell: &CellInfo<'a>, axis: &str) -> Option<&'a str> {
 /// percentage as a share (`80%` → 0.8), `unlimited` = +∞.
 fn numeric(text: &str) -> Option<f64> {
     let text = text.trim();
-    if text == "unlimited" {
+    // "unlimited" capacity and a timer that is "off" (never fires) are the largest values.
+    if text == "unlimited" || text == "off" {
         return Some(f64::INFINITY);
     }
     if let Some(p) = text.strip_suffix('%') {

@@ -54,8 +54,18 @@ impl Unit {
         }
     }
 
-    /// A value for people: "21.9 s", "94.5 %", "0.996", "12.0".
+    /// A value for people: "21.9 s", "94.5 %", "0.996", "12.0", "−3.1 s" (a true minus
+    /// sign; a value that rounds to zero is never "−0.0").
     pub fn format(self, x: f64) -> String {
+        let text = self.format_raw(x);
+        match text.strip_prefix('-') {
+            Some(rest) if rest.chars().any(|c| c.is_ascii_digit() && c != '0') => format!("−{rest}"),
+            Some(rest) => rest.to_owned(),
+            None => text,
+        }
+    }
+
+    fn format_raw(self, x: f64) -> String {
         match self {
             Self::Seconds => format!("{x:.1} s"),
             Self::Minutes => format!("{x:.1} min"),
@@ -68,7 +78,7 @@ impl Unit {
     /// A magnitude of difference for people: shares in percentage points.
     pub fn format_diff(self, d: f64) -> String {
         match self {
-            Self::Share => format!("{:.1} points", d * 100.0),
+            Self::Share => format!("{} points", Self::Count.format(d * 100.0)),
             other => other.format(d),
         }
     }
@@ -958,6 +968,15 @@ mod tests {
         assert!(Unit::Share.parse("eighty").is_err());
         assert!(Unit::Seconds.parse("3x").is_err());
         assert!(Unit::Ratio.parse("inf").is_err());
+    }
+
+    #[test]
+    fn negative_values_get_a_minus_sign_and_never_minus_zero() {
+        assert_eq!(Unit::Seconds.format(-3.14), "−3.1 s");
+        assert_eq!(Unit::Seconds.format(-0.04), "0.0 s");
+        assert_eq!(Unit::Share.format_diff(-0.021), "−2.1 points");
+        assert_eq!(Unit::Share.format_diff(-0.0001), "0.0 points");
+        assert_eq!(Unit::Index.format(-0.0004), "0.000");
     }
 
     #[test]

@@ -14,6 +14,14 @@ pub struct Estimate {
     pub n: usize,
 }
 
+impl Estimate {
+    /// The sample standard deviation the half-width came from (`None` when n < 2).
+    pub fn std_dev(&self) -> Option<f64> {
+        let h = self.half_width?;
+        Some(h * (self.n as f64).sqrt() / t_quantile(0.975, (self.n - 1) as f64))
+    }
+}
+
 /// Summarises per-replication values; `None` if there are none.
 pub fn estimate(values: &[f64]) -> Option<Estimate> {
     estimate_at(values, 0.95)

@@ -35,19 +35,38 @@ pub fn outcome(
 pub fn objective(results: &Results<'_>) -> Metric {
     match &results.scenario().decision {
         Some(d) => d.objective.clone(),
+        // The first answer metric with a direction (docs/decisions.md).
         None => answer_metrics(results.scenario())
             .into_iter()
-            .next()
+            .find(|m| m.direction() != Direction::Neither)
             .unwrap_or_else(|| crate::metrics::catalogue::metric("wait_p95")),
     }
 }
 
-/// "A, B and C".
+/// At most this many configurations are named in one list of the answer; decision.csv has
+/// them all.
+const MAX_LISTED: usize = 8;
+
+/// "A, B and C" — or "A; B and C" when an item has a comma of its own (labels such as
+/// "cap 3, least-busy"); beyond [`MAX_LISTED`] items, "… and 12 more (decision.csv lists
+/// all)".
 fn list(items: &[String]) -> String {
+    let sep = if items.iter().any(|i| i.contains(',')) {
+        "; "
+    } else {
+        ", "
+    };
+    if items.len() > MAX_LISTED {
+        return format!(
+            "{}{sep}and {} more (decision.csv lists all)",
+            items[..MAX_LISTED].join(sep),
+            items.len() - MAX_LISTED
+        );
+    }
     match items {
         [] => String::new(),
         [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [init @ .., last] => format!("{} and {last}", init.join(sep)),
     }
 }
 
@@ -89,41 +108,29 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
             results.summary.len(),
             list(&names)
         ));
-        for m in answer_metrics(scenario) {
-            if m.direction() == Direction::Neither {
-                continue;
-            }
-            let best = pareto.iter().copied().max_by(|&a, &b| {
-                let v = |c: usize| {
-                    results.summary[c]
-                        .get(&m.id)
-                        .and_then(|s| s.estimate)
-                        .map_or(f64::NEG_INFINITY, |e| e.mean * m.direction().sign())
-                };
-                v(a).total_cmp(&v(b)).then(b.cmp(&a))
-            });
-            if let Some(b) = best {
-                out.push(format!(
-                    "Best {}: {} ({}).",
-                    m.label,
-                    label(b),
-                    fmt_summary(&results.summary[b], &m)
-                ));
-            }
-        }
         out.push("Add a [decision] to choose among them.".to_owned());
         return out.join(" ");
     }
 
     let Some(rec) = outcome.recommended else {
-        out.push(format!(
-            "No configuration can be recommended: every one of the {} misses at least one constraint.",
-            results.summary.len()
-        ));
         let misses: Vec<String> = (0..results.summary.len())
             .filter_map(|c| missed(results, outcome, c).map(|m| format!("{} ({m})", label(c))))
             .collect();
-        out.push(format!("{}.", list(&misses)));
+        let undefined: Vec<String> = (0..results.summary.len())
+            .filter(|&c| !outcome.cells[c].misses_any() && outcome.cells[c].objective.is_none())
+            .map(label)
+            .collect();
+        out.push("No configuration can be recommended.".to_owned());
+        if !misses.is_empty() {
+            out.push(format!("Miss a constraint: {}.", list(&misses)));
+        }
+        if !undefined.is_empty() {
+            out.push(format!(
+                "{} is undefined in every replication of {} (no run had a case to measure).",
+                objective.label,
+                list(&undefined)
+            ));
+        }
         return out.join(" ");
     };
 
@@ -160,7 +167,7 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
                 preference_reason(results, rec),
             ));
         }
-        _ => {
+        Some(_) => {
             out.push(format!(
                 "Recommended: {} — the {} {} ({rec_obj}){feasible_set}.",
                 label(rec),
@@ -168,6 +175,20 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
                 objective.label,
             ));
         }
+        None => {
+            out.push(format!(
+                "Recommended: {} ({} {rec_obj}) — no configuration is better than another on {}{feasible_set}; it comes first by {}.",
+                label(rec),
+                objective.label,
+                objective.label,
+                preference_reason(results, rec),
+            ));
+        }
+    }
+    if let Some(u) = uncertain(results, outcome, rec) {
+        out.push(format!(
+            "It may miss a constraint ({u}): no equivalent configuration meets them all."
+        ));
     }
     // Equivalents.
     let others: Vec<String> = outcome
@@ -206,7 +227,7 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
             .filter_map(|c| missed(results, outcome, c).map(|m| format!("{} ({m})", label(c))))
             .collect();
         let maybe: Vec<String> = (0..results.summary.len())
-            .filter(|&c| !outcome.cells[c].misses_any())
+            .filter(|&c| !outcome.cells[c].misses_any() && c != rec)
             .filter_map(|c| uncertain(results, outcome, c).map(|m| format!("{} ({m})", label(c))))
             .collect();
         if !misses.is_empty() {
@@ -214,11 +235,16 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
         }
         if !maybe.is_empty() {
             out.push(format!(
-                "May miss a constraint (its interval straddles the limit): {}.",
+                "{} a constraint (its interval straddles the limit): {}.",
+                if outcome.cells[rec].uncertain_any() {
+                    "Others that may miss"
+                } else {
+                    "May miss"
+                },
                 list(&maybe)
             ));
         }
-        if misses.is_empty() && maybe.is_empty() {
+        if misses.is_empty() && maybe.is_empty() && !outcome.cells[rec].uncertain_any() {
             out.push("Every configuration meets every constraint.".to_owned());
         }
     }
@@ -238,7 +264,16 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
                 continue;
             };
             let Some(d) = s.diff else {
-                same.push(format!("{} (undefined in some replications)", m.label));
+                let defined = |c: usize| results.summary[c].get(&m.id).and_then(|s| s.estimate).is_some();
+                same.push(format!(
+                    "{} ({})",
+                    m.label,
+                    if defined(rec) && defined(baseline) {
+                        "no replication defines it in both"
+                    } else {
+                        "undefined in every replication of one of them"
+                    }
+                ));
                 continue;
             };
             let text = fmt_signed_diff(&m, &d, s.diff_ci);
@@ -269,6 +304,12 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
         }
         sentence.push('.');
         out.push(sentence);
+    }
+    if results.adjustment == crate::experiment::stats::Adjustment::Bonferroni {
+        out.push(
+            "Constraints and equivalence are judged on unadjusted 95 % intervals; the differences listed are Bonferroni-adjusted."
+                .to_owned(),
+        );
     }
     out.join(" ")
 }
@@ -349,18 +390,20 @@ fn equivalence_reason(results: &Results<'_>, outcome: &Outcome, rec: usize, obje
         .half_width
         .map_or_else(String::new, |h| format!(" ± {}", unit.format_diff(h)));
     let tol = results.scenario().decision.as_ref().map_or(0.0, |d| d.tolerance);
-    let ci_has_zero = d.half_width.is_none_or(|h| d.mean.abs() <= h);
-    if ci_has_zero {
-        format!(
+    match d.half_width {
+        None => format!(
+            "{} (one replication: no interval, so nothing is distinguishable)",
+            unit.format_diff(d.mean.abs())
+        ),
+        Some(h) if d.mean.abs() <= h => format!(
             "{}{half}, not distinguishable from 0",
             unit.format_diff(d.mean.abs())
-        )
-    } else {
-        format!(
-            "{}{half}, within the tolerance of {}",
+        ),
+        Some(_) => format!(
+            "{}{half} on average — a mean difference within the tolerance of {}",
             unit.format_diff(d.mean.abs()),
             unit.format_diff(tol)
-        )
+        ),
     }
 }
 

@@ -34,8 +34,9 @@ fn cell_cols(results: &Results<'_>, cell: usize) -> Vec<String> {
 }
 
 /// `summary.csv`: one row per cell × metric — its unit (docs/metrics.md), mean, 95 %
-/// interval clipped to the metric's bounds, n, and the paired difference to the baseline
-/// with its interval.
+/// interval clipped to the metric's bounds, n, the sample standard deviation across
+/// replications (what `check --baseline` needs to compare with a later run), and the
+/// paired difference to the baseline with its interval.
 pub fn summary_csv(results: &Results<'_>) -> Vec<u8> {
     let header = strings(&[
         "cell",
@@ -47,6 +48,7 @@ pub fn summary_csv(results: &Results<'_>) -> Vec<u8> {
         "ci_low",
         "ci_high",
         "n",
+        "sd",
         "diff_mean",
         "diff_ci_low",
         "diff_ci_high",
@@ -69,6 +71,7 @@ pub fn summary_csv(results: &Results<'_>) -> Vec<u8> {
                 num(m.ci.map(|c| c.0)),
                 num(m.ci.map(|c| c.1)),
                 m.estimate.map_or(0, |e| e.n).to_string(),
+                num(m.estimate.and_then(|e| e.std_dev())),
             ]);
             row.extend([
                 num(m.diff.map(|e| e.mean)),

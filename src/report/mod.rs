@@ -9,6 +9,7 @@
 
 pub mod answer;
 pub mod charts;
+pub mod check;
 pub mod csv;
 pub mod html;
 pub mod plot;

@@ -47,23 +47,64 @@ pub fn labels(results: &Results<'_>) -> Vec<String> {
 pub fn ranking_table(results: &Results<'_>) -> Table {
     let scenario = results.scenario();
     let metrics = shown_metrics(scenario);
+    let compared = results.summary.len() > 1;
     let mut columns = vec![Column::number("rank"), Column::text("configuration")];
+    if compared {
+        columns.push(Column::text("decision"));
+    }
     columns.extend(metrics.iter().map(|m| Column::number(m.short.clone())));
     let mut table = Table::new(columns);
     let labels = labels(results);
     for (rank, &c) in results.ranking().iter().enumerate() {
         let mut cells = vec![(rank + 1).to_string(), labels[c].clone()];
+        if compared {
+            cells.push(standing(&results.outcome, c).to_owned());
+        }
         cells.extend(metrics.iter().map(|m| fmt_summary(&results.summary[c], m)));
         table.rows.push(Row {
             cells,
-            emphasis: rank == 0 && results.summary.len() > 1,
+            emphasis: results.outcome.recommended == Some(c),
         });
     }
     let n = results.runs.first().map_or(0, Vec::len);
-    table.notes.push(format!(
-        "Means over {n} replications with 95 % confidence intervals (t, n − 1 degrees of freedom), clipped to each metric's bounds."
-    ));
+    table.notes.push(if n < 2 {
+        format!("Values of {n} replication: no confidence intervals (run at least 2).")
+    } else {
+        format!(
+            "Means over {n} replications with 95 % confidence intervals (t, n − 1 degrees of freedom), clipped to each metric's bounds; n per metric is in summary.csv."
+        )
+    });
+    if compared {
+        table.notes.push(
+            "Decision (docs/decisions.md): recommended; equivalent to the best on the objective; may miss a constraint (its interval straddles the limit); misses a constraint; beaten (another configuration is better on an answer metric and worse on none); Pareto set (no single best); worse on the objective."
+                .to_owned(),
+        );
+    }
     table
+}
+
+/// Where a configuration stands in the decision, in a word or two.
+pub fn standing(outcome: &crate::decision::Outcome, c: usize) -> &'static str {
+    let cell = &outcome.cells[c];
+    if cell.recommended {
+        "recommended"
+    } else if outcome.pareto.as_ref().is_some_and(|p| p.contains(&c)) {
+        "Pareto set"
+    } else if cell.misses_any() {
+        "misses"
+    } else if cell.equivalent {
+        if cell.uncertain_any() {
+            "equivalent, may miss"
+        } else {
+            "equivalent"
+        }
+    } else if cell.dominated {
+        "beaten"
+    } else if cell.uncertain_any() {
+        "may miss"
+    } else {
+        "worse"
+    }
 }
 
 /// Every metric of one cell: mean, 95 % interval, unit and n.
@@ -253,12 +294,18 @@ pub fn diff_verdict(metric: &Metric, d: &Estimate, ci: Option<(f64, f64)>) -> &'
 
 /// A paired difference with its sign: "−41.0 s ± 6.0 s", "+3.2 points ± 5.0 points".
 pub fn fmt_signed_diff(metric: &Metric, d: &Estimate, ci: Option<(f64, f64)>) -> String {
-    let sign = if d.mean > 0.0 {
-        "+"
-    } else if d.mean < 0.0 {
-        "−"
-    } else {
+    // No sign on a difference that rounds to zero.
+    let rounds_to_zero = !metric
+        .unit()
+        .format_diff(d.mean.abs())
+        .chars()
+        .any(|c| c.is_ascii_digit() && c != '0');
+    let sign = if rounds_to_zero {
         ""
+    } else if d.mean > 0.0 {
+        "+"
+    } else {
+        "−"
     };
     format!("{sign}{}", fmt_diff(metric, d, ci))
 }

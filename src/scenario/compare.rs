@@ -65,6 +65,8 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
     let Some(compare) = root.get_ref().get("compare") else {
         let mut p = Problems::default();
         check_prefer(root.get_ref(), &[], &mut p);
+        check_where(root.get_ref(), &[], &mut p);
+        check_baseline_conditions(root.get_ref(), &mut p);
         if !p.list.is_empty() {
             return Err(ScenarioErrors(p.into_errors(text, path)));
         }
@@ -148,6 +150,7 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
         .map(|a| (a.key.clone(), a.values.iter().map(|(v, _)| display(v)).collect()))
         .collect();
     check_prefer(root.get_ref(), &axis_values, &mut p);
+    check_where(root.get_ref(), &axis_values, &mut p);
     if !p.list.is_empty() {
         let errors = p.into_errors(text, path);
         return Err(ScenarioErrors(errors));
@@ -159,17 +162,90 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
     })
 }
 
+/// Without `[compare]` there is no baseline to compare with: a `baseline` condition would
+/// compare the scenario with itself.
+fn check_baseline_conditions(root: &DeTable<'_>, p: &mut Problems) {
+    let strings = |table: &str, key: &str| -> Vec<(String, std::ops::Range<usize>)> {
+        let tables: Vec<&DeTable<'_>> = match root.get(table).map(toml::Spanned::get_ref) {
+            Some(DeValue::Table(t)) => vec![t],
+            Some(DeValue::Array(items)) => items
+                .iter()
+                .filter_map(|i| match i.get_ref() {
+                    DeValue::Table(t) => Some(t),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut out = Vec::new();
+        for t in tables {
+            match t.get(key).map(|v| (v.get_ref(), v.span())) {
+                Some((DeValue::String(s), span)) => out.push((s.to_string(), span)),
+                Some((DeValue::Array(items), _)) => {
+                    out.extend(items.iter().filter_map(|i| match i.get_ref() {
+                        DeValue::String(s) => Some((s.to_string(), i.span())),
+                        _ => None,
+                    }))
+                }
+                _ => {}
+            }
+        }
+        out
+    };
+    let conditions = strings("decision", "constraints")
+        .into_iter()
+        .chain(strings("expect", "that"));
+    for (text, span) in conditions {
+        if crate::decision::condition::parse(&text).is_ok_and(|c| c.is_relative()) {
+            p.add(
+                span,
+                error::DECISION,
+                format!(
+                    "\"{}\" compares with the baseline, but the scenario has no [compare]",
+                    text.trim()
+                ),
+            );
+        }
+    }
+}
+
 /// `[decision] prefer` may only name compared settings (axes, with their compared values
 /// when it lists some): anything else could never order a configuration.
 fn check_prefer(root: &DeTable<'_>, axes: &[(String, Vec<String>)], p: &mut Problems) {
     let Some(DeValue::Table(decision)) = root.get("decision").map(toml::Spanned::get_ref) else {
         return;
     };
-    let Some(DeValue::Table(prefer)) = decision.get("prefer").map(toml::Spanned::get_ref) else {
+    if let Some(DeValue::Table(prefer)) = decision.get("prefer").map(toml::Spanned::get_ref) {
+        check_axis_table(prefer, "decision.prefer", false, axes, p);
+    }
+}
+
+/// `[[expect]] where` may only name compared settings and values they take.
+fn check_where(root: &DeTable<'_>, axes: &[(String, Vec<String>)], p: &mut Problems) {
+    let Some(DeValue::Array(items)) = root.get("expect").map(toml::Spanned::get_ref) else {
         return;
     };
+    for item in items {
+        if let DeValue::Table(t) = item.get_ref()
+            && let Some(DeValue::Table(w)) = t.get("where").map(toml::Spanned::get_ref)
+        {
+            check_axis_table(w, "expect.where", true, axes, p);
+        }
+    }
+}
+
+/// Checks a table keyed by compared settings (`team_size = { support = … }` names
+/// `team_size.support`): every key is an axis, and every value listed (every scalar too
+/// when `scalars_are_values`) is one of the axis's compared values.
+fn check_axis_table(
+    table: &DeTable<'_>,
+    prefix: &str,
+    scalars_are_values: bool,
+    axes: &[(String, Vec<String>)],
+    p: &mut Problems,
+) {
     let mut entries = Vec::new();
-    for (key, value) in prefer.iter() {
+    for (key, value) in table.iter() {
         match value.get_ref() {
             DeValue::Table(inner) => entries.extend(
                 inner
@@ -181,7 +257,7 @@ fn check_prefer(root: &DeTable<'_>, axes: &[(String, Vec<String>)], p: &mut Prob
     }
     for (key, span, value) in entries {
         let Some((_, values)) = axes.iter().find(|(k, _)| *k == key) else {
-            let mut msg = format!("decision.prefer.{key}: \"{key}\" is not compared");
+            let mut msg = format!("{prefix}.{key}: \"{key}\" is not compared");
             match did_you_mean(&key, axes.iter().map(|(k, _)| k.as_str())) {
                 Some(s) => msg.push_str(&format!(" (did you mean \"{s}\"?)")),
                 None if axes.is_empty() => msg.push_str(" (the scenario has no [compare])"),
@@ -193,19 +269,22 @@ fn check_prefer(root: &DeTable<'_>, axes: &[(String, Vec<String>)], p: &mut Prob
             p.add(span, error::DECISION, msg);
             continue;
         };
-        if let DeValue::Array(items) = value.get_ref() {
-            for item in items {
-                let text = display(&to_value(item.get_ref()));
-                if !values.contains(&text) {
-                    p.add(
-                        item.span(),
-                        error::DECISION,
-                        format!(
-                            "decision.prefer.{key}: {text} is not a compared value (compared: {})",
-                            values.join(", ")
-                        ),
-                    );
-                }
+        let listed: Vec<&toml::Spanned<DeValue<'_>>> = match value.get_ref() {
+            DeValue::Array(items) => items.iter().collect(),
+            _ if scalars_are_values => vec![value],
+            _ => Vec::new(),
+        };
+        for item in listed {
+            let text = display(&to_value(item.get_ref()));
+            if !values.iter().any(|v| crate::check::same_value(v, &text)) {
+                p.add(
+                    item.span(),
+                    error::DECISION,
+                    format!(
+                        "{prefix}.{key}: {text} is not a compared value (compared: {})",
+                        values.join(", ")
+                    ),
+                );
             }
         }
     }

@@ -202,6 +202,8 @@ pub struct Scenario {
     /// How to choose among the configurations (docs/decisions.md); `None`: by the first
     /// answer metric, or the Pareto set when the answer metrics disagree.
     pub decision: Option<crate::decision::Decision>,
+    /// What a regression check requires (`[[expect]]`, README.md "Checks in CI").
+    pub expectations: Vec<crate::check::Expectation>,
     /// Agents count in fairness only if available at least this long.
     pub fairness_min_available: SimDuration,
     /// The engine's workspace (agents in roster order; `rng_seed` is set per replication).

@@ -40,6 +40,7 @@ const TOP_KEYS: &[&str] = &[
     "answer_metrics",
     "sequential",
     "decision",
+    "expect",
     "bot",
     "customers",
     "agents",
@@ -271,6 +272,10 @@ impl Walk<'_> {
         }
         let sequential = top.get("sequential").and_then(|v| sequential(v, p));
         let decision = top.get("decision").and_then(|v| decision::decision(v, p));
+        let expectations = top
+            .get("expect")
+            .and_then(|v| decision::expectations(v, p))
+            .unwrap_or_default();
         // Every target a metric name mentions is measured too (docs/metrics.md).
         let named = answer_metrics
             .iter()
@@ -281,7 +286,8 @@ impl Walk<'_> {
             )
             .chain(decision.iter().flat_map(|d| {
                 std::iter::once(&d.objective.id).chain(d.constraints.iter().map(|c| &c.metric.id))
-            }));
+            }))
+            .chain(expectations.iter().map(|e| &e.condition.metric.id));
         sl_targets.extend(named.filter_map(|id| crate::metrics::catalogue::lookup(id)?.target));
         sl_targets.sort_unstable();
         sl_targets.dedup();
@@ -393,6 +399,7 @@ impl Walk<'_> {
             answer_metrics,
             sequential,
             decision,
+            expectations,
             fairness_min_available: fairness_min_available?,
             engine: EngineConfig {
                 settings: settings?,

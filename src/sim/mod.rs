@@ -274,7 +274,16 @@ impl<'s> Sim<'s> {
                 .map(|a| a.role == Role::Admin)
                 .collect(),
             n_groups: scenario.engine.groups.len(),
-            agent_groups: engine.agents().iter().map(|a| a.groups.clone()).collect(),
+            // Who can take a group's chats: its members when chats are routed by group,
+            // else every agent (as configured at the start).
+            agent_groups: if scenario.engine.settings.group_routing {
+                engine.agents().iter().map(|a| a.groups.clone()).collect()
+            } else {
+                let all: Vec<crate::engine::GroupId> = (0..scenario.engine.groups.len())
+                    .map(|g| crate::engine::GroupId(g as u32))
+                    .collect();
+                vec![all; scenario.engine.agents.len()]
+            },
             n_inboxes: scenario.engine.inboxes.len(),
             agent_inboxes: (0..scenario.engine.agents.len())
                 .map(|i| engine.agent_inboxes(AgentId(i as u32)).to_vec())

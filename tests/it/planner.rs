@@ -13,6 +13,8 @@ use std::path::Path;
 /// - team `early` (4 agents, billing only) works 08:00–12:00: available 4 h of the 8 h;
 /// - team `all` (2 agents, billing and tech) has no shift: available all the time.
 /// - inbox `web` routes to everyone; inbox `app` only to the two agents of `all`.
+/// - chats are routed by group, so a group's agents are its members (without group
+///   routing every agent can take every group's chats, and counts for every group).
 const TWO_BY_TWO: &str = r#"
 name = "planner"
 start = "monday 07:00"
@@ -26,6 +28,7 @@ service_level_targets = ["1m"]
 strategy = "least-busy"
 max_chats_per_agent = 3
 groups = ["billing", "tech"]
+group_routing = true
 [[teams]]
 name = "early"
 size = 4

@@ -61,7 +61,7 @@ fn summary_csv_structure_is_stable() {
         let row = row.unwrap();
         structure.push_str(&format!(
             "{},{},{},{},{},{}\n",
-            &row[0], &row[1], &row[2], &row[3], &row[4], &row[13]
+            &row[0], &row[1], &row[2], &row[3], &row[4], &row[14]
         ));
     }
     insta::assert_snapshot!("summary_csv_structure", structure);
@@ -75,9 +75,9 @@ fn identical_cells_differ_by_exactly_zero() {
     let mut checked = 0;
     for row in rows.iter().filter(|r| &r[0] == "1") {
         // Metrics defined in every replication have a paired difference of exactly 0 ± 0.
-        if &row[12] == "4" {
+        if &row[13] == "4" {
             assert_eq!(
-                (&row[9], &row[10], &row[11]),
+                (&row[10], &row[11], &row[12]),
                 ("0", "0", "0"),
                 "metric {}",
                 &row[3]

@@ -7,6 +7,7 @@
 //! string. Whether `prefer` names compared settings is checked with the comparison matrix
 //! (`compare.rs`), which knows the axes.
 
+use crate::check::Expectation;
 use crate::decision::condition::{self, Condition};
 use crate::decision::{Decision, Prefer, PreferOrder};
 use crate::metrics::catalogue::{self, Direction};
@@ -18,19 +19,20 @@ use toml::de::DeValue;
 /// The keys of `[decision]`.
 const KEYS: &[&str] = &["objective", "constraints", "tolerance", "prefer"];
 
-/// Where a condition's text starts in the file: after the opening quote of a basic or
-/// literal string.
-fn text_start(span: &Range<usize>) -> usize {
-    span.start + 1
-}
-
 /// A condition written as a TOML string at `span`; its errors are located at the offending
 /// character.
 pub(crate) fn condition_at(text: &str, span: Range<usize>, key: &str, p: &mut Problems) -> Option<Condition> {
     match condition::parse(text) {
         Ok(c) => Some(c),
         Err(e) => {
-            let at = (text_start(&span) + e.offset).min(span.end.saturating_sub(1));
+            // A one-line string without escapes is the text between two quotes: point at
+            // the offending character. Otherwise (escapes, triple quotes, line
+            // continuations) the file's bytes do not map one to one: point at the string.
+            let at = if span.len() == text.len() + 2 {
+                span.start + 1 + e.offset
+            } else {
+                span.start
+            };
             p.add(at..at + 1, error::DECISION, format!("{key}: {}", e.message));
             None
         }
@@ -103,7 +105,20 @@ pub(super) fn decision(v: Val<'_, '_>, p: &mut Problems) -> Option<Decision> {
                     None
                 }
             };
+            let span = m.def.bounds.1 - m.def.bounds.0;
             match text.map(|s| m.unit().parse(&s)) {
+                Some(Ok(x)) if x > span => {
+                    p.add(
+                        v.span(),
+                        error::OUT_OF_RANGE,
+                        format!(
+                            "decision.tolerance {} is more than {} can ever differ",
+                            m.unit().format_diff(x),
+                            m.id
+                        ),
+                    );
+                    None
+                }
                 Some(Ok(x)) if x >= 0.0 => Some(x),
                 Some(Ok(x)) => {
                     p.add(
@@ -141,24 +156,31 @@ fn prefer(v: Val<'_, '_>, p: &mut Problems) -> Option<Vec<Prefer>> {
     let t = Table::of(v, "decision.prefer", p)?;
     let mut out = Vec::new();
     let mut ok = true;
-    let mut entries: Vec<(String, Val<'_, '_>)> = Vec::new();
+    let mut entries: Vec<(usize, String, Val<'_, '_>)> = Vec::new();
     for (key, value) in t.map.iter() {
-        let key: &str = key.get_ref();
+        let name: &str = key.get_ref();
         // `team_size = { support = "lowest" }` names the axis `team_size.support`.
         match value.get_ref() {
-            DeValue::Table(inner) => {
-                entries.extend(inner.iter().map(|(k, v)| (format!("{key}.{}", k.get_ref()), v)));
-            }
-            _ => entries.push((key.to_owned(), value)),
+            DeValue::Table(inner) => entries.extend(
+                inner
+                    .iter()
+                    .map(|(k, v)| (k.span().start, format!("{name}.{}", k.get_ref()), v)),
+            ),
+            _ => entries.push((key.span().start, name.to_owned(), value)),
         }
     }
-    for (axis, value) in entries {
+    // The table is read sorted by key; preferences apply in the order written.
+    entries.sort_by_key(|(at, _, _)| *at);
+    for (_, axis, value) in entries {
         let axis = axis.as_str();
         let order = match value.get_ref() {
             DeValue::String(s) if s.as_ref() == "lowest" => Some(PreferOrder::Lowest),
             DeValue::String(s) if s.as_ref() == "highest" => Some(PreferOrder::Highest),
             DeValue::Array(items) => {
-                let values: Vec<String> = items.iter().filter_map(|i| value_text(i, axis, p)).collect();
+                let values: Vec<String> = items
+                    .iter()
+                    .filter_map(|i| value_text(i, &format!("decision.prefer.{axis}"), p))
+                    .collect();
                 (values.len() == items.len()).then_some(PreferOrder::List(values))
             }
             DeValue::String(s) => {
@@ -195,7 +217,7 @@ fn prefer(v: Val<'_, '_>, p: &mut Problems) -> Option<Vec<Prefer>> {
 }
 
 /// A preferred value as text, the way `[compare]` labels its values.
-fn value_text(v: Val<'_, '_>, axis: &str, p: &mut Problems) -> Option<String> {
+fn value_text(v: Val<'_, '_>, name: &str, p: &mut Problems) -> Option<String> {
     match v.get_ref() {
         DeValue::String(s) => Some(s.to_string()),
         DeValue::Integer(i) => doc::int_value(i).map(|n| n.to_string()),
@@ -211,12 +233,73 @@ fn value_text(v: Val<'_, '_>, axis: &str, p: &mut Problems) -> Option<String> {
             p.add(
                 v.span(),
                 error::WRONG_TYPE,
-                format!(
-                    "decision.prefer.{axis} lists {}, expected compared values",
-                    doc::type_name(other)
-                ),
+                format!("{name} lists {}, expected compared values", doc::type_name(other)),
             );
             None
         }
     }
+}
+
+/// `[[expect]]`: what a regression check requires (README.md, "Checks in CI"). Each has
+/// `that` (a condition), optionally `where` (compared settings → a value or a list of
+/// values; checked against the comparison matrix in `compare.rs`) and `name`.
+pub(super) fn expectations(v: Val<'_, '_>, p: &mut Problems) -> Option<Vec<Expectation>> {
+    let items: &[toml::Spanned<DeValue<'_>>] = match v.get_ref() {
+        DeValue::Array(items) => items,
+        other => {
+            p.add(
+                v.span(),
+                error::WRONG_TYPE,
+                format!(
+                    "expect must be an array of tables ([[expect]]), found {}",
+                    doc::type_name(other)
+                ),
+            );
+            return None;
+        }
+    };
+    let mut out = Vec::new();
+    let mut ok = true;
+    for item in items {
+        let Some(t) = Table::of(item, "[[expect]]", p) else {
+            ok = false;
+            continue;
+        };
+        t.check_keys(&["that", "where", "name"], p);
+        let name = t.str("name", p).map(|(s, _)| s.to_owned());
+        let condition = t
+            .require("that", p)
+            .and_then(|_| t.str("that", p))
+            .and_then(|(text, span)| condition_at(text, span, "expect.that", p));
+        let mut filter = Vec::new();
+        if let Some(w) = t.get("where") {
+            match Table::of(w, "expect.where", p) {
+                Some(wt) => {
+                    for (key, value) in wt.map.iter() {
+                        let axis: &str = key.get_ref();
+                        let values: Vec<String> = match value.get_ref() {
+                            DeValue::Array(vs) => vs
+                                .iter()
+                                .filter_map(|x| value_text(x, &format!("expect.where.{axis}"), p))
+                                .collect(),
+                            _ => value_text(value, &format!("expect.where.{axis}"), p)
+                                .into_iter()
+                                .collect(),
+                        };
+                        filter.push((axis.to_owned(), values));
+                    }
+                }
+                None => ok = false,
+            }
+        }
+        match condition {
+            Some(condition) => out.push(Expectation {
+                name,
+                condition,
+                filter,
+            }),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
 }

@@ -1,0 +1,151 @@
+//! `chatsim check`: the scenario's `[[expect]]` expectations as a regression check
+//! (README.md, "Checks in CI"). Judging is `crate::check`; the outputs are
+//! `crate::report::check`; this file only reads, runs, prints and writes.
+
+use super::{CheckArgs, Error, print_out, progress};
+use crate::check::{Cells, Previous, all_decided, exit_code, judge_all};
+use crate::experiment::stats::Adjustment;
+use crate::experiment::{Batches, run_until};
+use crate::metrics::RunMetrics;
+use crate::report::check::CheckReport;
+use std::path::PathBuf;
+
+/// Default cap on replications per configuration when the scenario has no `[sequential]`.
+const DEFAULT_CAP: u32 = 100;
+/// Default replications added per round.
+const DEFAULT_BATCH: u32 = 10;
+
+/// Runs the check; `Err(Error::Failed)` (exit 1) when an expectation fails.
+pub(super) fn check(args: &CheckArgs) -> Result<(), Error> {
+    let mut experiment = crate::scenario::load_experiment(&args.path).map_err(Error::Scenario)?;
+    for w in &experiment.base.warnings {
+        eprintln!("{w}");
+    }
+    if experiment.base.expectations.is_empty() {
+        return Err(Error::NoExpectations(args.path.clone()));
+    }
+    let previous = args.baseline.as_ref().map(read_previous).transpose()?;
+    for scenario in
+        std::iter::once(&mut experiment.base).chain(experiment.cells.iter_mut().map(|c| &mut c.scenario))
+    {
+        if let Some(n) = args.replications {
+            scenario.replications = n;
+        }
+        if let Some(s) = args.seed {
+            scenario.seed = s;
+        }
+    }
+    let plan = experiment.base.sequential.as_ref();
+    let batches = Batches {
+        batch: plan.map_or(DEFAULT_BATCH, |q| q.batch),
+        cap: args
+            .max_replications
+            .or(plan.map(|q| q.max_replications))
+            .unwrap_or(DEFAULT_CAP)
+            .max(experiment.base.replications),
+    };
+    if let Some(prev) = &previous {
+        let missing: Vec<&str> = experiment
+            .cells
+            .iter()
+            .map(|c| c.label.as_str())
+            .filter(|l| !prev.1.has_label(l))
+            .collect();
+        if missing.len() == experiment.cells.len() {
+            return Err(Error::Baseline {
+                path: prev.0.clone(),
+                message: format!(
+                    "no configuration of this scenario is in it (looked for: {})",
+                    missing.join("; ")
+                ),
+            });
+        }
+    }
+    let cells: Vec<(&str, &[(String, String)])> = experiment
+        .cells
+        .iter()
+        .map(|c| (c.label.as_str(), c.assignments.as_slice()))
+        .collect();
+    let expectations = &experiment.base.expectations;
+    let baseline = experiment.baseline;
+    let prev = previous.as_ref().map(|p| &p.1);
+    let metrics_of = |results: &[Vec<crate::sim::RunResult>]| -> Vec<Vec<RunMetrics>> {
+        results
+            .iter()
+            .map(|cell| cell.iter().map(|r| r.metrics.clone()).collect())
+            .collect()
+    };
+    let decided = |results: &[Vec<crate::sim::RunResult>]| {
+        all_decided(&judge_all(
+            expectations,
+            &cells as &Cells<'_>,
+            &metrics_of(results),
+            baseline,
+            prev,
+        ))
+    };
+    let bar = progress::bar(experiment.cells.len() as u64 * u64::from(batches.cap), args.quiet);
+    let (results, outcome) = run_until(&experiment, args.jobs, &|| bar.inc(1), batches, &decided)
+        .map_err(|e| Error::Threads(e.to_string()))?;
+    bar.finish_and_clear();
+    let runs: Vec<Vec<RunMetrics>> = results
+        .into_iter()
+        .map(|cell| cell.into_iter().map(|r| r.metrics).collect())
+        .collect();
+    let findings = judge_all(expectations, &cells, &runs, baseline, prev);
+    let results = crate::report::Results::new(&experiment, runs, Adjustment::Unadjusted);
+    let report = CheckReport {
+        scenario: &experiment.base.name,
+        expectations,
+        labels: results.experiment.cells.iter().map(|c| c.label.clone()).collect(),
+        baseline: experiment.cells[baseline].label.clone(),
+        previous: previous.as_ref().map(|p| p.0.display().to_string()),
+        findings: &findings,
+        replications: outcome.replications,
+        strict: args.strict,
+    };
+    if let Some(path) = &args.junit {
+        crate::report::write_atomic(path, report.junit().as_bytes()).map_err(Error::Report)?;
+    }
+    if let Some(path) = &args.markdown {
+        crate::report::write_atomic(path, report.markdown().as_bytes()).map_err(Error::Report)?;
+    }
+    if !args.quiet {
+        let mut text = format!(
+            "{} — check, seed {}\n",
+            experiment.base.name, experiment.base.seed
+        );
+        text.push_str(&report.table().text());
+        text.push_str(&format!("\n{}\n", report.summary_line()));
+        if !outcome.targets_met {
+            text.push_str(&format!(
+                "stopped at the cap of {} replications per configuration with some expectations undecided{}\n",
+                outcome.replications,
+                if args.strict { "" } else { " (not a failure without --strict)" }
+            ));
+        }
+        print_out(&text)?;
+    }
+    match exit_code(&findings, args.strict) {
+        0 => Ok(()),
+        _ => Err(Error::Failed(report.summary_line())),
+    }
+}
+
+/// Reads `--baseline`: a report folder (its summary.csv) or a summary.csv.
+fn read_previous(path: &PathBuf) -> Result<(PathBuf, Previous), Error> {
+    let file = if path.is_dir() {
+        path.join("summary.csv")
+    } else {
+        path.clone()
+    };
+    let text = std::fs::read_to_string(&file).map_err(|source| Error::Read {
+        path: file.clone(),
+        source,
+    })?;
+    let previous = Previous::parse(&text).map_err(|message| Error::Baseline {
+        path: file.clone(),
+        message,
+    })?;
+    Ok((file, previous))
+}
