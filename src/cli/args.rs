@@ -1,6 +1,6 @@
 //! Command-line arguments (clap derive).
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// chatsim: simulate and compare chat auto-assignment strategies.
@@ -34,6 +34,8 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Write a commented starter scenario to edit, validate and run; never overwrites anything.
+    Init(InitArgs),
     /// Replay an engine script (workspace + timed inputs) and print the engine's event log.
     EngineScript {
         /// The script file.
@@ -104,6 +106,52 @@ pub struct RunArgs {
     pub bonferroni: bool,
 }
 
+/// The options of `chatsim init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Which starter scenario to write.
+    #[arg(long, value_enum, default_value_t = Template::SmallTeam)]
+    pub template: Template,
+    /// Where to write it; missing folders are created. Refused (exit 2) if anything is
+    /// already there.
+    #[arg(value_name = "PATH", default_value = "scenario.toml")]
+    pub path: PathBuf,
+}
+
+/// The starter scenarios of `chatsim init` (`scenarios/templates/NAME.toml`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Template {
+    /// One team of six: round-robin or least-busy, 2 or 3 chats per agent.
+    SmallTeam,
+    /// Early and late shifts with staggered breaks: late-shift size and a wind-down.
+    Shifts,
+    /// Two groups picked from a menu, a team each: when to overflow to any agent.
+    GroupsMenu,
+}
+
+impl Template {
+    /// Every template, in the order `--help` lists them.
+    pub const ALL: [Self; 3] = [Self::SmallTeam, Self::Shifts, Self::GroupsMenu];
+
+    /// The name `--template` takes (and the file's stem under `scenarios/templates/`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SmallTeam => "small-team",
+            Self::Shifts => "shifts",
+            Self::GroupsMenu => "groups-menu",
+        }
+    }
+
+    /// The scenario text, as shipped in `scenarios/templates/` (compiled into the binary).
+    pub fn text(self) -> &'static str {
+        match self {
+            Self::SmallTeam => include_str!("../../scenarios/templates/small-team.toml"),
+            Self::Shifts => include_str!("../../scenarios/templates/shifts.toml"),
+            Self::GroupsMenu => include_str!("../../scenarios/templates/groups-menu.toml"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +160,14 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn template_names_are_the_values_clap_takes() {
+        for t in Template::ALL {
+            let value = t.to_possible_value().expect("no template is hidden");
+            assert_eq!(value.get_name(), t.name());
+            assert_eq!(Template::from_str(t.name(), false), Ok(t));
+        }
     }
 }

@@ -2,13 +2,14 @@
 //!
 //! Commands: `validate` (check scenario files), `run` (every cell × replication of a
 //! scenario → the answer, CSV files, charts, `report.html`, `manifest.json`), `metrics`
-//! (the metric catalogue) and `engine-script` (replay an engine script).
+//! (the metric catalogue), `init` (write a starter scenario from `scenarios/templates/`)
+//! and `engine-script` (replay an engine script).
 
 mod args;
 mod check;
 mod progress;
 
-pub use args::{CheckArgs, Cli, Command, RunArgs};
+pub use args::{CheckArgs, Cli, Command, InitArgs, RunArgs, Template};
 
 use clap::Parser as _;
 use std::ffi::OsString;
@@ -34,6 +35,13 @@ pub enum Error {
         path: PathBuf,
         /// Where and why.
         source: crate::script::ScriptError,
+    },
+    /// `chatsim init` found something at its path (exit 2): it never overwrites.
+    Exists {
+        /// The path.
+        path: PathBuf,
+        /// What is there: "a file", "a folder"…
+        what: &'static str,
     },
     /// Writing to the terminal failed (exit 3).
     Write(std::io::Error),
@@ -69,7 +77,8 @@ impl Error {
             | Self::Script { .. }
             | Self::Scenario(_)
             | Self::Baseline { .. }
-            | Self::NoExpectations(_) => 2,
+            | Self::NoExpectations(_)
+            | Self::Exists { .. } => 2,
             Self::Write(_) | Self::Report(_) | Self::Threads(_) | Self::Chart(..) => 3,
         }
     }
@@ -81,6 +90,20 @@ impl fmt::Display for Error {
             Self::Usage(e) => write!(f, "{}", e.to_string().trim_end().trim_start_matches("error: ")),
             Self::Read { path, .. } => write!(f, "could not read '{}'", path.display()),
             Self::Script { path, source } => write!(f, "{}:{source}", path.display()),
+            Self::Exists {
+                path,
+                what: "a folder",
+            } => write!(
+                f,
+                "'{}' is a folder; chatsim init writes a file: give a file path, such as '{}'",
+                path.display(),
+                path.join("scenario.toml").display()
+            ),
+            Self::Exists { path, what } => write!(
+                f,
+                "'{}' already exists ({what}); chatsim init never overwrites: give another path, or move it away first",
+                path.display()
+            ),
             Self::Write(_) => f.write_str("could not write the output"),
             Self::Scenario(errors) => {
                 // One problem per line; `main` prefixes the first with "error: ".
@@ -110,6 +133,7 @@ impl std::error::Error for Error {
             Self::Usage(_)
             | Self::Script { .. }
             | Self::Scenario(_)
+            | Self::Exists { .. }
             | Self::Threads(_)
             | Self::Chart(..)
             | Self::Baseline { .. }
@@ -138,6 +162,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
         } else {
             crate::metrics::catalogue::reference_text()
         }),
+        Command::Init(args) => init(&args),
         Command::EngineScript { file } => {
             let text = std::fs::read_to_string(&file).map_err(|source| Error::Read {
                 path: file.clone(),
@@ -186,6 +211,57 @@ fn validate(paths: &[PathBuf]) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::Scenario(crate::scenario::ScenarioErrors(all)))
+    }
+}
+
+/// `chatsim init`: writes the template to a path where nothing is, then says what to run
+/// next (README.md, "Starting a scenario").
+fn init(args: &InitArgs) -> Result<(), Error> {
+    let path = &args.path;
+    let exists = |what| Error::Exists {
+        path: path.clone(),
+        what,
+    };
+    // `symlink_metadata`: a link, even a dangling one, is something there too.
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        let kind = meta.file_type();
+        return Err(exists(if kind.is_symlink() {
+            "a link"
+        } else if kind.is_dir() {
+            "a folder"
+        } else if kind.is_file() {
+            "a file"
+        } else {
+            "not a regular file"
+        }));
+    }
+    // Linked into place, so a file that appeared since the check is not replaced either.
+    crate::report::write_atomic_new(path, args.template.text().as_bytes()).map_err(|e| {
+        if e.source.kind() == std::io::ErrorKind::AlreadyExists {
+            exists("a file")
+        } else {
+            Error::Report(e)
+        }
+    })?;
+    let shown = shell_word(&path.display().to_string());
+    print_out(&format!(
+        "wrote {shown}: the {} starter scenario (every key commented; its header says how to adapt it)\n\
+         run it as it is or after editing it (`chatsim validate {shown}` checks your changes):\n\
+         \n    chatsim run {shown}\n",
+        args.template.name()
+    ))
+}
+
+/// `word` as a shell would need it typed: as it is when it is plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_./+:@%=,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 

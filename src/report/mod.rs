@@ -3,8 +3,9 @@
 //!
 //! `csv` builds the tidy CSV files, `text` the terminal table, `charts` the chart data
 //! (drawn by `plot`), `html` the self-contained report. Nothing here runs a simulation;
-//! only [`write_atomic`] touches the filesystem: every file is written to a temporary name
-//! in its final folder and renamed into place, so an interrupted run never leaves a
+//! only [`write_atomic`] (and [`write_atomic_new`], its never-replace twin for
+//! `chatsim init`) touches the filesystem: every file is written to a temporary name in its
+//! final folder and renamed (or linked) into place, so an interrupted run never leaves a
 //! half-written file under its final name.
 
 pub mod answer;
@@ -196,6 +197,39 @@ impl std::error::Error for ReportError {
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced, then
 /// renamed over the final name.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    write_via_temporary(path, bytes, |tmp| std::fs::rename(tmp, path))
+}
+
+/// Writes `bytes` to a new file `path`, atomically, and never replaces anything already
+/// there: the synced temporary file is hard-linked to the final name, which fails with
+/// [`std::io::ErrorKind::AlreadyExists`] if anything (even created a moment ago) holds it.
+/// Where the filesystem has no hard links, the file is created with `create_new` and
+/// written in place instead (still never replacing anything). Missing folders are created.
+pub fn write_atomic_new(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    write_via_temporary(path, bytes, |tmp| {
+        let linked = std::fs::hard_link(tmp, path);
+        let _ = std::fs::remove_file(tmp);
+        match linked {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(path)?;
+                file.write_all(bytes)?;
+                file.sync_all()
+            }
+            other => other,
+        }
+    })
+}
+
+/// Writes `bytes` to a synced temporary file beside `path` (creating the folder), then
+/// `finish`es with its name; the temporary file is removed if anything fails.
+fn write_via_temporary(
+    path: &Path,
+    bytes: &[u8],
+    finish: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> Result<(), ReportError> {
     let err = |source| ReportError {
         path: path.to_owned(),
         source,
@@ -213,7 +247,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        finish(&tmp)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

@@ -189,6 +189,14 @@ fn the_catalogue_covers_every_rule() {
 fn every_shipped_scenario_validates() {
     let files = toml_files("scenarios");
     assert!(!files.is_empty(), "scenarios/ ships at least one scenario");
+    // The starter scenarios of `chatsim init` too: no warnings in a newcomer's first file.
+    let templates = toml_files("scenarios/templates");
+    assert_eq!(
+        templates.len(),
+        3,
+        "scenarios/templates/ holds the three init templates"
+    );
+    let files = files.into_iter().chain(templates);
     for path in files {
         let (code, stdout, stderr) = validate(&path);
         assert_eq!(code, Some(0), "chatsim validate {path}:\n{stderr}");

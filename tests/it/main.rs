@@ -7,6 +7,7 @@ mod decision;
 mod determinism;
 mod engine_props;
 mod engine_scripts;
+mod init;
 mod planner;
 mod regressions;
 mod report;
