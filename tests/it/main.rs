@@ -2,6 +2,7 @@
 
 mod bad_scenarios;
 mod catalogue;
+mod check;
 mod cli;
 mod decision;
 mod determinism;
