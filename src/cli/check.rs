@@ -8,7 +8,7 @@ use crate::experiment::stats::Adjustment;
 use crate::experiment::{Batches, run_until};
 use crate::metrics::RunMetrics;
 use crate::report::check::CheckReport;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Default cap on replications per configuration when the scenario has no `[sequential]`.
 const DEFAULT_CAP: u32 = 100;
@@ -24,7 +24,7 @@ pub(super) fn check(args: &CheckArgs) -> Result<(), Error> {
     if experiment.base.expectations.is_empty() {
         return Err(Error::NoExpectations(args.path.clone()));
     }
-    let previous = args.baseline.as_ref().map(read_previous).transpose()?;
+    let previous = args.baseline.as_deref().map(read_previous).transpose()?;
     for scenario in
         std::iter::once(&mut experiment.base).chain(experiment.cells.iter_mut().map(|c| &mut c.scenario))
     {
@@ -133,11 +133,11 @@ pub(super) fn check(args: &CheckArgs) -> Result<(), Error> {
 }
 
 /// Reads `--baseline`: a report folder (its summary.csv) or a summary.csv.
-fn read_previous(path: &PathBuf) -> Result<(PathBuf, Previous), Error> {
+fn read_previous(path: &Path) -> Result<(PathBuf, Previous), Error> {
     let file = if path.is_dir() {
         path.join("summary.csv")
     } else {
-        path.clone()
+        path.to_path_buf()
     };
     let text = std::fs::read_to_string(&file).map_err(|source| Error::Read {
         path: file.clone(),

@@ -972,7 +972,7 @@ mod tests {
 
     #[test]
     fn negative_values_get_a_minus_sign_and_never_minus_zero() {
-        assert_eq!(Unit::Seconds.format(-3.14), "−3.1 s");
+        assert_eq!(Unit::Seconds.format(-3.12), "−3.1 s");
         assert_eq!(Unit::Seconds.format(-0.04), "0.0 s");
         assert_eq!(Unit::Share.format_diff(-0.021), "−2.1 points");
         assert_eq!(Unit::Share.format_diff(-0.0001), "0.0 points");

@@ -135,13 +135,23 @@ pub fn answer(results: &Results<'_>, outcome: &Outcome) -> String {
     };
 
     // What is recommended, and why.
-    let feasible_set = if constraints.is_empty() {
-        String::new()
-    } else {
-        format!(
+    // Configurations beaten on the answer metrics (without a [decision]) are out of the
+    // running too, whatever their objective: say so, or "the lowest" would be false.
+    let beaten: Vec<String> = (0..results.summary.len())
+        .filter(|&c| outcome.cells[c].dominated)
+        .map(label)
+        .collect();
+    let feasible_set = match (constraints.is_empty(), beaten.is_empty()) {
+        (true, true) => String::new(),
+        (false, _) => format!(
             " among the configurations that do not miss {}",
             list(&texts(constraints))
-        )
+        ),
+        (true, false) => format!(
+            " among the configurations no other beats on the answer metrics ({} {} beaten: better on none and worse on at least one)",
+            list(&beaten),
+            if beaten.len() == 1 { "is" } else { "are" }
+        ),
     };
     let rec_obj = fmt_summary(&results.summary[rec], &objective);
     match outcome.best {
