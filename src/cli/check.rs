@@ -17,24 +17,11 @@ const DEFAULT_BATCH: u32 = 10;
 
 /// Runs the check; `Err(Error::Failed)` (exit 1) when an expectation fails.
 pub(super) fn check(args: &CheckArgs) -> Result<(), Error> {
-    let mut experiment = crate::scenario::load_experiment(&args.path).map_err(Error::Scenario)?;
-    for w in &experiment.base.warnings {
-        eprintln!("{w}");
-    }
+    let experiment = super::load_with(&args.path, args.replications, args.seed)?;
     if experiment.base.expectations.is_empty() {
         return Err(Error::NoExpectations(args.path.clone()));
     }
     let previous = args.baseline.as_deref().map(read_previous).transpose()?;
-    for scenario in
-        std::iter::once(&mut experiment.base).chain(experiment.cells.iter_mut().map(|c| &mut c.scenario))
-    {
-        if let Some(n) = args.replications {
-            scenario.replications = n;
-        }
-        if let Some(s) = args.seed {
-            scenario.seed = s;
-        }
-    }
     let plan = experiment.base.sequential.as_ref();
     let batches = Batches {
         batch: plan.map_or(DEFAULT_BATCH, |q| q.batch),

@@ -265,23 +265,34 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-fn run_scenario(args: &RunArgs) -> Result<(), Error> {
-    use crate::experiment::stats::Adjustment;
-    let started = std::time::Instant::now();
-    let mut experiment = crate::scenario::load_experiment(&args.path).map_err(Error::Scenario)?;
+/// Loads a scenario with its comparison matrix, prints its warnings, and applies the
+/// command line's replications and seed to every configuration.
+fn load_with(
+    path: &std::path::Path,
+    replications: Option<u32>,
+    seed: Option<u64>,
+) -> Result<crate::scenario::Experiment, Error> {
+    let mut experiment = crate::scenario::load_experiment(path).map_err(Error::Scenario)?;
     for w in &experiment.base.warnings {
         eprintln!("{w}");
     }
     for scenario in
         std::iter::once(&mut experiment.base).chain(experiment.cells.iter_mut().map(|c| &mut c.scenario))
     {
-        if let Some(n) = args.replications {
+        if let Some(n) = replications {
             scenario.replications = n;
         }
-        if let Some(s) = args.seed {
+        if let Some(s) = seed {
             scenario.seed = s;
         }
     }
+    Ok(experiment)
+}
+
+fn run_scenario(args: &RunArgs) -> Result<(), Error> {
+    use crate::experiment::stats::Adjustment;
+    let started = std::time::Instant::now();
+    let experiment = load_with(&args.path, args.replications, args.seed)?;
     let per_cell = experiment
         .base
         .sequential

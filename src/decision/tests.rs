@@ -9,18 +9,13 @@ use crate::metrics::catalogue::metric;
 fn cell(metrics: &[(&str, &[f64])]) -> Vec<RunMetrics> {
     let reps = metrics.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
     (0..reps)
-        .map(|r| RunMetrics {
-            values: metrics
-                .iter()
-                .map(|(id, v)| ((*id).to_owned(), v.get(r).copied().filter(|x| !x.is_nan())))
-                .collect(),
-            intervals: Vec::new(),
-            groups: Vec::new(),
-            inboxes: Vec::new(),
-            agents: Vec::new(),
-            queue_area_ms: 0.0,
-            queue_episodes_ms: 0.0,
-            wait_cdf: Vec::new(),
+        .map(|r| {
+            RunMetrics::from_values(
+                metrics
+                    .iter()
+                    .map(|(id, v)| ((*id).to_owned(), v.get(r).copied().filter(|x| !x.is_nan())))
+                    .collect(),
+            )
         })
         .collect()
 }

@@ -125,16 +125,7 @@ mod tests {
     use super::*;
 
     fn run(values: &[(&str, Option<f64>)]) -> RunMetrics {
-        RunMetrics {
-            values: values.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
-            intervals: Vec::new(),
-            groups: Vec::new(),
-            inboxes: Vec::new(),
-            agents: Vec::new(),
-            queue_area_ms: 0.0,
-            queue_episodes_ms: 0.0,
-            wait_cdf: Vec::new(),
-        }
+        RunMetrics::from_values(values.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect())
     }
 
     #[test]

@@ -242,6 +242,21 @@ pub struct AgentRow {
 }
 
 impl RunMetrics {
+    /// Metrics with these values and nothing else (tables empty): for tests and for
+    /// results read back from files.
+    pub fn from_values(values: Vec<(String, Option<f64>)>) -> Self {
+        Self {
+            values,
+            intervals: Vec::new(),
+            groups: Vec::new(),
+            inboxes: Vec::new(),
+            agents: Vec::new(),
+            queue_area_ms: 0.0,
+            queue_episodes_ms: 0.0,
+            wait_cdf: Vec::new(),
+        }
+    }
+
     /// The value of a metric.
     pub fn get(&self, id: &str) -> Option<f64> {
         self.values.iter().find(|(k, _)| k == id).and_then(|(_, v)| *v)
