@@ -527,9 +527,12 @@ pub struct Side<'a> {
     pub config: &'a EngineConfig,
 }
 
-/// `12.345 s`, `3 s`.
+/// `12.345 s`, `3.000 s`, `0 s` (milliseconds, so decimal points align).
 fn seconds(d: SimDuration) -> String {
-    format!("{} s", d.as_millis() as f64 / 1_000.0)
+    match d.as_millis() {
+        0 => "0 s".to_owned(),
+        ms => format!("{}.{:03} s", ms / 1_000, ms % 1_000),
+    }
 }
 
 fn hand_names(config: &EngineConfig, fate: &Fate) -> Vec<String> {
@@ -551,15 +554,36 @@ fn end_name(fate: &Fate) -> &'static str {
     fate.end.map_or("open", CloseReason::name)
 }
 
-/// The line before a diff: `12 of 840 chats differ between A "…" and B "…" (replication r)`.
+/// The line before a diff: `12 of 840 chats differ between A "…" and B "…" (replication
+/// r): 12 in assignees, 3 in wait, 1 in ending` — a chat counted once per way it differs.
 pub fn diff_summary(diff: &Diff, sides: [Side<'_>; 2], replication: u64) -> String {
-    format!(
+    let mut text = format!(
         "{} of {} chats differ between A \"{}\" and B \"{}\" (replication {replication})",
         diff.differ.len(),
         diff.chats,
         sides[0].label,
         sides[1].label
-    )
+    );
+    let (mut hands, mut wait, mut end, mut one_run) = (0, 0, 0, 0);
+    for (_, a, b) in &diff.differ {
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                hands += u32::from(a.hands != b.hands);
+                wait += u32::from(a.wait != b.wait);
+                end += u32::from(a.end != b.end);
+            }
+            _ => one_run += 1,
+        }
+    }
+    if !diff.differ.is_empty() {
+        text.push_str(&format!(
+            ": {hands} in assignees, {wait} in wait, {end} in ending"
+        ));
+        if one_run > 0 {
+            text.push_str(&format!(", {one_run} in one run only"));
+        }
+    }
+    text
 }
 
 /// Writes a diff in one format. Text: the [`diff_summary`] line, then (if any differ) a
@@ -633,6 +657,9 @@ pub fn write_diff<W: Write>(
     }
 }
 
+/// The widest the assignee columns of a text diff are padded to.
+const MAX_ASSIGNEES_WIDTH: usize = 40;
+
 fn write_diff_text<W: Write>(
     diff: &Diff,
     sides: [Side<'_>; 2],
@@ -679,10 +706,14 @@ fn write_diff_text<W: Write>(
             *w = (*w).max(cell.chars().count());
         }
     }
+    // A chat passed through many hands overflows its line rather than widening every line.
+    for i in [1, 4] {
+        widths[i] = widths[i].min(MAX_ASSIGNEES_WIDTH);
+    }
     for row in std::iter::once(&header).chain(&rows) {
         let mut line = String::new();
         for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-            let pad = w - cell.chars().count();
+            let pad = w.saturating_sub(cell.chars().count());
             let sep = match i {
                 0 => "",
                 4 => "  │  ",
@@ -827,9 +858,9 @@ mod tests {
             String::from_utf8(write_diff(&diff, [side, side], 0, Format::Text, Vec::new()).unwrap()).unwrap();
         assert_eq!(
             text,
-            "1 of 3 chats differ between A \"x\" and B \"x\" (replication 0)\n\
-             chat  A assignees            wait  end       │  B assignees  wait  end\n\
-             c7    ann → bob (takeover)  3.5 s  resolved  │  —               —  abandoned\n"
+            "1 of 3 chats differ between A \"x\" and B \"x\" (replication 0): 1 in assignees, 1 in wait, 1 in ending\n\
+             chat  A assignees              wait  end       │  B assignees  wait  end\n\
+             c7    ann → bob (takeover)  3.500 s  resolved  │  —               —  abandoned\n"
         );
     }
 }

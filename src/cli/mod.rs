@@ -2,12 +2,13 @@
 //!
 //! Commands: `validate` (check scenario files), `run` (every cell × replication of a
 //! scenario → the answer, CSV files, charts, `report.html`, `manifest.json`), `metrics`
-//! (the metric catalogue) and `engine-script` (replay an engine script).
+//! (the metric catalogue), `engine-script` (replay an engine script) and `trace` (one
+//! run's event log, streamed, or the chats whose fate differs between two configurations).
 
 mod args;
 mod progress;
 
-pub use args::{Cli, Command, RunArgs};
+pub use args::{Cli, Command, RunArgs, TraceArgs, TraceFormat};
 
 use clap::Parser as _;
 use std::ffi::OsString;
@@ -44,6 +45,9 @@ pub enum Error {
     Threads(String),
     /// A chart could not be drawn (exit 3).
     Chart(String, crate::report::plot::PlotError),
+    /// An option names nothing in the scenario, e.g. an unknown configuration or a
+    /// replication out of range (exit 2); what is there instead.
+    Selection(String),
 }
 
 impl Error {
@@ -51,7 +55,11 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Usage(e) if !e.use_stderr() => 0,
-            Self::Usage(_) | Self::Read { .. } | Self::Script { .. } | Self::Scenario(_) => 2,
+            Self::Usage(_)
+            | Self::Read { .. }
+            | Self::Script { .. }
+            | Self::Scenario(_)
+            | Self::Selection(_) => 2,
             Self::Write(_) | Self::Report(_) | Self::Threads(_) | Self::Chart(..) => 3,
         }
     }
@@ -72,6 +80,7 @@ impl fmt::Display for Error {
             Self::Report(e) => write!(f, "{e}"),
             Self::Threads(e) => write!(f, "could not start worker threads: {e}"),
             Self::Chart(name, e) => write!(f, "could not draw chart '{name}': {e}"),
+            Self::Selection(message) => f.write_str(message),
         }
     }
 }
@@ -82,9 +91,12 @@ impl std::error::Error for Error {
             Self::Read { source, .. } => Some(source),
             Self::Write(e) => Some(e),
             Self::Report(e) => e.source.source().or(Some(&e.source)),
-            Self::Usage(_) | Self::Script { .. } | Self::Scenario(_) | Self::Threads(_) | Self::Chart(..) => {
-                None
-            }
+            Self::Usage(_)
+            | Self::Script { .. }
+            | Self::Scenario(_)
+            | Self::Threads(_)
+            | Self::Chart(..)
+            | Self::Selection(_) => None,
         }
     }
 }
@@ -115,15 +127,106 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
             let log = crate::script::run(&text).map_err(|source| Error::Script { path: file, source })?;
             print_out(&log)
         }
+        Command::Trace(args) => trace(&args),
     }
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is the reader's choice, not a failure.
 fn print_out(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    quiet_pipe(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+}
+
+/// A write's outcome, a closed pipe (`| head`) counting as success.
+fn quiet_pipe(result: std::io::Result<()>) -> Result<(), Error> {
+    match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.map_err(Error::Write),
+    }
+}
+
+/// `chatsim trace`: one run's events as they happen, or the fate diff of two configurations.
+fn trace(args: &TraceArgs) -> Result<(), Error> {
+    use crate::trace::{self, EventWriter, Format, Side};
+    let mut experiment = crate::scenario::load_experiment(&args.path).map_err(Error::Scenario)?;
+    for w in &experiment.base.warnings {
+        eprintln!("{w}");
+    }
+    if let Some(s) = args.seed {
+        for cell in &mut experiment.cells {
+            cell.scenario.seed = s;
+        }
+    }
+    let select = |spec: &str, reference: usize| {
+        experiment.select_cell(spec, reference).map_err(|message| {
+            let mut text = format!("{message}; the configurations of {} are:", args.path.display());
+            for (i, c) in experiment.cells.iter().enumerate() {
+                let baseline = if i == experiment.baseline {
+                    " (baseline)"
+                } else {
+                    ""
+                };
+                text.push_str(&format!("\n  {i}  {}{baseline}", c.label));
+            }
+            Error::Selection(text)
+        })
+    };
+    let cell = match &args.cell {
+        Some(spec) => select(spec, experiment.baseline)?,
+        None => experiment.baseline,
+    };
+    // The replications `run` would make (a sequential plan may add up to its cap).
+    let scenario = &experiment.cells[cell].scenario;
+    let replications = scenario.sequential.as_ref().map_or(scenario.replications, |q| {
+        q.max_replications.max(scenario.replications)
+    });
+    if args.replication >= u64::from(replications) {
+        return Err(Error::Selection(format!(
+            "there is no replication {} in {}: it runs {replications} (0 to {})",
+            args.replication,
+            args.path.display(),
+            replications - 1
+        )));
+    }
+    let format = match args.format {
+        TraceFormat::Text => Format::Text,
+        TraceFormat::Csv => Format::Csv,
+        TraceFormat::Jsonl => Format::Jsonl,
+    };
+    let out = std::io::BufWriter::new(std::io::stdout().lock());
+    match &args.diff {
+        Some(spec) => {
+            let other = select(spec, cell)?;
+            let b = &experiment.cells[other];
+            let diff = trace::diff(scenario, &b.scenario, args.replication);
+            let sides = [
+                Side {
+                    label: &experiment.cells[cell].label,
+                    config: &scenario.engine,
+                },
+                Side {
+                    label: &b.label,
+                    config: &b.scenario.engine,
+                },
+            ];
+            if format != Format::Text {
+                // The records are the differing chats; the count goes beside them.
+                eprintln!("{}", trace::diff_summary(&diff, sides, args.replication));
+            }
+            quiet_pipe(trace::write_diff(&diff, sides, args.replication, format, out).map(drop))
+        }
+        None => {
+            let run = EventWriter::new(&scenario.engine, format, out).and_then(|mut writer| {
+                crate::sim::run_observed(
+                    scenario,
+                    args.replication,
+                    crate::sim::RunOptions::default(),
+                    |o| writer.write(o),
+                )?;
+                writer.finish().map(drop)
+            });
+            quiet_pipe(run)
+        }
     }
 }
 
