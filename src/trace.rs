@@ -251,6 +251,21 @@ impl<'a> Row<'a> {
     }
 }
 
+/// A CSV writer's error as the I/O error it wraps, so a closed pipe stays recognisable.
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// A record as one line of JSON (serialized apart from the writer, so write errors stay
+/// plain I/O errors).
+fn json_line<T: Serialize>(record: &T) -> Vec<u8> {
+    // Our records are plain structs of strings and numbers: serializing them cannot fail.
+    serde_json::to_vec(record).unwrap_or_default()
+}
+
 enum Sink<W: Write> {
     Text(W),
     Csv(csv::Writer<W>),
@@ -272,7 +287,7 @@ impl<'c, W: Write> EventWriter<'c, W> {
             Format::Jsonl => Sink::Jsonl(out),
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
-                w.write_record(CSV_COLUMNS)?;
+                w.write_record(CSV_COLUMNS).map_err(csv_io)?;
                 Sink::Csv(w)
             }
         };
@@ -283,10 +298,13 @@ impl<'c, W: Write> EventWriter<'c, W> {
     pub fn write(&mut self, output: &Output) -> io::Result<()> {
         match &mut self.sink {
             Sink::Text(w) => writeln!(w, "{}", crate::script::format_output(self.config, output)),
-            Sink::Csv(w) => Ok(w.write_record(Row::new(self.config, output).csv_record())?),
+            Sink::Csv(w) => w
+                .write_record(Row::new(self.config, output).csv_record())
+                .map_err(csv_io),
             Sink::Jsonl(w) => {
-                serde_json::to_writer(&mut *w, &Row::new(self.config, output))?;
-                w.write_all(b"\n")
+                let mut line = json_line(&Row::new(self.config, output));
+                line.push(b'\n');
+                w.write_all(&line)
             }
         }
     }
@@ -604,7 +622,7 @@ pub fn write_diff<W: Write>(
         Format::Text => write_diff_text(diff, sides, replication, out),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(DIFF_CSV_COLUMNS)?;
+            w.write_record(DIFF_CSV_COLUMNS).map_err(csv_io)?;
             for (chat, a, b) in &diff.differ {
                 let mut record = vec![chat.0.to_string()];
                 for (side, fate) in sides.iter().zip([a, b]) {
@@ -617,7 +635,7 @@ pub fn write_diff<W: Write>(
                         None => record.extend([String::new(), String::new(), String::new()]),
                     }
                 }
-                w.write_record(&record)?;
+                w.write_record(&record).map_err(csv_io)?;
             }
             w.into_inner().map_err(|e| e.into_error())
         }
@@ -648,8 +666,9 @@ pub fn write_diff<W: Write>(
                     a: fate(&sides[0], a),
                     b: fate(&sides[1], b),
                 };
-                serde_json::to_writer(&mut out, &record)?;
-                out.write_all(b"\n")?;
+                let mut line = json_line(&record);
+                line.push(b'\n');
+                out.write_all(&line)?;
             }
             out.flush()?;
             Ok(out)
