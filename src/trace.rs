@@ -677,7 +677,7 @@ pub fn write_diff<W: Write>(
 }
 
 /// The widest the assignee columns of a text diff are padded to.
-const MAX_ASSIGNEES_WIDTH: usize = 40;
+const MAX_ASSIGNEES_WIDTH: usize = 32;
 
 fn write_diff_text<W: Write>(
     diff: &Diff,

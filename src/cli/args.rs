@@ -35,9 +35,14 @@ pub enum Command {
         /// The script file.
         file: PathBuf,
     },
-    /// Print the engine's event log of one run (one configuration, one replication) as it
-    /// happens, in the engine-script text form, CSV or JSON lines; or, with --diff, the chats
-    /// whose fate differs between two configurations on the same customers.
+    /// Print the engine's event log of one run, or (--diff) the chats whose fate differs
+    /// between two configurations.
+    ///
+    /// One configuration (--cell, default the baseline) and one replication (--replication,
+    /// default 0): every engine output as it happens, streamed, in the engine-script text form
+    /// (one line per event), CSV or JSON lines. --diff CELL runs a second configuration on the
+    /// same customers and lists the chats whose assignees, wait or ending differ, with their
+    /// count.
     #[command(
         after_help = "Examples:\n  chatsim trace scenarios/quickstart.toml | head\n  \
                             chatsim trace scenarios/quickstart.toml --cell 'cap 3, least-busy' --format csv > trace.csv\n  \

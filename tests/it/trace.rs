@@ -320,3 +320,39 @@ fn a_closed_pipe_ends_quietly() {
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{format}");
     }
 }
+
+/// The README's trace and diff excerpts are real output of the commands it shows.
+#[test]
+fn readme_excerpts_are_real_output() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    // The output block that follows the command `chatsim … <command>`.
+    let block = |command: &str| -> Vec<String> {
+        let at = readme
+            .find(&format!("cargo run --release -- {command}\n"))
+            .unwrap_or_else(|| panic!("README shows `{command}`"));
+        // Past the command's own block, into the next one.
+        let rest = &readme[at..];
+        let rest = &rest[rest.find("```\n").unwrap() + 4..];
+        let start = rest.find("```\n").unwrap() + 4;
+        let end = start + rest[start..].find("```").unwrap();
+        rest[start..end].lines().map(str::to_owned).collect()
+    };
+    let trace = stdout(&[QUICKSTART]);
+    let excerpt = block("trace scenarios/quickstart.toml > trace.txt");
+    assert!(excerpt.len() >= 5);
+    let excerpt = excerpt.join("\n");
+    assert!(
+        trace.contains(&format!("{excerpt}\n")),
+        "not in the trace:\n{excerpt}"
+    );
+    let diff = stdout(&[QUICKSTART, "--diff", "strategy=least-busy"]);
+    let lines: Vec<&str> = diff.lines().collect();
+    let shown = block("trace scenarios/quickstart.toml --diff strategy=least-busy");
+    assert!(shown.iter().filter(|l| *l != "…").count() >= 5);
+    for line in shown {
+        assert!(
+            line == "…" || lines.contains(&line.as_str()),
+            "not in the diff: {line}"
+        );
+    }
+}
