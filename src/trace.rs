@@ -269,7 +269,7 @@ fn json_line<T: Serialize>(record: &T) -> Vec<u8> {
 
 enum Sink<W: Write> {
     Text(W),
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Jsonl(W),
 }
 
@@ -289,7 +289,7 @@ impl<'c, W: Write> EventWriter<'c, W> {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 w.write_record(CSV_COLUMNS).map_err(csv_io)?;
-                Sink::Csv(w)
+                Sink::Csv(Box::new(w))
             }
         };
         Ok(Self { config, sink })
