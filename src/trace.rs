@@ -403,7 +403,7 @@ impl Fate {
 
     /// Whether a reader would tell the two apart: another sequence of hands, another wait,
     /// or another ending (abandoned, resolved, auto-closed, still open). When it first
-    /// needed a human is the customer's, the same in both configurations.
+    /// needed a human is not compared: that is the customer's doing, not the configuration's.
     pub fn differs(&self, other: &Self) -> bool {
         self.hands != other.hands || self.wait != other.wait || self.end != other.end
     }
