@@ -9,6 +9,7 @@
 //! - [`scenario`]: scenario files (TOML) validated into a `Scenario`, with located errors.
 //! - [`workload`]: arrivals, handle times, patience and shifts from keyed random streams.
 //! - [`experiment`]: a scenario's replications in parallel (rayon), deterministic.
+//! - [`trace`]: one run's event log streamed as text, CSV or JSON lines; per-chat fate diffs.
 //! - [`decision`]: conditions on metrics and the rules that recommend a configuration.
 //! - [`check`]: `[[expect]]` expectations judged on intervals, for regression checks in CI.
 //! - [`report`]: CSV files and the terminal summary; the atomic file writer.
@@ -27,5 +28,6 @@ pub mod report;
 pub mod scenario;
 pub mod script;
 pub mod sim;
+pub mod trace;
 pub mod util;
 pub mod workload;

@@ -2,14 +2,16 @@
 //!
 //! Commands: `validate` (check scenario files), `run` (every cell × replication of a
 //! scenario → the answer, CSV files, charts, `report.html`, `manifest.json`), `metrics`
-//! (the metric catalogue), `init` (write a starter scenario from `scenarios/templates/`)
-//! and `engine-script` (replay an engine script).
+//! (the metric catalogue), `init` (write a starter scenario from `scenarios/templates/`),
+//! `check` (a scenario's expectations as a regression check), `trace` (one run's event
+//! log, streamed, or the chats whose fate differs between two configurations) and
+//! `engine-script` (replay an engine script).
 
 mod args;
 mod check;
 mod progress;
 
-pub use args::{CheckArgs, Cli, Command, InitArgs, RunArgs, Template};
+pub use args::{CheckArgs, Cli, Command, InitArgs, RunArgs, Template, TraceArgs, TraceFormat};
 
 use clap::Parser as _;
 use std::ffi::OsString;
@@ -64,6 +66,9 @@ pub enum Error {
     NoExpectations(PathBuf),
     /// An expectation was violated, or undecided under `--strict` (exit 1).
     Failed(String),
+    /// An option names nothing in the scenario, e.g. an unknown configuration or a
+    /// replication out of range (exit 2); what is there instead.
+    Selection(String),
 }
 
 impl Error {
@@ -78,7 +83,8 @@ impl Error {
             | Self::Scenario(_)
             | Self::Baseline { .. }
             | Self::NoExpectations(_)
-            | Self::Exists { .. } => 2,
+            | Self::Exists { .. }
+            | Self::Selection(_) => 2,
             Self::Write(_) | Self::Report(_) | Self::Threads(_) | Self::Chart(..) => 3,
         }
     }
@@ -120,6 +126,7 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Self::Failed(what) => f.write_str(what),
+            Self::Selection(message) => f.write_str(message),
         }
     }
 }
@@ -138,7 +145,8 @@ impl std::error::Error for Error {
             | Self::Chart(..)
             | Self::Baseline { .. }
             | Self::NoExpectations(_)
-            | Self::Failed(_) => None,
+            | Self::Failed(_)
+            | Self::Selection(_) => None,
         }
     }
 }
@@ -171,15 +179,106 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
             let log = crate::script::run(&text).map_err(|source| Error::Script { path: file, source })?;
             print_out(&log)
         }
+        Command::Trace(args) => trace(&args),
     }
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is the reader's choice, not a failure.
 fn print_out(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    quiet_pipe(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+}
+
+/// A write's outcome, a closed pipe (`| head`) counting as success.
+fn quiet_pipe(result: std::io::Result<()>) -> Result<(), Error> {
+    match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.map_err(Error::Write),
+    }
+}
+
+/// `chatsim trace`: one run's events as they happen, or the fate diff of two configurations.
+fn trace(args: &TraceArgs) -> Result<(), Error> {
+    use crate::trace::{self, EventWriter, Format, Side};
+    let mut experiment = crate::scenario::load_experiment(&args.path).map_err(Error::Scenario)?;
+    for w in &experiment.base.warnings {
+        eprintln!("{w}");
+    }
+    if let Some(s) = args.seed {
+        for cell in &mut experiment.cells {
+            cell.scenario.seed = s;
+        }
+    }
+    let select = |spec: &str, reference: usize| {
+        experiment.select_cell(spec, reference).map_err(|message| {
+            let mut text = format!("{message}; the configurations of {} are:", args.path.display());
+            for (i, c) in experiment.cells.iter().enumerate() {
+                let baseline = if i == experiment.baseline {
+                    " (baseline)"
+                } else {
+                    ""
+                };
+                text.push_str(&format!("\n  {i}  {}{baseline}", c.label));
+            }
+            Error::Selection(text)
+        })
+    };
+    let cell = match &args.cell {
+        Some(spec) => select(spec, experiment.baseline)?,
+        None => experiment.baseline,
+    };
+    // The replications `run` would make (a sequential plan may add up to its cap).
+    let scenario = &experiment.cells[cell].scenario;
+    let replications = scenario.sequential.as_ref().map_or(scenario.replications, |q| {
+        q.max_replications.max(scenario.replications)
+    });
+    if args.replication >= u64::from(replications) {
+        return Err(Error::Selection(format!(
+            "there is no replication {} in {}: it runs {replications} (0 to {})",
+            args.replication,
+            args.path.display(),
+            replications - 1
+        )));
+    }
+    let format = match args.format {
+        TraceFormat::Text => Format::Text,
+        TraceFormat::Csv => Format::Csv,
+        TraceFormat::Jsonl => Format::Jsonl,
+    };
+    let out = std::io::BufWriter::new(std::io::stdout().lock());
+    match &args.diff {
+        Some(spec) => {
+            let other = select(spec, cell)?;
+            let b = &experiment.cells[other];
+            let diff = trace::diff(scenario, &b.scenario, args.replication);
+            let sides = [
+                Side {
+                    label: &experiment.cells[cell].label,
+                    config: &scenario.engine,
+                },
+                Side {
+                    label: &b.label,
+                    config: &b.scenario.engine,
+                },
+            ];
+            if format != Format::Text {
+                // The records are the differing chats; the count goes beside them.
+                eprintln!("{}", trace::diff_summary(&diff, sides, args.replication));
+            }
+            quiet_pipe(trace::write_diff(&diff, sides, args.replication, format, out).map(drop))
+        }
+        None => {
+            let run = EventWriter::new(&scenario.engine, format, out).and_then(|mut writer| {
+                crate::sim::run_observed(
+                    scenario,
+                    args.replication,
+                    crate::sim::RunOptions::default(),
+                    |o| writer.write(o),
+                )?;
+                writer.finish().map(drop)
+            });
+            quiet_pipe(run)
+        }
     }
 }
 

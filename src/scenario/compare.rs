@@ -34,6 +34,95 @@ pub struct Experiment {
     pub baseline: usize,
 }
 
+impl Experiment {
+    /// The cell `spec` names: its exact label (`cap 3, least-busy`), its index (`0`, `3`)
+    /// or `key=value[,key=value…]` of compared settings (`strategy=least-busy`), the keys
+    /// left out keeping the values of cell `reference`. Numbers match by value (`1` and
+    /// `1.0` alike). The error says what did not match.
+    pub fn select_cell(&self, spec: &str, reference: usize) -> Result<usize, String> {
+        let spec = spec.trim();
+        if let Some(i) = self.cells.iter().position(|c| c.label == spec) {
+            return Ok(i);
+        }
+        if !spec.is_empty() && spec.bytes().all(|b| b.is_ascii_digit()) {
+            return match spec.parse::<usize>() {
+                Ok(i) if i < self.cells.len() => Ok(i),
+                _ => Err(format!(
+                    "there is no configuration {spec} (indexes go from 0 to {})",
+                    self.cells.len() - 1
+                )),
+            };
+        }
+        if !spec.contains('=') {
+            let mut msg = format!("no configuration is labelled \"{spec}\"");
+            if let Some(s) = did_you_mean(spec, self.cells.iter().map(|c| c.label.as_str())) {
+                msg.push_str(&format!(" (did you mean \"{s}\"?)"));
+            }
+            return Err(msg);
+        }
+        let reference = &self.cells[reference.min(self.cells.len() - 1)];
+        let keys: Vec<&str> = reference.assignments.iter().map(|(k, _)| k.as_str()).collect();
+        if keys.is_empty() {
+            return Err(format!(
+                "\"{spec}\" names compared settings, but the scenario has no [compare]"
+            ));
+        }
+        let mut want = reference.assignments.clone();
+        for pair in spec.split(',') {
+            let Some((key, value)) = pair.split_once('=') else {
+                return Err(format!("\"{}\" is not key=value", pair.trim()));
+            };
+            let (key, value) = (key.trim(), value.trim());
+            // A team's axis may be named by the team alone when only one axis has it.
+            let by_leaf: Vec<&str> = keys.iter().copied().filter(|k| axis_leaf(k) == key).collect();
+            let key = match (keys.iter().find(|k| **k == key), by_leaf.as_slice()) {
+                (Some(k), _) => *k,
+                (None, [k]) => *k,
+                (None, _) => {
+                    let mut msg = format!("\"{key}\" is not compared");
+                    if let Some(s) = did_you_mean(key, keys.iter().copied()) {
+                        msg.push_str(&format!(" (did you mean \"{s}\"?)"));
+                    }
+                    msg.push_str(&format!(" (compared: {})", keys.join(", ")));
+                    return Err(msg);
+                }
+            };
+            let values: Vec<&str> = self
+                .cells
+                .iter()
+                .filter_map(|c| c.assignments.iter().find(|(k, _)| k == key))
+                .map(|(_, v)| v.as_str())
+                .fold(Vec::new(), |mut seen, v| {
+                    if !seen.contains(&v) {
+                        seen.push(v);
+                    }
+                    seen
+                });
+            let Some(found) = values.iter().find(|v| same_value(v, value)) else {
+                return Err(format!(
+                    "{key} = {value} is not compared (compared: {})",
+                    values.join(", ")
+                ));
+            };
+            if let Some(slot) = want.iter_mut().find(|(k, _)| k == key) {
+                slot.1 = (*found).to_owned();
+            }
+        }
+        self.cells
+            .iter()
+            .position(|c| c.assignments == want)
+            .ok_or_else(|| format!("no configuration has {spec}"))
+    }
+}
+
+/// Whether two compared values are the same: numbers by value, anything else as text.
+fn same_value(a: &str, b: &str) -> bool {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 /// One configuration of the comparison.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
@@ -588,6 +677,41 @@ mod tests {
                     && l.contains("did you mean \"strategy\"?")),
             "{lines:#?}"
         );
+    }
+
+    #[test]
+    fn a_cell_is_named_by_label_index_or_compared_values() {
+        let text = format!(
+            "{BASE}[compare]\nstrategy = [\"round-robin\", \"least-busy\"]\nmax_chats_per_agent = [2, 3]\n\
+             team_size = {{ support = [4, 6] }}\nbaseline = {{ strategy = \"least-busy\", max_chats_per_agent = 3, team_size.support = 4 }}\n"
+        );
+        let e = experiment_from_str(&text, Path::new("c.toml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(e.baseline, 6);
+        assert_eq!(e.select_cell("cap 2, round-robin, support 6", 6), Ok(1));
+        assert_eq!(e.select_cell("3", 6), Ok(3));
+        // Keys left out keep the reference cell's values; numbers match by value; a team's
+        // axis may be named by the team.
+        assert_eq!(e.select_cell("strategy=round-robin", 6), Ok(4));
+        assert_eq!(e.select_cell("strategy=round-robin", 3), Ok(1));
+        assert_eq!(e.select_cell("max_chats_per_agent=2.0, support=6", 6), Ok(3));
+        assert_eq!(
+            e.select_cell("team_size.support=6,strategy=round-robin", 0),
+            Ok(1)
+        );
+        let err = |spec: &str| e.select_cell(spec, 6).unwrap_err();
+        assert_eq!(err("8"), "there is no configuration 8 (indexes go from 0 to 7)");
+        assert_eq!(
+            err("cap 3, least-bussy, support 6"),
+            "no configuration is labelled \"cap 3, least-bussy, support 6\" (did you mean \"cap 3, least-busy, support 6\"?)"
+        );
+        assert_eq!(
+            err("strategy=random"),
+            "strategy = random is not compared (compared: round-robin, least-busy)"
+        );
+        assert!(
+            err("stratgy=random").starts_with("\"stratgy\" is not compared (did you mean \"strategy\"?)")
+        );
+        assert_eq!(err("strategy"), "no configuration is labelled \"strategy\"");
     }
 
     #[test]

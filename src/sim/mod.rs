@@ -27,8 +27,8 @@ pub use draw::{ChatDraw, Draws, EXTRA_CHAT_BASE, draw_chat};
 pub use presence::presence_plan;
 
 use crate::engine::{
-    AgentId, Capacity, ChatId, ChatStatus, CloseReason, EligibleAgents, Engine, Event, Input, Presence, Role,
-    Settings, SimDuration, SimTime, StrategyKind,
+    AgentId, Capacity, ChatId, ChatStatus, CloseReason, EligibleAgents, Engine, Event, Input, Output,
+    Presence, Role, Settings, SimDuration, SimTime, StrategyKind,
 };
 use crate::metrics::{Collector, Plan, RunMetrics};
 use crate::scenario::{RunKind, Scenario, TraceArrival};
@@ -205,6 +205,40 @@ pub fn run_with(scenario: &Scenario, replication: u64, options: RunOptions) -> R
     sim.run()
 }
 
+/// Runs replication `replication` of `scenario` with `options`, showing `observer` every
+/// engine output as it is drained, in the order the engine emitted it — nothing is stored,
+/// so a whole day can be streamed (`chatsim trace`).
+///
+/// Observing changes nothing: the run is the one [`run_with`] makes, output for output and
+/// metric for metric. The first error the observer returns stops the run there (a reader
+/// that went away) and is returned instead of the result.
+pub fn run_observed<E>(
+    scenario: &Scenario,
+    replication: u64,
+    options: RunOptions,
+    mut observer: impl FnMut(&Output) -> Result<(), E>,
+) -> Result<RunResult, E> {
+    let mut failure = None;
+    let result = {
+        let mut hook = |output: &Output| match observer(output) {
+            Ok(()) => true,
+            Err(e) => {
+                failure = Some(e);
+                false
+            }
+        };
+        let mut sim = Sim::new(scenario, replication);
+        sim.general_work = options.always_reschedule || scenario.behaviour.slowdown > 0.0;
+        sim.check_invariants = options.check_invariants;
+        sim.observer = Some(&mut hook);
+        sim.run()
+    };
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(result),
+    }
+}
+
 /// Every chat the run generates in replication `replication`, as (id, arrival time) in
 /// the order they arrive: base chats before thinning, then copies or extra chats of a
 /// volume multiplier above 1. Bot-resolved chats are included (they arrive, then leave).
@@ -243,6 +277,10 @@ struct Sim<'s> {
     general_work: bool,
     check_invariants: bool,
     invariant_failure: Option<String>,
+    /// Shown every output ([`run_observed`]); `false` stops the run.
+    observer: Option<&'s mut (dyn FnMut(&Output) -> bool + 's)>,
+    /// The observer asked to stop.
+    stopped: bool,
 }
 
 impl<'s> Sim<'s> {
@@ -358,6 +396,8 @@ impl<'s> Sim<'s> {
             general_work: scenario.behaviour.slowdown > 0.0,
             check_invariants: false,
             invariant_failure: None,
+            observer: None,
+            stopped: false,
         };
         sim.update_claiming(SimTime::ZERO);
         sim.schedule_arrival(0, 1);
@@ -446,7 +486,7 @@ impl<'s> Sim<'s> {
                 (None, Some(d)) => (d, true),
                 (None, None) => break,
             };
-            if self.finished(t) {
+            if self.stopped || self.finished(t) {
                 break;
             }
             if matches!(self.scenario.run_kind, RunKind::Terminating { .. })
@@ -892,6 +932,11 @@ impl<'s> Sim<'s> {
                 _ => {}
             }
             self.collector.on_output(&output);
+            if let Some(observer) = &mut self.observer
+                && !self.stopped
+            {
+                self.stopped = !observer(&output);
+            }
         }
     }
 

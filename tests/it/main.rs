@@ -15,4 +15,5 @@ mod report;
 mod scenarios;
 mod theory;
 mod tidy;
+mod trace;
 mod workload;
