@@ -21,12 +21,15 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
-    /// Run a scenario (every configuration of its comparison matrix × its replications); print a
-    /// ranked summary and write CSV files, charts and report.html.
+    /// Run a scenario (every configuration of its comparison matrix × its replications); print
+    /// the answer and write CSV files, charts and report.html.
     Run(RunArgs),
-    /// Run a scenario's `[[expect]]` expectations as a regression check: each judged per
-    /// configuration on its 95 % interval (met, violated or undecided), adding replications
-    /// until every one is decided or the cap is reached. Exit 1 when any is violated.
+    /// Judge a scenario's `[[expect]]` expectations per configuration (a regression check for
+    /// CI); exit 1 when any is violated.
+    ///
+    /// Each expectation is judged on its 95 % interval: met (the whole interval on the right
+    /// side), violated (the whole interval on the wrong side) or undecided; replications are
+    /// added until every one is decided or the cap is reached.
     Check(CheckArgs),
     /// Print the metric catalogue: every metric's id, unit, direction, bounds and definition.
     Metrics {
