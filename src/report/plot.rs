@@ -625,8 +625,13 @@ fn merge(names: &[&str], keys: &[Option<Vec<u64>>], baseline: Option<usize>) -> 
         )),
     };
     let base_group = baseline.and_then(|b| groups.iter().position(|g| g.contains(&b)));
-    if let Some(b) = base_group {
-        group_names[b].push_str(" (baseline)");
+    if let (Some(g), Some(b)) = (base_group, baseline) {
+        // A merged group is named after the baseline itself, never after another member
+        // with "(baseline)" stuck on.
+        group_names[g] = match groups[g].len() {
+            1 => format!("{} (baseline)", names[b]),
+            n => format!("{} (baseline, +{} identical)", names[b], n - 1),
+        };
     }
     let paints = paints(groups.len(), base_group);
     let grey = groups
