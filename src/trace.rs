@@ -405,7 +405,19 @@ impl Fate {
     /// or another ending (abandoned, resolved, auto-closed, still open). When it first
     /// needed a human is not compared: that is the customer's doing, not the configuration's.
     pub fn differs(&self, other: &Self) -> bool {
-        self.hands != other.hands || self.wait != other.wait || self.end != other.end
+        self.differs_by(other, |a, b| a == b)
+    }
+
+    /// [`Fate::differs`] with agents compared by `same` (two configurations may number
+    /// the same person differently, e.g. when a team grows: compare them by name).
+    pub fn differs_by(&self, other: &Self, same: impl Fn(AgentId, AgentId) -> bool) -> bool {
+        let (mine, theirs) = (self.hands.as_slice(), other.hands.as_slice());
+        let hands_differ = mine.len() != theirs.len()
+            || mine
+                .iter()
+                .zip(theirs)
+                .any(|(a, b)| a.takeover != b.takeover || !same(a.agent, b.agent));
+        hands_differ || self.wait != other.wait || self.end != other.end
     }
 }
 
@@ -478,12 +490,16 @@ struct Differ {
     first: BTreeMap<ChatId, Fate>,
     chats: u64,
     differ: Vec<(ChatId, Option<Fate>, Option<Fate>)>,
+    /// For each agent of the second run, the same person's id in the first (by name).
+    to_first: Vec<Option<AgentId>>,
 }
 
 impl Differ {
     fn second(&mut self, chat: ChatId, fate: Fate) {
+        let to_first = &self.to_first;
+        let same = |a: AgentId, b: AgentId| to_first.get(b.index()).copied().flatten() == Some(a);
         match self.first.remove(&chat) {
-            Some(a) if !a.differs(&fate) => {}
+            Some(a) if !a.differs_by(&fate, same) => {}
             Some(a) => self.differ.push((chat, Some(a), Some(fate))),
             None => {
                 self.chats += 1;
@@ -523,6 +539,20 @@ pub fn diff(a: &Scenario, b: &Scenario, replication: u64) -> Diff {
         chats: first.len() as u64,
         first,
         differ: Vec::new(),
+        to_first: {
+            let by_name: std::collections::HashMap<&str, AgentId> = a
+                .engine
+                .agents
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (x.name.as_str(), AgentId(i as u32)))
+                .collect();
+            b.engine
+                .agents
+                .iter()
+                .map(|x| by_name.get(x.name.as_str()).copied())
+                .collect()
+        },
     };
     let mut tracker = FateTracker::default();
     let Ok(_) = sim::run_observed(b, replication, RunOptions::default(), |o| {

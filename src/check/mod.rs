@@ -116,9 +116,7 @@ impl Previous {
             .clone();
         let col = |name: &str| {
             header.iter().position(|h| h == name).ok_or_else(|| {
-                format!(
-                    "row 1: no \"{name}\" column (expected a summary.csv written by chatsim run or check)"
-                )
+                format!("row 1: no \"{name}\" column (expected a summary.csv written by chatsim run)")
             })
         };
         let (label, metric, mean, n, sd) =
@@ -142,7 +140,16 @@ impl Previous {
             let (Some(m), Some(count)) = (number(mean, "mean")?, number(n, "n")?) else {
                 continue;
             };
+            if count < 0.0 || count.fract() != 0.0 || count > 1e9 {
+                return Err(format!(
+                    "row {row}: n \"{}\" is not a count of replications",
+                    field(n)
+                ));
+            }
             let s = number(sd, "sd")?.unwrap_or(0.0);
+            if s < 0.0 {
+                return Err(format!("row {row}: sd \"{}\" is negative", field(sd)));
+            }
             rows.insert(
                 (field(label).to_owned(), field(metric).to_owned()),
                 (m, s, count as usize),
@@ -197,10 +204,14 @@ pub fn judge_all(
     let mut out = Vec::new();
     for (e, expectation) in expectations.iter().enumerate() {
         for (c, (label, assignments)) in cells.iter().enumerate() {
-            if !expectation.applies(assignments) {
+            let condition = &expectation.condition;
+            // Within a run, the baseline compared with itself says nothing: it is judged
+            // only against an earlier run.
+            if !expectation.applies(assignments)
+                || (condition.is_relative() && previous.is_none() && c == baseline)
+            {
                 continue;
             }
-            let condition = &expectation.condition;
             let (judgement, unpaired, note) = match previous {
                 Some(prev) if condition.is_relative() => {
                     let values: Vec<f64> = runs[c]

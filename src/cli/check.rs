@@ -22,14 +22,33 @@ pub(super) fn check(args: &CheckArgs) -> Result<(), Error> {
         return Err(Error::NoExpectations(args.path.clone()));
     }
     let previous = args.baseline.as_deref().map(read_previous).transpose()?;
+    for e in &experiment.base.expectations {
+        if !experiment.cells.iter().any(|c| e.applies(&c.assignments)) {
+            return Err(Error::Selection(format!(
+                "{}: expectation \"{}\" applies to no configuration (check its `where`)",
+                args.path.display(),
+                e.title()
+            )));
+        }
+        if e.condition.is_relative() && previous.is_none() && experiment.cells.len() == 1 {
+            return Err(Error::Selection(format!(
+                "{}: expectation \"{}\" compares with a baseline, but the scenario has no [compare]: give an earlier run's results with --baseline DIR|summary.csv",
+                args.path.display(),
+                e.title()
+            )));
+        }
+    }
     let plan = experiment.base.sequential.as_ref();
     let batches = Batches {
         batch: plan.map_or(DEFAULT_BATCH, |q| q.batch),
-        cap: args
-            .max_replications
-            .or(plan.map(|q| q.max_replications))
-            .unwrap_or(DEFAULT_CAP)
-            .max(experiment.base.replications),
+        // `--max-replications` is a hard cap, even below the scenario's replications.
+        cap: match args.max_replications {
+            Some(cap) => cap,
+            None => plan
+                .map(|q| q.max_replications)
+                .unwrap_or(DEFAULT_CAP)
+                .max(experiment.base.replications),
+        },
     };
     if let Some(prev) = &previous {
         let missing: Vec<&str> = experiment
@@ -92,10 +111,10 @@ pub(super) fn check(args: &CheckArgs) -> Result<(), Error> {
         strict: args.strict,
     };
     if let Some(path) = &args.junit {
-        crate::report::write_atomic(path, report.junit().as_bytes()).map_err(Error::Report)?;
+        crate::report::write_user_file(path, report.junit().as_bytes()).map_err(Error::Report)?;
     }
     if let Some(path) = &args.markdown {
-        crate::report::write_atomic(path, report.markdown().as_bytes()).map_err(Error::Report)?;
+        crate::report::write_user_file(path, report.markdown().as_bytes()).map_err(Error::Report)?;
     }
     if !args.quiet {
         let mut text = format!(

@@ -183,6 +183,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
     }
 }
 
+/// Writes a line to stderr; a closed stderr is not worth a panic.
+fn warn(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
 /// Writes to stdout; a closed pipe (`| head`) is the reader's choice, not a failure.
 fn print_out(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
@@ -202,7 +207,7 @@ fn trace(args: &TraceArgs) -> Result<(), Error> {
     use crate::trace::{self, EventWriter, Format, Side};
     let mut experiment = crate::scenario::load_experiment(&args.path).map_err(Error::Scenario)?;
     for w in &experiment.base.warnings {
-        eprintln!("{w}");
+        warn(w);
     }
     if let Some(s) = args.seed {
         for cell in &mut experiment.cells {
@@ -263,7 +268,7 @@ fn trace(args: &TraceArgs) -> Result<(), Error> {
             ];
             if format != Format::Text {
                 // The records are the differing chats; the count goes beside them.
-                eprintln!("{}", trace::diff_summary(&diff, sides, args.replication));
+                warn(&trace::diff_summary(&diff, sides, args.replication));
             }
             quiet_pipe(trace::write_diff(&diff, sides, args.replication, format, out).map(drop))
         }
@@ -290,7 +295,7 @@ fn validate(paths: &[PathBuf]) -> Result<(), Error> {
         match crate::scenario::load_experiment(path) {
             Ok(e) => {
                 for w in &e.base.warnings {
-                    eprintln!("{w}");
+                    warn(w);
                 }
                 report.push_str(&format!(
                     "ok: {} ({} agents, {} configuration{}, {} replication{})\n",
@@ -373,7 +378,7 @@ fn load_with(
 ) -> Result<crate::scenario::Experiment, Error> {
     let mut experiment = crate::scenario::load_experiment(path).map_err(Error::Scenario)?;
     for w in &experiment.base.warnings {
-        eprintln!("{w}");
+        warn(w);
     }
     for scenario in
         std::iter::once(&mut experiment.base).chain(experiment.cells.iter_mut().map(|c| &mut c.scenario))

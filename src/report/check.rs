@@ -5,7 +5,6 @@
 
 use crate::check::{Expectation, Finding, Status};
 use crate::decision::condition::Condition;
-use crate::report::html::escape;
 use crate::report::table::{Column, Row, Table};
 
 /// Everything the check outputs are made from.
@@ -121,7 +120,12 @@ impl CheckReport<'_> {
     /// JUnit XML: a test suite per scenario, a test case per expectation × configuration.
     pub fn junit(&self) -> String {
         let (_, violated, undecided) = self.counts();
-        let a = |s: &str| escape(s);
+        let (violated, undecided) = if self.strict {
+            (violated + undecided, 0)
+        } else {
+            (violated, undecided)
+        };
+        let a = |s: &str| xml_text(s);
         let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         x.push_str(&format!(
             "<testsuites name=\"chatsim check\" tests=\"{n}\" failures=\"{violated}\" skipped=\"{undecided}\">\n\
@@ -147,6 +151,18 @@ impl CheckReport<'_> {
                         e.condition.text, self.labels[f.cell], self.replications
                     ))
                 )),
+                // Under --strict an undecided expectation fails the job: the report says so.
+                Status::Undecided if self.strict => x.push_str(&format!(
+                    "<failure message=\"{}\" type=\"undecided\">{}</failure>",
+                    a(&format!(
+                        "undecided at the cap (--strict): {} — {what}",
+                        e.condition.text
+                    )),
+                    a(&format!(
+                        "{} is undecided for {} after {} replications: {what}.",
+                        e.condition.text, self.labels[f.cell], self.replications
+                    ))
+                )),
                 Status::Undecided => x.push_str(&format!(
                     "<skipped message=\"{}\"/>",
                     a(&format!("undecided at the cap: {} — {what}", e.condition.text))
@@ -160,7 +176,7 @@ impl CheckReport<'_> {
 
     /// A Markdown table for a pull-request comment.
     pub fn markdown(&self) -> String {
-        let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+        let cell = |s: &str| markdown_cell(s);
         let mut m = format!(
             "### chatsim check — {}\n\n{}\n\n",
             cell(self.scenario),
@@ -184,5 +200,52 @@ impl CheckReport<'_> {
             ));
         }
         m
+    }
+}
+
+/// Text for XML content and attributes: markup escaped, and characters XML 1.0 cannot hold
+/// (control characters other than tab and newlines) replaced by U+FFFD.
+fn xml_text(s: &str) -> String {
+    let clean: String = s
+        .chars()
+        .map(|c| {
+            if (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}') {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    crate::report::html::escape(&clean)
+}
+
+/// Text for a Markdown table cell: backslashes, pipes and angle brackets escaped, one line.
+fn markdown_cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_made_safe_for_xml_and_markdown() {
+        assert_eq!(
+            xml_text("a\u{1}b <c> & \"d\""),
+            "a\u{FFFD}b &lt;c&gt; &amp; &quot;d&quot;"
+        );
+        assert_eq!(markdown_cell("x | y \\"), "x \\| y \\\\");
+        assert_eq!(markdown_cell("<tag>\nnext"), "&lt;tag&gt; next");
     }
 }

@@ -255,6 +255,28 @@ fn write_via_temporary(
     result.map_err(err)
 }
 
+/// Writes a file the user named on the command line (`--junit`, `--markdown`): a regular
+/// file (or a new one) atomically, like [`write_atomic`]; through a symbolic link to the
+/// file it points at; into a pipe or device (`/dev/stdout`) directly — never replacing
+/// what is there with a file of our own.
+pub fn write_user_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let err = |source| ReportError {
+        path: path.to_owned(),
+        source,
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = std::fs::canonicalize(path).map_err(err)?;
+            write_user_file(&target, bytes)
+        }
+        Ok(m) if !m.is_file() && !m.is_dir() => {
+            let mut file = std::fs::OpenOptions::new().write(true).open(path).map_err(err)?;
+            file.write_all(bytes).and_then(|()| file.flush()).map_err(err)
+        }
+        _ => write_atomic(path, bytes),
+    }
+}
+
 /// A clock label such as `mon 08:00` for simulation time `t`.
 pub fn clock_label(scenario: &Scenario, t: SimTime) -> String {
     let w = scenario.calendar.start_in_week + t.as_millis();

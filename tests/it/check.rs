@@ -116,8 +116,18 @@ fn an_expectation_inside_the_noise_is_undecided_and_strict_fails_it() {
         stdout.contains("stopped at the cap of 4 replications"),
         "{stdout}"
     );
-    let (code, _, stderr) = check(&path, &[&cap[..], &["--strict"]].concat());
+    let junit = dir.path().join("strict.xml");
+    let (code, _, stderr) = check(
+        &path,
+        &[&cap[..], &["--strict", "--junit", junit.to_str().unwrap()]].concat(),
+    );
     assert_eq!(code, 1, "{stderr}");
+    // The CI report agrees with the exit code: under --strict the undecided one fails.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let suite = doc.descendants().find(|n| n.has_tag_name("testsuite")).unwrap();
+    assert_eq!(suite.attribute("failures"), Some("1"), "{xml}");
+    assert_eq!(suite.attribute("skipped"), Some("0"), "{xml}");
 }
 
 /// `where` limits an expectation to the configurations it names; a `baseline` condition

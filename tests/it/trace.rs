@@ -356,3 +356,45 @@ fn readme_excerpts_are_real_output() {
         );
     }
 }
+
+/// Agents are compared by name, not by their number in the roster: growing team `a`
+/// renumbers every agent of team `b`, but team `a` never works on this Monday (its only
+/// shift is on Sunday), so every chat meets the same people in both configurations and
+/// nothing differs.
+#[test]
+fn agents_are_compared_by_name_when_a_team_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("teams.toml");
+    std::fs::write(
+        &path,
+        r#"name = "teams"
+start = "monday 08:00"
+horizon = "2h"
+seed = 4
+replications = 1
+[engine]
+strategy = "least-busy"
+max_chats_per_agent = 2
+[[teams]]
+name = "a"
+size = 3
+[[teams.shifts]]
+days = "sun"
+start = "08:00"
+end = "10:00"
+[[teams]]
+name = "b"
+size = 3
+[arrivals]
+rate = 30
+[handle_time]
+distribution = "exponential"
+mean = "8m"
+[compare]
+team_size = { a = [3, 4] }
+"#,
+    )
+    .unwrap();
+    let out = stdout(&[path.to_str().unwrap(), "--cell", "0", "--diff", "1"]);
+    assert!(out.starts_with("0 of "), "{out}");
+}

@@ -275,8 +275,21 @@ pub(super) fn expectations(v: Val<'_, '_>, p: &mut Problems) -> Option<Vec<Expec
         if let Some(w) = t.get("where") {
             match Table::of(w, "expect.where", p) {
                 Some(wt) => {
+                    let mut entries: Vec<(String, Val<'_, '_>)> = Vec::new();
                     for (key, value) in wt.map.iter() {
-                        let axis: &str = key.get_ref();
+                        let name: &str = key.get_ref();
+                        // `team_size = { support = 8 }` names the axis `team_size.support`.
+                        match value.get_ref() {
+                            DeValue::Table(inner) => {
+                                entries.extend(
+                                    inner.iter().map(|(k, v)| (format!("{name}.{}", k.get_ref()), v)),
+                                );
+                            }
+                            _ => entries.push((name.to_owned(), value)),
+                        }
+                    }
+                    for (axis, value) in entries {
+                        let axis = axis.as_str();
                         let values: Vec<String> = match value.get_ref() {
                             DeValue::Array(vs) => vs
                                 .iter()
