@@ -1032,6 +1032,7 @@ impl Walk<'_> {
                     away: team.presence.away.clone(),
                     flaps: team.presence.flaps.clone(),
                     traced: false,
+                    duty: None,
                 });
             }
         }
