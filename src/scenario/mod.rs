@@ -209,6 +209,8 @@ pub struct Scenario {
     pub decision: Option<crate::decision::Decision>,
     /// What a regression check requires (`[[expect]]`, README.md "Checks in CI").
     pub expectations: Vec<crate::check::Expectation>,
+    /// What `chatsim staff` aims for (`[staffing]`, README.md "Staffing").
+    pub staffing: Option<crate::staff::Staffing>,
     /// Agents count in fairness only if available at least this long.
     pub fairness_min_available: SimDuration,
     /// The engine's workspace (agents in roster order; `rng_seed` is set per replication).
