@@ -207,6 +207,9 @@ pub struct Staffer<'a> {
     done: &'a (dyn Fn() + Sync),
     runs: BTreeMap<(usize, LevelKey), Vec<RunMetrics>>,
     sized: BTreeMap<(usize, usize), Scenario>,
+    /// Per configuration: its service-level targets with those the targets name (a target
+    /// naming a T the scenario does not measure adds it).
+    sl_targets: Vec<Vec<SimDuration>>,
 }
 
 impl<'a> Staffer<'a> {
@@ -225,6 +228,17 @@ impl<'a> Staffer<'a> {
         // One name width for every size tried: agents keep their names, and so their random
         // streams, whatever the size.
         let width = options.max_agents.to_string().len().max(2);
+        let sl_targets = experiment
+            .cells
+            .iter()
+            .map(|c| {
+                let mut sl = c.scenario.sl_targets.clone();
+                sl.extend(options.targets.iter().filter_map(|t| t.metric.target));
+                sl.sort_unstable();
+                sl.dedup();
+                sl
+            })
+            .collect();
         Ok(Self {
             experiment,
             options,
@@ -234,6 +248,7 @@ impl<'a> Staffer<'a> {
             done,
             runs: BTreeMap::new(),
             sized: BTreeMap::new(),
+            sl_targets,
         })
     }
 
@@ -258,7 +273,7 @@ impl<'a> Staffer<'a> {
                 .map_err(Error::Scenario)?;
             s.seed = c.scenario.seed;
             s.replications = c.scenario.replications;
-            s.sl_targets.clone_from(&c.scenario.sl_targets);
+            s.sl_targets.clone_from(&self.sl_targets[cell]);
             self.sized.insert((cell, size), s);
         }
         Ok(&self.sized[&(cell, size)])
@@ -387,7 +402,7 @@ impl<'a> Staffer<'a> {
     pub fn per_interval(&mut self, cell: usize) -> Result<IntervalPlan, Error> {
         let spans = interval_spans(&self.experiment.cells[cell].scenario);
         let k_count = spans.len();
-        let sl = self.experiment.cells[cell].scenario.sl_targets.clone();
+        let sl = self.sl_targets[cell].clone();
         let targets = self.options.targets.clone();
         let highest = self.options.max_agents.max(1);
         let guess = self.scenario_size(cell).min(highest);
