@@ -31,7 +31,7 @@ pub enum Command {
     /// Find the fewest agents of a team meeting service targets, per configuration — over the
     /// whole horizon or interval by interval (capacity planning).
     ///
-    /// Every target (`--target`, repeatable, else the scenario's [staffing] targets) is a
+    /// Every target (`--target`, repeatable, else the scenario's `[staffing]` targets) is a
     /// condition `<metric> <op> <value>` met only when its whole 95 % interval is on the right
     /// side. Every staffing level sees the same customers (common random numbers); the answer
     /// n is verified: n meets every target, n − 1 does not. Exit 1 when no level up to the
@@ -155,10 +155,10 @@ pub struct StaffArgs {
     #[arg(value_name = "SCENARIO")]
     pub path: PathBuf,
     /// A service target, e.g. "service_level_1m >= 80%" or "abandonment <= 3%" (repeatable;
-    /// replaces the scenario's [staffing] targets).
+    /// replaces the scenario's `[staffing]` targets).
     #[arg(long = "target", value_name = "CONDITION")]
     pub targets: Vec<String>,
-    /// The team whose size is searched (default: [staffing] team, else the only team).
+    /// The team whose size is searched (default: `[staffing]` team, else the only team).
     #[arg(long, value_name = "NAME")]
     pub team: Option<String>,
     /// Plan interval by interval (the scenario's `interval`, 1 h by default), the targets
@@ -167,10 +167,10 @@ pub struct StaffArgs {
     #[arg(long)]
     pub per_interval: bool,
     /// Share of scheduled time agents are not on line (0.3 or 30%): heads = ⌈agents / (1 −
-    /// shrinkage)⌉ (default: [staffing] shrinkage, else 0).
+    /// shrinkage)⌉ (default: `[staffing]` shrinkage, else 0).
     #[arg(long, value_name = "X")]
     pub shrinkage: Option<String>,
-    /// The most agents to try (default: [staffing] max_agents, else 4 × the team's size,
+    /// The most agents to try (default: `[staffing]` max_agents, else 4 × the team's size,
     /// at least 50).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_agents: Option<u32>,
@@ -181,8 +181,8 @@ pub struct StaffArgs {
     /// added in batches until every target is decided at the level, or the cap.
     #[arg(long, value_parser = clap::value_parser!(u32).range(2..=100_000))]
     pub replications: Option<u32>,
-    /// The most replications per staffing level (default: [sequential] max_replications,
-    /// else 100).
+    /// The most replications per staffing level (default: `[sequential]`
+    /// max_replications, else 100).
     #[arg(long, value_parser = clap::value_parser!(u32).range(2..=100_000))]
     pub max_replications: Option<u32>,
     /// Master seed (overrides the scenario's).

@@ -30,7 +30,11 @@ pub(super) fn staff(args: &StaffArgs) -> Result<(), Error> {
             if let Some(s) = crate::util::suggest::did_you_mean(t, base.teams.iter().map(String::as_str)) {
                 msg.push_str(&format!(" (did you mean \"{s}\"?)"));
             }
-            msg.push_str(&format!("; the teams of {} are: {}", args.path.display(), base.teams.join(", ")));
+            msg.push_str(&format!(
+                "; the teams of {} are: {}",
+                args.path.display(),
+                base.teams.join(", ")
+            ));
             return Err(Error::Staffing(msg));
         }
         None if base.teams.len() == 1 => base.teams[0].clone(),
@@ -43,11 +47,11 @@ pub(super) fn staff(args: &StaffArgs) -> Result<(), Error> {
             )));
         }
     };
-    if let Some(cell) = experiment
-        .cells
-        .iter()
-        .find(|c| c.assignments.iter().any(|(k, _)| *k == format!("team_size.{team}")))
-    {
+    if let Some(cell) = experiment.cells.iter().find(|c| {
+        c.assignments
+            .iter()
+            .any(|(k, _)| *k == format!("team_size.{team}"))
+    }) {
         return Err(Error::Staffing(format!(
             "team \"{team}\"'s size is compared in [compare] (team_size, e.g. \"{}\"): staffing searches it; remove that axis or staff another team",
             cell.label
@@ -144,7 +148,7 @@ pub(super) fn staff(args: &StaffArgs) -> Result<(), Error> {
         let mut text = report.text();
         let names: Vec<&str> = STAFF_OUTPUTS.iter().map(|o| o.name).collect();
         text.push_str(&format!(
-            "\nwrote {}/: {}, manifest.json ({} runs, {:.1} s)\n",
+            "\nwrote {}/: {} ({} runs, {:.1} s)\n",
             dir.display(),
             names.join(", "),
             bar.position(),

@@ -3,8 +3,8 @@
 //! achieved value), `curves.csv` (each target against the staffing levels run) and the
 //! charts. Pure functions of the staffing answers.
 
-use crate::decision::condition::{Condition, Verdict};
 use crate::decision::Judgement;
+use crate::decision::condition::{Condition, Verdict};
 use crate::engine::SimTime;
 use crate::metrics::catalogue::Metric;
 use crate::report::charts::axis_title;
@@ -28,6 +28,10 @@ pub const STAFF_OUTPUTS: &[OutputFile] = &[
     OutputFile {
         name: "charts/",
         what: "agents needed by interval with the arrival rate, and each target against the agents (or by interval), as SVG and PNG",
+    },
+    OutputFile {
+        name: "manifest.json",
+        what: "tool version, scenario, seed, team, targets, command line, jobs, runs, wall time",
     },
 ];
 
@@ -316,7 +320,11 @@ impl StaffReport<'_> {
         for (c, answer) in self.answers.iter().enumerate() {
             match answer {
                 CellAnswer::Whole(a) => {
-                    let status = if a.answer.is_some() { "meets" } else { "unreachable" };
+                    let status = if a.answer.is_some() {
+                        "meets"
+                    } else {
+                        "unreachable"
+                    };
                     write(c, String::new(), a.at.agents, status, &a.at);
                 }
                 CellAnswer::Intervals(p) => {
@@ -422,7 +430,12 @@ impl StaffReport<'_> {
                     points: p
                         .rows
                         .iter()
-                        .flat_map(|r| [(hour(r.span.0), r.agents as f64), (hour(r.span.1), r.agents as f64)])
+                        .flat_map(|r| {
+                            [
+                                (hour(r.span.0), r.agents as f64),
+                                (hour(r.span.1), r.agents as f64),
+                            ]
+                        })
                         .collect(),
                     sparse: Vec::new(),
                 })
@@ -462,7 +475,11 @@ impl StaffReport<'_> {
                 sparse: Vec::new(),
             });
             let mut chart = Chart::new(
-                format!("Agents on line needed per {} (team {})", interval_word(self.scenario), self.team),
+                format!(
+                    "Agents on line needed per {} (team {})",
+                    interval_word(self.scenario),
+                    self.team
+                ),
                 "hour of day",
                 "agents on line",
                 ChartKind::Lines(series),
@@ -486,12 +503,18 @@ impl StaffReport<'_> {
                 let xs: Vec<f64> = first.rows.iter().map(|r| hour(r.span.0)).collect();
                 series.push(target_line(t, scale, &xs));
                 let mut chart = Chart::new(
-                    format!("{} per {} with the plan", capitalise(&t.metric.label), interval_word(self.scenario)),
+                    format!(
+                        "{} per {} with the plan",
+                        capitalise(&t.metric.label),
+                        interval_word(self.scenario)
+                    ),
                     "hour of day (interval start)",
                     y_label,
                     ChartKind::Lines(series),
                 );
-                chart.notes.push(format!("Chats arriving in each interval; target {}", t.text));
+                chart
+                    .notes
+                    .push(format!("Chats arriving in each interval; target {}", t.text));
                 charts.push((format!("{}_by_interval", t.metric.id), chart));
             }
         }
@@ -525,7 +548,11 @@ impl StaffReport<'_> {
                     .collect();
                 series.push(target_line(t, scale, &xs));
                 let mut chart = Chart::new(
-                    format!("{} against agents on line (team {})", capitalise(&t.metric.label), self.team),
+                    format!(
+                        "{} against agents on line (team {})",
+                        capitalise(&t.metric.label),
+                        self.team
+                    ),
                     "agents on line",
                     y_label,
                     ChartKind::Lines(series),
@@ -547,7 +574,8 @@ impl StaffReport<'_> {
             .join(", ")
     }
 
-    /// Every output file (paths in the report folder), in [`STAFF_OUTPUTS`] order.
+    /// Every output file but `manifest.json` (which records the invocation, so the command
+    /// line writes it), as (path in the report folder, bytes), in [`STAFF_OUTPUTS`] order.
     pub fn files(&self) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
         let mut files = vec![
             ("staffing.csv".to_owned(), self.staffing_csv()),
@@ -571,7 +599,11 @@ fn target_line(t: &Condition, scale: f64, xs: &[f64]) -> Series {
     let y = t.threshold() * scale;
     Series {
         name: format!("target: {}", t.text),
-        points: if lo.is_finite() { vec![(lo, y), (hi, y)] } else { Vec::new() },
+        points: if lo.is_finite() {
+            vec![(lo, y), (hi, y)]
+        } else {
+            Vec::new()
+        },
         sparse: Vec::new(),
     }
 }

@@ -143,7 +143,12 @@ impl Cell {
     /// agents named `team-01`, `team-02`… with at least `width` digits: with one width for
     /// every size, an agent keeps their name — and so their random streams (docs/workload.md,
     /// "Common random numbers") — whatever the size. Errors are the validator's.
-    pub fn with_team_size(&self, team: &str, agents: usize, width: usize) -> Result<Scenario, ScenarioErrors> {
+    pub fn with_team_size(
+        &self,
+        team: &str,
+        agents: usize,
+        width: usize,
+    ) -> Result<Scenario, ScenarioErrors> {
         let mut table = self.table.clone();
         apply(
             &mut table,

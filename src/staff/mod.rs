@@ -10,11 +10,11 @@
 //! the team's size, docs/workload.md "Common random numbers"), so the levels differ only by
 //! the agents added.
 //!
-//! The search ([`search`]) verifies its answer instead of assuming the metrics are
+//! The search ([`search()`]) verifies its answer instead of assuming the metrics are
 //! monotone in the number of agents run by run: the answer n meets every target, and n − 1
 //! was run and does not (it misses or is uncertain on some target).
 //!
-//! Per interval ([`per_interval`]), the targets are measured on the chats *arriving* in
+//! Per interval ([`Staffer::per_interval`]), the targets are measured on the chats *arriving* in
 //! each interval (the per-interval slices of the planner's table), so only the metrics
 //! such a slice gives are allowed ([`per_interval_metric`]). The plan is found in time
 //! order, re-simulating the whole horizon with the earlier intervals fixed, so a backlog
@@ -78,7 +78,13 @@ pub fn heads(agents: usize, shrinkage: f64) -> usize {
 pub fn per_interval_metric(metric: &Metric) -> bool {
     matches!(
         metric.def.id,
-        "arrivals" | "served" | "abandoned" | "abandonment" | "wait_mean" | "service_level" | "service_level_answered"
+        "arrivals"
+            | "served"
+            | "abandoned"
+            | "abandonment"
+            | "wait_mean"
+            | "service_level"
+            | "service_level_answered"
     )
 }
 
@@ -90,7 +96,11 @@ pub const PER_INTERVAL_METRICS: &str =
 /// metric is not a per-interval one); `sl_targets` are the run's service-level targets.
 pub fn slice_value(metric: &Metric, slice: &Slice, sl_targets: &[SimDuration]) -> Option<f64> {
     let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
-    let target = || metric.target.and_then(|t| sl_targets.iter().position(|x| *x == t));
+    let target = || {
+        metric
+            .target
+            .and_then(|t| sl_targets.iter().position(|x| *x == t))
+    };
     match metric.def.id {
         "arrivals" => Some(slice.arrivals as f64),
         "served" => Some(slice.served as f64),
@@ -116,7 +126,11 @@ pub fn check_targets(targets: &[Condition], per_interval: bool) -> Result<(), St
             return Err(format!(
                 "target \"{}\" compares with the baseline; a staffing target is a level to reach (e.g. \"{} >= 80%\")",
                 t.text,
-                if t.metric.target.is_some() { t.metric.id.as_str() } else { "service_level_1m" }
+                if t.metric.target.is_some() {
+                    t.metric.id.as_str()
+                } else {
+                    "service_level_1m"
+                }
             ));
         }
         if per_interval && !per_interval_metric(&t.metric) {

@@ -214,7 +214,11 @@ pub struct Staffer<'a> {
 
 impl<'a> Staffer<'a> {
     /// A staffer for `experiment`; `done` is called after every run (progress).
-    pub fn new(experiment: &'a Experiment, options: Options, done: &'a (dyn Fn() + Sync)) -> Result<Self, Error> {
+    pub fn new(
+        experiment: &'a Experiment,
+        options: Options,
+        done: &'a (dyn Fn() + Sync),
+    ) -> Result<Self, Error> {
         let base = &experiment.base;
         let team = base
             .teams
@@ -306,7 +310,12 @@ impl<'a> Staffer<'a> {
 
     /// Runs level `key` of `cell` until `enough` holds of its runs (asked at batch
     /// boundaries only, so the thread count cannot change when it stops) or the cap.
-    fn ensure(&mut self, cell: usize, key: &LevelKey, enough: &dyn Fn(&[RunMetrics]) -> bool) -> Result<(), Error> {
+    fn ensure(
+        &mut self,
+        cell: usize,
+        key: &LevelKey,
+        enough: &dyn Fn(&[RunMetrics]) -> bool,
+    ) -> Result<(), Error> {
         let cap = u64::from(self.options.cap.max(2));
         let first = u64::from(self.experiment.cells[cell].scenario.replications.max(2)).min(cap);
         let batch = u64::from(self.options.batch.max(1));
@@ -377,9 +386,8 @@ impl<'a> Staffer<'a> {
         // The curve: a few levels either side of the answer (or below the maximum).
         let centre = found.answer.unwrap_or(highest);
         for n in centre.saturating_sub(3).max(lowest)..=(centre + 2).min(highest) {
-            if !levels.contains_key(&n) {
-                let level = self.whole_level(cell, n)?;
-                levels.insert(n, level);
+            if let std::collections::btree_map::Entry::Vacant(slot) = levels.entry(n) {
+                slot.insert(self.whole_level(cell, n)?);
             }
         }
         let at = match found.answer {
@@ -514,7 +522,8 @@ impl<'a> Staffer<'a> {
                     empty: empty[k],
                     unreachable: unreachable[k],
                     judgements: judge_interval(&targets, runs, k, &sl),
-                    arrivals: (!arrivals.is_empty()).then(|| arrivals.iter().sum::<f64>() / arrivals.len() as f64),
+                    arrivals: (!arrivals.is_empty())
+                        .then(|| arrivals.iter().sum::<f64>() / arrivals.len() as f64),
                 }
             })
             .collect();
@@ -532,7 +541,11 @@ fn best<'l>(levels: impl Iterator<Item = &'l Level>) -> &'l Level {
     levels
         .max_by_key(|l| {
             let count = |v| l.judgements.iter().filter(|j| j.verdict == v).count();
-            (count(Verdict::Meets), usize::MAX - count(Verdict::Misses), l.agents)
+            (
+                count(Verdict::Meets),
+                usize::MAX - count(Verdict::Misses),
+                l.agents,
+            )
         })
         .expect("the search runs at least one level")
 }

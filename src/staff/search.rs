@@ -99,7 +99,10 @@ mod tests {
         assert_eq!(unique.len(), levels.len(), "a level evaluated twice: {levels:?}");
         if let Some(n) = s.answer {
             assert!(meets(n));
-            assert!(n == lowest || (levels.contains(&(n - 1)) && !meets(n - 1)), "{s:?}");
+            assert!(
+                n == lowest || (levels.contains(&(n - 1)) && !meets(n - 1)),
+                "{s:?}"
+            );
         }
         s
     }

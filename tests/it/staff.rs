@@ -70,7 +70,11 @@ fn staff_matches_erlang_c() {
     // (rate per hour, handle s, target T s, service level p). Each is chosen with a margin
     // between SL(n* − 1) and SL(n*) (e.g. 76.9 % and 89.5 % for the first), so the intervals
     // decide well within the cap.
-    let cases = [(200.0, 180, 60.0, 0.8), (100.0, 180, 20.0, 0.8), (120.0, 120, 30.0, 0.9)];
+    let cases = [
+        (200.0, 180, 60.0, 0.8),
+        (100.0, 180, 20.0, 0.8),
+        (120.0, 120, 30.0, 0.9),
+    ];
     for (rate, handle, t, p) in cases {
         let h = f64::from(handle);
         let a = rate * h / 3600.0;
@@ -111,7 +115,9 @@ fn staff_more_demanding_targets_never_need_fewer_agents() {
         last = n;
     }
     // A second target can only add agents.
-    let one = staff(&text, &["service_level_20s >= 80%"], 30, 40).answer.unwrap();
+    let one = staff(&text, &["service_level_20s >= 80%"], 30, 40)
+        .answer
+        .unwrap();
     let two = staff(&text, &["service_level_20s >= 80%", "wait_mean <= 5s"], 30, 40)
         .answer
         .unwrap();
@@ -132,7 +138,14 @@ fn staff_shrinkage_turns_agents_into_heads() {
     cli()
         .arg("staff")
         .arg(&path)
-        .args(["--target", "service_level_20s >= 80%", "--shrinkage", "30%", "--quiet", "--out"])
+        .args([
+            "--target",
+            "service_level_20s >= 80%",
+            "--shrinkage",
+            "30%",
+            "--quiet",
+            "--out",
+        ])
         .arg(&out)
         .assert()
         .success();
@@ -158,7 +171,13 @@ fn staff_unreachable_maximum_exits_1_with_the_best_reached() {
     let out = cli()
         .arg("staff")
         .arg(&path)
-        .args(["--target", "service_level_20s >= 80%", "--max-agents", "6", "--out"])
+        .args([
+            "--target",
+            "service_level_20s >= 80%",
+            "--max-agents",
+            "6",
+            "--out",
+        ])
         .arg(dir.path().join("out"))
         .assert()
         .code(1)
@@ -206,18 +225,34 @@ fn staff_per_interval_plan_staffs_the_peak_and_meets_every_interval() {
     // Re-simulated as a whole plan, every interval meets the target on its own chats.
     assert!(plan.met(), "{plan:#?}");
     for row in &plan.rows {
-        assert!(!row.empty && row.judgements[0].verdict == Verdict::Meets, "{row:?}");
+        assert!(
+            !row.empty && row.judgements[0].verdict == Verdict::Meets,
+            "{row:?}"
+        );
     }
 }
 
 #[test]
 fn staff_refuses_what_it_cannot_answer() {
     let run = |args: &[&str]| {
-        let out = cli().arg("staff").args(args).assert().code(2).get_output().clone();
+        let out = cli()
+            .arg("staff")
+            .args(args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
         String::from_utf8(out.stderr).unwrap()
     };
-    let e = run(&["scenarios/weekday-shifts.toml", "--target", "service_level_1m >= 80%"]);
-    assert!(e.contains("has 2 teams (early, late)") && e.contains("--team"), "{e}");
+    let e = run(&[
+        "scenarios/weekday-shifts.toml",
+        "--target",
+        "service_level_1m >= 80%",
+    ]);
+    assert!(
+        e.contains("has 2 teams (early, late)") && e.contains("--team"),
+        "{e}"
+    );
     let e = run(&[
         "scenarios/weekday-shifts.toml",
         "--team",
@@ -252,7 +287,10 @@ fn staff_refuses_what_it_cannot_answer() {
         "--target",
         "service_level_1m >= 8O%",
     ]);
-    assert!(e.contains("--target \"service_level_1m >= 8O%\": invalid share"), "{e}");
+    assert!(
+        e.contains("--target \"service_level_1m >= 8O%\": invalid share"),
+        "{e}"
+    );
     let e = run(&[
         "scenarios/quickstart.toml",
         "--target",
@@ -285,4 +323,37 @@ fn staff_readme_lists_every_output_file() {
         let line = format!("- `{}` — {}", o.name, o.what);
         assert!(readme.contains(&line), "README.md lacks the line:\n{line}");
     }
+}
+
+/// Every output but the manifest is the same whatever the thread count: a level's
+/// replications grow only at batch boundaries.
+#[test]
+fn staff_outputs_do_not_depend_on_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mmn.toml");
+    std::fs::write(&path, mmn(100.0, 180)).unwrap();
+    let files = |jobs: &str| {
+        let out = dir.path().join(format!("out-{jobs}"));
+        cli()
+            .arg("staff")
+            .arg(&path)
+            .args([
+                "--target",
+                "service_level_30s >= 85%",
+                "--quiet",
+                "--jobs",
+                jobs,
+                "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .success();
+        [
+            "staffing.csv",
+            "curves.csv",
+            "charts/service_level_30s_vs_agents.svg",
+        ]
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+    };
+    assert!(files("1") == files("2"));
 }
