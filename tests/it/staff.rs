@@ -357,3 +357,31 @@ fn staff_outputs_do_not_depend_on_jobs() {
     };
     assert!(files("1") == files("2"));
 }
+
+/// A staffing plan's on-duty spans replace the agent's shifts: offline outside them,
+/// available inside (docs/workload.md#presence), and a wind-down applies before each end.
+#[test]
+fn staff_duty_spans_replace_shifts() {
+    use chatsim::engine::{Presence, SimDuration, SimTime};
+    let text = "horizon = \"8h\"\n[engine]\nstrategy = \"least-busy\"\n\
+                [[teams]]\nname = \"agents\"\nsize = 2\nwind_down = \"10m\"\n\
+                [[teams.shifts]]\ndays = \"daily\"\nstart = \"00:00\"\nend = \"02:00\"\n\
+                [arrivals]\nrate = 10\n[handle_time]\ndistribution = \"exponential\"\nmean = \"60s\"\n";
+    let mut s = experiment_from_str(text, Path::new("duty.toml")).unwrap().base;
+    let h = |x: u64| SimTime::ZERO + SimDuration::from_hours(x);
+    s.agents[0].duty = Some(vec![(h(1), h(3)), (h(3), h(5))]);
+    s.agents[1].duty = Some(Vec::new());
+    let plans = chatsim::sim::presence_plan(&s, 0, h(9));
+    let (initial, changes) = &plans[0];
+    assert_eq!(*initial, Presence::Offline);
+    let away = h(5).as_millis() - SimDuration::from_mins(10).as_millis();
+    assert_eq!(
+        changes,
+        &vec![
+            (h(1), Presence::Available),
+            (SimTime(away), Presence::Away),
+            (h(5), Presence::Offline)
+        ]
+    );
+    assert_eq!(plans[1], (Presence::Offline, Vec::new()));
+}
