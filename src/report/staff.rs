@@ -216,7 +216,7 @@ impl StaffReport<'_> {
             s.push_str("every interval with chats meets every target\n");
         } else {
             s.push_str(&format!(
-                "not met up to {} agents in: {}\n",
+                "the plan (at most {} agents) does not meet every target in: {}\n",
                 self.max_agents,
                 failing.join(", ")
             ));
@@ -255,14 +255,17 @@ impl StaffReport<'_> {
                             )
                         })
                         .collect();
-                    Some(format!("{label}: {}", rows.join("; ")))
+                    Some(format!(
+                        "{label}: the plan does not meet every target in {}",
+                        rows.join("; ")
+                    ))
                 }
                 _ => None,
             })
             .collect();
         (!failed.is_empty()).then(|| {
             format!(
-                "no staffing level up to {} agents meets the targets: {}",
+                "no staffing up to {} agents meets every target: {}",
                 self.max_agents,
                 failed.join(" | ")
             )
