@@ -12,6 +12,7 @@
 //! - [`trace`]: one run's event log streamed as text, CSV or JSON lines; per-chat fate diffs.
 //! - [`decision`]: conditions on metrics and the rules that recommend a configuration.
 //! - [`check`]: `[[expect]]` expectations judged on intervals, for regression checks in CI.
+//! - [`staff`]: capacity planning — the fewest agents meeting staffing targets, per interval.
 //! - [`report`]: CSV files and the terminal summary; the atomic file writer.
 //! - [`util`]: self-contained helpers (spelling suggestions, special functions).
 //! - [`cli`]: the command line; the only module that touches files and the terminal.
@@ -28,6 +29,7 @@ pub mod report;
 pub mod scenario;
 pub mod script;
 pub mod sim;
+pub mod staff;
 pub mod trace;
 pub mod util;
 pub mod workload;

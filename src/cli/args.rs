@@ -31,6 +31,20 @@ pub enum Command {
     /// side), violated (the whole interval on the wrong side) or undecided; replications are
     /// added until every one is decided or the cap is reached.
     Check(CheckArgs),
+    /// Find the fewest agents of a team meeting service targets, per configuration — over the
+    /// whole horizon or interval by interval (capacity planning).
+    ///
+    /// Every target (`--target`, repeatable, else the scenario's `[staffing]` targets) is a
+    /// condition `<metric> <op> <value>` met only when its whole 95 % interval is on the right
+    /// side. Every staffing level sees the same customers (common random numbers); the answer
+    /// n is verified: n meets every target, n − 1 does not. Exit 1 when no level up to the
+    /// maximum meets them (the best reached is printed).
+    #[command(
+        after_help = "Examples:\n  chatsim staff scenarios/theory-erlang-c.toml --target 'service_level_20s >= 80%'\n  \
+                            chatsim staff scenarios/weekday-shifts.toml --team late --per-interval \\\n      \
+                      --target 'service_level_1m >= 80%' --target 'abandonment <= 3%' --shrinkage 30%"
+    )]
+    Staff(StaffArgs),
     /// Print the metric catalogue: every metric's id, unit, direction, bounds and definition.
     Metrics {
         /// Print it as the Markdown reference (docs/metrics.md is this output).
@@ -124,6 +138,54 @@ pub struct CheckArgs {
     pub replications: Option<u32>,
     /// Never more replications per configuration than this (default: `[sequential]
     /// max_replications`, else 100).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    pub max_replications: Option<u32>,
+    /// Master seed (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per core); results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
+    /// Print nothing but errors (the exit code says it all).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The options of `chatsim staff`.
+#[derive(Debug, Args)]
+pub struct StaffArgs {
+    /// The scenario file.
+    #[arg(value_name = "SCENARIO")]
+    pub path: PathBuf,
+    /// A service target, e.g. "service_level_1m >= 80%" or "abandonment <= 3%" (repeatable;
+    /// replaces the scenario's `[staffing]` targets).
+    #[arg(long = "target", value_name = "CONDITION")]
+    pub targets: Vec<String>,
+    /// The team whose size is searched (default: `[staffing]` team, else the only team).
+    #[arg(long, value_name = "NAME")]
+    pub team: Option<String>,
+    /// Plan interval by interval (the scenario's `interval`, 1 h by default), the targets
+    /// measured on the chats arriving in each interval; the team's shifts are replaced by
+    /// the plan.
+    #[arg(long)]
+    pub per_interval: bool,
+    /// Share of scheduled time agents are not on line (0.3 or 30%): heads = ⌈agents / (1 −
+    /// shrinkage)⌉ (default: `[staffing]` shrinkage, else 0).
+    #[arg(long, value_name = "X")]
+    pub shrinkage: Option<String>,
+    /// The most agents to try (default: `[staffing]` max_agents, else 4 × the team's size,
+    /// at least 50).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_agents: Option<u32>,
+    /// Output folder (default: reports/NAME-staffing/, NAME being the file's stem).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replications per staffing level to start with (default: the scenario's); more are
+    /// added in batches until every target is decided at the level, or the cap.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    pub replications: Option<u32>,
+    /// The most replications per staffing level (default: `[sequential]`
+    /// max_replications, else 100).
     #[arg(long, value_parser = clap::value_parser!(u32).range(2..=100_000))]
     pub max_replications: Option<u32>,
     /// Master seed (overrides the scenario's).

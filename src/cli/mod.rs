@@ -3,15 +3,17 @@
 //! Commands: `validate` (check scenario files), `run` (every cell × replication of a
 //! scenario → the answer, CSV files, charts, `report.html`, `manifest.json`), `metrics`
 //! (the metric catalogue), `init` (write a starter scenario from `scenarios/templates/`),
-//! `check` (a scenario's expectations as a regression check), `trace` (one run's event
+//! `check` (a scenario's expectations as a regression check), `staff` (the fewest agents
+//! meeting service targets, per configuration or per interval), `trace` (one run's event
 //! log, streamed, or the chats whose fate differs between two configurations) and
 //! `engine-script` (replay an engine script).
 
 mod args;
 mod check;
 mod progress;
+mod staff;
 
-pub use args::{CheckArgs, Cli, Command, InitArgs, RunArgs, Template, TraceArgs, TraceFormat};
+pub use args::{CheckArgs, Cli, Command, InitArgs, RunArgs, StaffArgs, Template, TraceArgs, TraceFormat};
 
 use clap::Parser as _;
 use std::ffi::OsString;
@@ -69,6 +71,9 @@ pub enum Error {
     /// An option names nothing in the scenario, e.g. an unknown configuration or a
     /// replication out of range (exit 2); what is there instead.
     Selection(String),
+    /// A staffing request does not fit the scenario: no or bad targets, an unknown or
+    /// ambiguous team, shrinkage out of range (exit 2).
+    Staffing(String),
 }
 
 impl Error {
@@ -84,7 +89,8 @@ impl Error {
             | Self::Baseline { .. }
             | Self::NoExpectations(_)
             | Self::Exists { .. }
-            | Self::Selection(_) => 2,
+            | Self::Selection(_)
+            | Self::Staffing(_) => 2,
             Self::Write(_) | Self::Report(_) | Self::Threads(_) | Self::Chart(..) => 3,
         }
     }
@@ -126,7 +132,7 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Self::Failed(what) => f.write_str(what),
-            Self::Selection(message) => f.write_str(message),
+            Self::Selection(message) | Self::Staffing(message) => f.write_str(message),
         }
     }
 }
@@ -146,7 +152,8 @@ impl std::error::Error for Error {
             | Self::Baseline { .. }
             | Self::NoExpectations(_)
             | Self::Failed(_)
-            | Self::Selection(_) => None,
+            | Self::Selection(_)
+            | Self::Staffing(_) => None,
         }
     }
 }
@@ -165,6 +172,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
         Command::Validate { scenarios } => validate(&scenarios),
         Command::Run(args) => run_scenario(&args),
         Command::Check(args) => check::check(&args),
+        Command::Staff(args) => staff::staff(&args),
         Command::Metrics { markdown } => print_out(&if markdown {
             crate::metrics::catalogue::reference_markdown()
         } else {

@@ -16,3 +16,16 @@ pub(super) fn bar(total: u64, quiet: bool) -> ProgressBar {
     }
     bar
 }
+
+/// A counter of runs done when their total is not known in advance (a search decides as
+/// it goes); hidden when it would not be seen.
+pub(super) fn counter(quiet: bool, what: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(&format!("{{spinner}} {{pos}} runs, {what} {{msg}}")) {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -181,13 +181,7 @@ fn indistinguishable(d: &Estimate) -> bool {
 pub fn judge(condition: &Condition, runs: &[Vec<RunMetrics>], cell: usize, baseline: usize) -> Judgement {
     let metric = &condition.metric;
     let (mean, interval) = match condition.rhs {
-        Rhs::Value(_) => {
-            let e = estimate_at(&values(&runs[cell], &metric.id), LEVEL);
-            (
-                e.map(|e| e.mean),
-                e.as_ref().and_then(interval).map(|(lo, hi)| metric.clip(lo, hi)),
-            )
-        }
+        Rhs::Value(_) => return judge_values(condition, &values(&runs[cell], &metric.id)),
         Rhs::Baseline(_) if cell == baseline => (Some(0.0), Some((0.0, 0.0))),
         Rhs::Baseline(_) => {
             let e = paired_difference(&runs[cell], &runs[baseline], &metric.id);
@@ -203,6 +197,26 @@ pub fn judge(condition: &Condition, runs: &[Vec<RunMetrics>], cell: usize, basel
         verdict: interval.map_or(Verdict::Uncertain, |(lo, hi)| condition.judge(lo, hi)),
         interval,
         mean,
+    }
+}
+
+/// Judges a condition on a value ([`Rhs::Value`]) from the metric's per-replication values
+/// (rule 1: the 95 % t-interval, clipped to the metric's bounds). `judge` uses it for
+/// every such condition; staffing targets measured on one interval's chats use it
+/// directly (README.md, "Staffing"). A `baseline` condition has no meaning without a
+/// baseline configuration: it is uncertain here.
+pub fn judge_values(condition: &Condition, values: &[f64]) -> Judgement {
+    let metric = &condition.metric;
+    let e = estimate_at(values, LEVEL);
+    let interval = e.as_ref().and_then(interval).map(|(lo, hi)| metric.clip(lo, hi));
+    let verdict = match (condition.rhs, interval) {
+        (Rhs::Value(_), Some((lo, hi))) => condition.judge(lo, hi),
+        _ => Verdict::Uncertain,
+    };
+    Judgement {
+        verdict,
+        interval,
+        mean: e.map(|e| e.mean),
     }
 }
 

@@ -140,6 +140,26 @@ fn stats_half_width(values: &[f64]) -> Option<f64> {
     crate::metrics::summary::estimate(values).and_then(|e| e.half_width)
 }
 
+/// Runs replications `reps` of one scenario on `pool`, in replication order; `done` is
+/// called after each run. `chatsim staff` grows each staffing level's replications with it,
+/// in batches, as [`run_until`] does for every cell.
+pub fn run_scenario_range(
+    pool: &rayon::ThreadPool,
+    scenario: &Scenario,
+    reps: std::ops::Range<u64>,
+    done: &(dyn Fn() + Sync),
+) -> Vec<RunResult> {
+    pool.install(|| {
+        reps.into_par_iter()
+            .map(|r| {
+                let result = sim::run(scenario, r);
+                done();
+                result
+            })
+            .collect()
+    })
+}
+
 /// Runs replications `reps` of every cell; results indexed `[cell][replication − start]`.
 fn run_range(
     pool: &rayon::ThreadPool,

@@ -318,7 +318,7 @@ fn bar(label: &str, e: Option<crate::metrics::summary::Estimate>, m: &Metric, sc
 
 /// An axis title for values of metric `m` described by `words`, with the metric's unit
 /// from the catalogue, and the factor from its values to the axis.
-fn axis_title(words: &str, m: &Metric) -> (String, f64) {
+pub(crate) fn axis_title(words: &str, m: &Metric) -> (String, f64) {
     match unit(m) {
         (Some(unit), scale) => (format!("{words} ({unit})"), scale),
         (None, scale) => (words.to_owned(), scale),

@@ -14,6 +14,7 @@ pub mod check;
 pub mod csv;
 pub mod html;
 pub mod plot;
+pub mod staff;
 pub mod table;
 pub mod text;
 

@@ -132,6 +132,49 @@ pub struct Cell {
     pub assignments: Vec<(String, String)>,
     /// The scenario with those values.
     pub scenario: Scenario,
+    /// The scenario file's table with those values substituted (no `[compare]`): what
+    /// [`Cell::with_team_size`] resizes a team in.
+    table: toml::Table,
+}
+
+impl Cell {
+    /// This configuration with team `team` resized to `agents` agents, as `[compare]
+    /// team_size` resizes it (the same substitution, validated like any scenario), its
+    /// agents named `team-01`, `team-02`… with at least `width` digits: with one width for
+    /// every size, an agent keeps their name — and so their random streams (docs/workload.md,
+    /// "Common random numbers") — whatever the size. Errors are the validator's.
+    pub fn with_team_size(
+        &self,
+        team: &str,
+        agents: usize,
+        width: usize,
+    ) -> Result<Scenario, ScenarioErrors> {
+        let mut table = self.table.clone();
+        apply(
+            &mut table,
+            &format!("team_size.{team}"),
+            Value::Integer(i64::try_from(agents).unwrap_or(i64::MAX)),
+        );
+        // `size` names agents with max(2, digits of the size) digits; a wider width
+        // lists the same agents by name instead.
+        if width > agents.to_string().len().max(2)
+            && let Some(Value::Array(teams)) = table.get_mut("teams")
+        {
+            for t in teams.iter_mut() {
+                if let Value::Table(t) = t
+                    && t.get("name").and_then(Value::as_str) == Some(team)
+                {
+                    t.remove("size");
+                    let names = (1..=agents)
+                        .map(|i| Value::String(format!("{team}-{i:0width$}")))
+                        .collect();
+                    t.insert("agents".to_owned(), Value::Array(names));
+                }
+            }
+        }
+        let text = toml::to_string(&table).unwrap_or_default();
+        validate::validate(&text, &self.scenario.path)
+    }
 }
 
 /// One varied setting.
@@ -163,6 +206,7 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
             label: "as configured".to_owned(),
             assignments: Vec::new(),
             scenario: base.clone(),
+            table: toml::from_str(text).map_err(|_| ScenarioErrors(Vec::new()))?,
         };
         return Ok(Experiment {
             base,
@@ -198,6 +242,7 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
                     label: label(&assignments),
                     assignments,
                     scenario,
+                    table,
                 }),
                 Err(errors) => {
                     // Report each problem at the compare value that caused it (once).

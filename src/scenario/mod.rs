@@ -71,6 +71,11 @@ pub struct AgentPlan {
     pub flaps: Option<Episodes>,
     /// Whether the presence trace drives this agent (shifts and behaviour then do not).
     pub traced: bool,
+    /// On-duty spans in run time replacing `shifts` (a staffing plan written by
+    /// `chatsim staff --per-interval`, README.md "Staffing"); `None` for the scenario's
+    /// own shifts. Breaks, wind-down, away episodes and flaps apply within them as within
+    /// shifts.
+    pub duty: Option<Vec<(SimTime, SimTime)>>,
 }
 
 /// A weekly break: each agent starts it at a random offset in `[0, stagger)` after `window`
@@ -204,6 +209,8 @@ pub struct Scenario {
     pub decision: Option<crate::decision::Decision>,
     /// What a regression check requires (`[[expect]]`, README.md "Checks in CI").
     pub expectations: Vec<crate::check::Expectation>,
+    /// What `chatsim staff` aims for (`[staffing]`, README.md "Staffing").
+    pub staffing: Option<crate::staff::Staffing>,
     /// Agents count in fairness only if available at least this long.
     pub fairness_min_available: SimDuration,
     /// The engine's workspace (agents in roster order; `rng_seed` is set per replication).

@@ -10,6 +10,7 @@ use crate::scenario::{AgentPlan, RunKind, Scenario, Sequential};
 
 mod behaviour;
 mod decision;
+mod staffing;
 use crate::workload::arrivals::{Burst, ProfileWindow, RateProfile};
 use crate::workload::calendar::{Calendar, DAY_MS, Days, WEEK_MS, Window, parse_time_of_day};
 use crate::workload::dist::Dist;
@@ -41,6 +42,7 @@ const TOP_KEYS: &[&str] = &[
     "sequential",
     "decision",
     "expect",
+    "staffing",
     "bot",
     "customers",
     "agents",
@@ -276,6 +278,9 @@ impl Walk<'_> {
             .get("expect")
             .and_then(|v| decision::expectations(v, p))
             .unwrap_or_default();
+        let staffing = top
+            .get("staffing")
+            .and_then(|v| staffing::staffing(v, MAX_AGENTS as i64, p));
         // Every target a metric name mentions is measured too (docs/metrics.md).
         let named = answer_metrics
             .iter()
@@ -287,7 +292,12 @@ impl Walk<'_> {
             .chain(decision.iter().flat_map(|d| {
                 std::iter::once(&d.objective.id).chain(d.constraints.iter().map(|c| &c.metric.id))
             }))
-            .chain(expectations.iter().map(|e| &e.condition.metric.id));
+            .chain(expectations.iter().map(|e| &e.condition.metric.id))
+            .chain(
+                staffing
+                    .iter()
+                    .flat_map(|(s, _)| s.targets.iter().map(|c| &c.metric.id)),
+            );
         sl_targets.extend(named.filter_map(|id| crate::metrics::catalogue::lookup(id)?.target));
         sl_targets.sort_unstable();
         sl_targets.dedup();
@@ -299,6 +309,18 @@ impl Walk<'_> {
         };
         let teams = self.teams(top, &groups);
         let (agents, plans, team_names) = self.roster(&teams);
+        if let Some((Some(team), Some(span))) = staffing.as_ref().map(|(s, span)| (&s.team, span))
+            && teams.is_some()
+            && !team_names.iter().any(|n| n == team)
+        {
+            let mut msg = format!("unknown team \"{team}\" in staffing.team");
+            if let Some(s) = error::did_you_mean(team, team_names.iter().map(String::as_str)) {
+                msg.push_str(&format!(" (did you mean \"{s}\"?)"));
+            } else {
+                msg.push_str(&format!(" (teams: {})", team_names.join(", ")));
+            }
+            self.p.add(span.clone(), error::UNKNOWN_VALUE, msg);
+        }
         let inboxes = self.inboxes(top, default_strategy.unwrap_or(StrategyKind::RoundRobin), &agents);
         let (arrivals, volume, group_shares, trace_path) = match top.require("arrivals", &mut self.p) {
             Some(v) => self.arrivals(v, &groups),
@@ -400,6 +422,7 @@ impl Walk<'_> {
             sequential,
             decision,
             expectations,
+            staffing: staffing.map(|(s, _)| s),
             fairness_min_available: fairness_min_available?,
             engine: EngineConfig {
                 settings: settings?,
@@ -1032,6 +1055,7 @@ impl Walk<'_> {
                     away: team.presence.away.clone(),
                     flaps: team.presence.flaps.clone(),
                     traced: false,
+                    duty: None,
                 });
             }
         }

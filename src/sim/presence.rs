@@ -1,6 +1,7 @@
 //! Each agent's presence over a run (docs/workload.md#presence).
 //!
-//! An agent is offline outside their shifts. On shift they are available, except:
+//! An agent is offline outside their shifts (or outside the on-duty spans of a staffing
+//! plan, which replace them). On shift they are available, except:
 //! - away during breaks (each agent starts a team break at their own offset in
 //!   `[0, stagger)`), during the wind-down before a shift ends, and during random away
 //!   episodes;
@@ -65,7 +66,15 @@ fn agent_plan(
     end: SimTime,
     [mut breaks, mut away, mut flaps]: [Rng; 3],
 ) -> Plan {
-    let shifts = if plan.shifts.is_empty() {
+    let shifts = if let Some(duty) = &plan.duty {
+        // A staffing plan: on duty exactly within these spans (README.md, "Staffing").
+        merge(
+            duty.iter()
+                .map(|&(a, b)| (a, b.min(end)))
+                .filter(|(a, b)| a < b)
+                .collect(),
+        )
+    } else if plan.shifts.is_empty() {
         vec![(SimTime::ZERO, end)]
     } else {
         merge(
@@ -77,7 +86,7 @@ fn agent_plan(
     };
     let mut spans: Vec<(SimTime, SimTime, Kind)> = shifts.iter().map(|&(a, b)| (a, b, Kind::Shift)).collect();
     // Wind-down: away for the last minutes of each shift that really ends in the run.
-    if plan.wind_down > SimDuration::ZERO && !plan.shifts.is_empty() {
+    if plan.wind_down > SimDuration::ZERO && (plan.duty.is_some() || !plan.shifts.is_empty()) {
         for &(a, b) in &shifts {
             if b < end {
                 let from = SimTime(b.as_millis().saturating_sub(plan.wind_down.as_millis())).max(a);

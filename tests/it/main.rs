@@ -13,6 +13,7 @@ mod planner;
 mod regressions;
 mod report;
 mod scenarios;
+mod staff;
 mod theory;
 mod tidy;
 mod trace;
