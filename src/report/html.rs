@@ -29,7 +29,7 @@ h1{margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd;padding
 .question{font-size:1.15rem;color:#444;margin:.3rem 0}.answer{font-size:1.15rem;background:#eef6ee;border-left:4px solid #2a7a2a;padding:.6rem .9rem}\
 table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}th,td{border:1px solid #ddd;padding:.3rem .55rem;text-align:right}td{white-space:nowrap}\
 th{background:#f4f4f4}td.l,th.l{text-align:left}tr.best td{font-weight:600}figure{margin:1.2rem 0}figcaption{color:#555;font-size:.9rem}\
-svg{max-width:100%;height:auto}footer{margin-top:3rem;color:#777;font-size:.85rem}";
+svg{max-width:100%;height:auto}.scroll{overflow-x:auto;max-width:100%}footer{margin-top:3rem;color:#777;font-size:.85rem}";
 
 /// The whole page; `charts` are (file stem, SVG text) in display order.
 pub fn report_html(results: &Results<'_>, charts: &[(&str, String)]) -> String {

@@ -124,7 +124,8 @@ impl Table {
     /// An HTML `<table>` (text escaped) followed by its notes as paragraphs.
     pub fn html(&self) -> String {
         let class = |left: bool| if left { " class=\"l\"" } else { "" };
-        let mut h = String::from("<table>\n<tr>");
+        // Wide tables scroll on their own instead of widening the page.
+        let mut h = String::from("<div class=\"scroll\"><table>\n<tr>");
         for c in &self.columns {
             let _ = write!(h, "<th{}>{}</th>", class(c.left), escape(&c.heading));
         }
@@ -140,7 +141,7 @@ impl Table {
             }
             h.push_str("</tr>\n");
         }
-        h.push_str("</table>\n");
+        h.push_str("</table></div>\n");
         for note in &self.notes {
             let _ = writeln!(h, "<p>{}</p>", escape(note));
         }
