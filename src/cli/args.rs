@@ -171,7 +171,7 @@ pub struct StaffArgs {
     pub per_interval: bool,
     /// Share of scheduled time agents are not on line (0.3 or 30%): heads = ⌈agents / (1 −
     /// shrinkage)⌉ (default: `[staffing]` shrinkage, else 0).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
     pub shrinkage: Option<String>,
     /// The most agents to try (default: `[staffing]` max_agents, else 4 × the team's size,
     /// at least 50).

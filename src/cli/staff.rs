@@ -23,6 +23,15 @@ pub(super) fn staff(args: &StaffArgs) -> Result<(), Error> {
     let per_interval = args.per_interval || written.per_interval == Some(true);
     check_targets(&targets, per_interval).map_err(Error::Staffing)?;
     let base = &experiment.base;
+    // The planner's table leaves out the warm-up hours, so per-interval planning would
+    // judge one hour on another's chats: only a terminating run (measured from time 0) is
+    // planned hour by hour.
+    if per_interval && matches!(base.run_kind, crate::scenario::RunKind::SteadyState { .. }) {
+        return Err(Error::Staffing(
+            "--per-interval needs a terminating run (run = \"terminating\"): a steady-state run discards its warm-up hours, so there is no plan to make for them; plan the whole horizon instead (without --per-interval)"
+                .to_owned(),
+        ));
+    }
     let team = match args.team.as_ref().or(written.team.as_ref()) {
         Some(t) if base.teams.contains(t) => t.clone(),
         Some(t) => {

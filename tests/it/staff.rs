@@ -299,6 +299,24 @@ fn staff_refuses_what_it_cannot_answer() {
         "1",
     ]);
     assert!(e.contains("--shrinkage 1 is out of range"), "{e}");
+    // A negative value is read as a value, not as an option.
+    let e = run(&[
+        "scenarios/quickstart.toml",
+        "--target",
+        "abandonment <= 5%",
+        "--shrinkage",
+        "-0.1",
+    ]);
+    assert!(e.contains("--shrinkage -0.1 is out of range"), "{e}");
+    // A steady-state run leaves its warm-up hours out of the planner's table: no hour-by-hour
+    // plan can be made for them.
+    let e = run(&[
+        "scenarios/theory-erlang-c.toml",
+        "--per-interval",
+        "--target",
+        "service_level_20s >= 80%",
+    ]);
+    assert!(e.contains("--per-interval needs a terminating run"), "{e}");
 }
 
 #[test]
