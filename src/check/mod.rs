@@ -41,22 +41,9 @@ impl Expectation {
         self.filter.iter().all(|(axis, values)| {
             assignments
                 .iter()
-                .any(|(k, v)| k == axis && values.iter().any(|w| same_value(v, w)))
+                .any(|(k, v)| k == axis && values.iter().any(|w| crate::scenario::compare::same_value(v, w)))
         })
     }
-}
-
-/// Whether two compared values are the same, numerically when both are numbers or
-/// durations (`120s` and `2m`, `0.20` and `0.2`).
-pub fn same_value(a: &str, b: &str) -> bool {
-    let num = |s: &str| {
-        s.parse::<f64>().ok().or_else(|| {
-            crate::script::parse_duration(s)
-                .ok()
-                .map(|d| d.as_millis() as f64 / 1000.0)
-        })
-    };
-    a == b || matches!((num(a), num(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// How an expectation came out for one configuration.

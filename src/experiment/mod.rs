@@ -17,12 +17,12 @@ pub fn run_replications(
     jobs: usize,
 ) -> Result<Vec<RunResult>, rayon::ThreadPoolBuildError> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
-    Ok(pool.install(|| {
-        (0..u64::from(scenario.replications))
-            .into_par_iter()
-            .map(|rep| sim::run(scenario, rep))
-            .collect()
-    }))
+    Ok(run_scenario_range(
+        &pool,
+        scenario,
+        0..u64::from(scenario.replications),
+        &|| {},
+    ))
 }
 
 /// Runs every cell's replications on `jobs` threads; `done` is called after each run (from

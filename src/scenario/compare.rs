@@ -115,12 +115,18 @@ impl Experiment {
     }
 }
 
-/// Whether two compared values are the same: numbers by value, anything else as text.
-fn same_value(a: &str, b: &str) -> bool {
-    match (a.parse::<f64>(), b.parse::<f64>()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    }
+/// Whether two compared values are the same, numerically when both are numbers or
+/// durations (`120s` and `2m`, `0.20` and `0.2`), else as text. The one rule for matching a
+/// value someone wrote (`where`, `prefer` lists, `trace --cell`) to a compared value.
+pub fn same_value(a: &str, b: &str) -> bool {
+    let num = |s: &str| {
+        s.parse::<f64>().ok().or_else(|| {
+            crate::script::parse_duration(s)
+                .ok()
+                .map(|d| d.as_millis() as f64 / 1000.0)
+        })
+    };
+    a == b || matches!((num(a), num(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// One configuration of the comparison.
@@ -408,7 +414,7 @@ fn check_axis_table(
         };
         for item in listed {
             let text = display(&to_value(item.get_ref()));
-            if !values.iter().any(|v| crate::check::same_value(v, &text)) {
+            if !values.iter().any(|v| same_value(v, &text)) {
                 p.add(
                     item.span(),
                     error::DECISION,
