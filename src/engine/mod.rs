@@ -106,7 +106,7 @@ use queue::{Queues, Timer};
 use rand_core::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use strategy::Strategy;
 
 /// One input to the engine.
@@ -286,7 +286,7 @@ struct Derived {
     queues: Queues,
     timers: BTreeSet<(SimTime, Timer)>,
     /// Live agents by name.
-    names: HashMap<String, AgentId>,
+    names: BTreeMap<String, AgentId>,
 }
 
 /// The indexes of docs/engine.md#rebalance.
