@@ -796,6 +796,71 @@ mod tests {
         assert!(parse_clock("0:60:00").is_err());
     }
 
+    fn settings_after(line: &str) -> Settings {
+        parse(&format!("{line}\n"))
+            .unwrap_or_else(|e| panic!("{line}: {e}"))
+            .config
+            .settings
+    }
+
+    #[test]
+    fn set_takes_every_schema_key_as_scenario_files_spell_it() {
+        use crate::engine::settings::SETTINGS;
+        assert_eq!(settings_after("seed 1"), Settings::default());
+        for spec in SETTINGS {
+            // The default as a scenario file writes it, unquoted.
+            let text = spec.display(spec.default).replace('"', "");
+            if text != "none" {
+                let s = settings_after(&format!("set {}={text}", spec.switch_key().unwrap_or(spec.key)));
+                assert_eq!((spec.get)(&s), spec.default, "{}", spec.key);
+            }
+            if let Kind::Choice(names) = spec.kind {
+                for (i, name) in names.iter().enumerate() {
+                    let s = settings_after(&format!("set {}={name}", spec.key));
+                    assert_eq!((spec.get)(&s), Value::Choice(i), "{}={name}", spec.key);
+                }
+            }
+        }
+        let s = settings_after("set offline_grace=0 max_chats_per_agent=3 enabled=false");
+        assert_eq!(s.offline_grace, SimDuration::ZERO);
+        assert_eq!(s.max_chats_per_agent, Capacity::Limited(3));
+        assert!(!s.enabled);
+    }
+
+    #[test]
+    fn set_menu_combines_the_switch_and_its_timeout_in_any_order() {
+        let menu = |line: &str| settings_after(line).menu_timeout;
+        let mins = |m| Some(SimDuration::from_mins(m));
+        assert_eq!(menu("set menu_timeout=2m menu=on"), mins(2));
+        assert_eq!(menu("set menu=on menu_timeout=2m"), mins(2));
+        assert_eq!(menu("set menu=on"), mins(5));
+        assert_eq!(menu("set menu=7m"), mins(7));
+        assert_eq!(menu("set menu_timeout=2m"), None);
+        assert_eq!(menu("set menu=on\nset menu_timeout=3m"), mins(3));
+        assert_eq!(menu("set menu=3m\nset menu=off"), None);
+    }
+
+    #[test]
+    fn set_refuses_unknown_keys_and_spellings() {
+        let err = parse("set max_chat_per_agent=3\n").unwrap_err();
+        assert_eq!((err.line, err.column), (1, 5));
+        assert!(
+            err.message.starts_with(
+                "unknown setting \"max_chat_per_agent\" (expected one of: enabled, max_chats_per_agent,"
+            ),
+            "{}",
+            err.message
+        );
+        let err = parse("set rotation_order=fifo\n").unwrap_err();
+        assert_eq!(
+            err.message,
+            "unknown rotation_order \"fifo\" (expected one of: online-since, roster)"
+        );
+        // Only auto_close_after and group_overflow_after are written "off".
+        assert!(parse("set rebalance_idle_threshold=off\n").is_err());
+        assert!(parse("set auto_close_after=off group_overflow_after=off\n").is_ok());
+    }
+
     #[test]
     fn errors_carry_line_and_column() {
         let err = parse("agent ann\n0:00:00 arrive c1 target=bob\n").unwrap_err();

@@ -751,6 +751,29 @@ mod tests {
     }
 
     #[test]
+    fn compared_engine_settings_are_checked_through_the_schema() {
+        let text = format!(
+            "{BASE}[compare]\noffline_grace = [\"0s\", \"25h\"]\nrotation_order = [\"roster\", \"fifo\"]\n"
+        );
+        let err = experiment_from_str(&text, Path::new("c.toml")).unwrap_err();
+        let lines: Vec<String> = err.0.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "c.toml:13:24: compare.offline_grace: offline_grace 25h is out of range (expected 0s to 24h)",
+                "c.toml:14:29: compare.rotation_order: unknown rotation_order \"fifo\" (expected one of: online-since, roster)",
+            ],
+            "one error per refused value, none from the cells"
+        );
+        // The default applies where nothing is compared or written.
+        let text = format!("{BASE}[compare]\nmax_chats_per_agent = [2, 3]\n");
+        let e = experiment_from_str(&text, Path::new("c.toml")).unwrap_or_else(|e| panic!("{e}"));
+        let settings = &e.cells[0].scenario.engine.settings;
+        assert_eq!(settings.offline_grace, crate::engine::SimDuration::from_mins(1));
+        assert_eq!(settings.max_chats_per_agent, crate::engine::Capacity::Limited(2));
+    }
+
+    #[test]
     fn a_cell_is_named_by_label_index_or_compared_values() {
         let text = format!(
             "{BASE}[compare]\nstrategy = [\"round-robin\", \"least-busy\"]\nmax_chats_per_agent = [2, 3]\n\
