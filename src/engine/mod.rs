@@ -83,6 +83,7 @@ pub mod event;
 pub mod invariants;
 mod queue;
 mod routing;
+pub mod settings;
 pub mod state;
 pub mod strategy;
 pub mod time;
@@ -98,6 +99,7 @@ pub use error::EngineError;
 pub use event::{
     AssignReason, CloseReason, Event, Move, Output, Recipient, Recipients, UnassignReason, ViolationRule,
 };
+pub use settings::{SETTINGS, SettingSpec};
 pub use state::{Agent, AgentId, Chat, ChatId, ChatStatus, GroupId, InboxId};
 pub use strategy::StrategyKind;
 pub use time::{SimDuration, SimTime};
