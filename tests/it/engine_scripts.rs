@@ -38,7 +38,6 @@ macro_rules! scripts {
 }
 
 scripts!(
-    rr_rotation_abc,
     api_misuse_errors,
     assign_move_drains,
     auto_assign_toggle,
@@ -83,6 +82,7 @@ scripts!(
     rr_cursor_reasons,
     rr_online_since_reconnect,
     rr_roster_order,
+    rr_rotation_abc,
     self_claim_reply,
     sync_on_connect,
     takeover_queued_and_assigned,
@@ -91,7 +91,9 @@ scripts!(
     target_fallback_boundary,
     target_manual_informational,
     target_offline_then_connects,
+    unassign_exclusion_manual_assign,
     unassign_exclusion_then_arrival,
+    unassign_exclusion_until_next_assignment,
     unassign_manual_stays_queued,
     unassign_reroute,
     unassign_targeted_chat,
