@@ -611,7 +611,7 @@ fn inconsistent_snapshots_are_refused_with_the_reason() {
             "settings out of range",
             r#""max_chats_per_agent":{"limited":1}"#,
             r#""max_chats_per_agent":{"limited":0}"#,
-            "settings: capacity 0 is out of range",
+            "settings: max_chats_per_agent 0 is out of range",
         ),
         (
             "unknown pinned agent",
