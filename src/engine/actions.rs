@@ -7,7 +7,7 @@ use crate::engine::state::{AgentId, Chat, ChatId, ChatStatus, GroupId, InboxId};
 use crate::engine::time::SimTime;
 use crate::engine::{
     AssignReason, CloseReason, EligibleAgents, Engine, Event, Move, Presence, Recipient, Recipients, Role,
-    RotationOrder, UnassignReason,
+    UnassignReason,
 };
 use std::cmp::Reverse;
 
@@ -130,18 +130,9 @@ impl Engine {
         let new_key = self.core.online_seq;
         let admin = self.core.agents[agent.index()].role == Role::Admin;
         let a = &mut self.core.agents[agent.index()];
-        let old_key = std::mem::replace(&mut a.online_key, new_key);
+        // The cursor stays where it was: a position, not an agent (docs/engine.md#round-robin).
+        a.online_key = new_key;
         a.grace_deadline = None;
-        if self.core.config.settings.rotation_order == RotationOrder::OnlineSince {
-            // The agent served last stays the one served last: a cursor on its old place
-            // follows it to the end, so it does not get the next turn again
-            // (docs/engine.md#round-robin).
-            for cursor in self.core.cursors.values_mut() {
-                if *cursor == old_key {
-                    *cursor = new_key;
-                }
-            }
-        }
         let a = &self.core.agents[agent.index()];
         let mut chats: Vec<ChatId> = a
             .assigned

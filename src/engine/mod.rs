@@ -265,9 +265,9 @@ struct Core {
     now: SimTime,
     agents: Vec<Agent>,
     chats: BTreeMap<ChatId, Chat>,
-    /// Round-robin cursors: rotation key of the last agent picked, per queue.
+    /// Round-robin cursors, per queue: the rotation key of the last pick, and who got it.
     #[serde(with = "as_pairs")]
-    cursors: BTreeMap<(InboxId, Option<GroupId>), u64>,
+    cursors: BTreeMap<(InboxId, Option<GroupId>), (u64, AgentId)>,
     rng: Pcg64Mcg,
     assign_seq: u64,
     online_seq: u64,

@@ -548,7 +548,7 @@ impl Engine {
         if reason.advances_cursor() {
             let key = (chat.inbox, self.routing_group(chat));
             let rotation = self.rotation_key(&self.core.agents[agent.index()], agent);
-            self.core.cursors.insert(key, rotation);
+            self.core.cursors.insert(key, (rotation, agent));
         }
         let a = &mut self.core.agents[agent.index()];
         a.assigned.insert((seq, id));

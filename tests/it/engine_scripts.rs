@@ -112,6 +112,7 @@ scripts!(
     rr_cursor_reasons,
     rr_online_since_reconnect,
     rr_reconnect_no_second_turn,
+    rr_reconnect_cursor_stays,
     rr_roster_order,
     rr_rotation_abc,
     rr_rotation_order_change_clears_cursor,

@@ -91,8 +91,8 @@ pub struct AgentKey {
 
 /// What a pick may use besides the pool.
 pub struct PickContext<'a> {
-    /// Rotation key of the last agent round-robin picked in this pool, if any.
-    pub cursor: Option<u64>,
+    /// (rotation key, agent) of the last round-robin turn in this pool, if any.
+    pub cursor: Option<(u64, AgentId)>,
     /// An agent that must not be picked (the agent who just dropped the chat).
     pub exclude: Option<AgentId>,
     /// The engine's seeded generator.

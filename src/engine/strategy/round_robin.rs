@@ -29,17 +29,24 @@ impl Strategy for RoundRobin {
     }
 
     fn pick(&self, ctx: &mut PickContext<'_>) -> Option<AgentId> {
-        let after = match ctx.cursor {
-            Some(c) => Bound::Excluded((c, AgentId(u32::MAX))),
-            None => Bound::Unbounded,
+        let (after, last) = match ctx.cursor {
+            Some((key, agent)) => (Bound::Excluded((key, AgentId(u32::MAX))), Some(agent)),
+            None => (Bound::Unbounded, None),
         };
-        let wrapped = self
+        let mut candidates = self
             .by_rotation
             .range((after, Bound::Unbounded))
-            .chain(self.by_rotation.iter());
-        // At most one agent is excluded, so at most two entries are looked at.
-        wrapped
+            .chain(self.by_rotation.iter())
+            .take(self.by_rotation.len())
             .map(|&(_, agent)| agent)
-            .find(|&agent| Some(agent) != ctx.exclude)
+            .filter(|&agent| Some(agent) != ctx.exclude);
+        let first = candidates.next()?;
+        // The agent who had the last turn re-entered the rotation after the cursor (a
+        // reconnect under online-since): they wait until the others have had theirs, unless
+        // nobody else is eligible. At most three entries are looked at.
+        if Some(first) == last {
+            return Some(candidates.next().unwrap_or(first));
+        }
+        Some(first)
     }
 }
