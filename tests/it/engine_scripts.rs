@@ -113,6 +113,7 @@ scripts!(
     rr_online_since_reconnect,
     rr_reconnect_no_second_turn,
     rr_reconnect_cursor_stays,
+    auto_close_agent_reply_counts,
     rr_roster_order,
     rr_rotation_abc,
     rr_rotation_order_change_clears_cursor,
