@@ -114,6 +114,8 @@ scripts!(
     rr_reconnect_no_second_turn,
     rr_reconnect_cursor_stays,
     auto_close_agent_reply_counts,
+    target_wait_one_slot_two_chats,
+    unassign_exclusion_ends_at_next_assignment,
     rr_roster_order,
     rr_rotation_abc,
     rr_rotation_order_change_clears_cursor,
