@@ -22,7 +22,11 @@
 //! `auto_assign AGENT on|off`, `capacity AGENT N|unlimited|default`, `set KEY=VALUE…`,
 //! `strategy INBOX S`, `assign CHAT AGENT`, `claim CHAT AGENT`, `unassign CHAT`,
 //! `takeover CHAT ADMIN`, `close CHAT [resolved|abandoned|bot_resolved]`, `tick` (fire due
-//! timers). A refused input is logged as `ERROR <message>` and the script goes on.
+//! timers), and the roster changes `add_agent NAME [key=value…]`, `remove_agent AGENT`,
+//! `groups AGENT g1,g2|none`, `role AGENT agent|admin`, `inbox_agents INBOX a,b|everyone`.
+//! `#N` names agent id N (e.g. a target that does not exist). A refused input is logged as
+//! `ERROR <message>` and the script goes on. Timers fire as in the simulator: at their own
+//! deadlines, and those due at an input's instant right after the last input of that instant.
 
 use crate::engine::{
     AgentConfig, AgentId, Capacity, CapacityCounts, ChatId, CloseReason, EligibleAgents, Engine,
@@ -59,13 +63,28 @@ pub fn run(text: &str) -> Result<String, ScriptError> {
         message: format!("invalid workspace: {e}"),
     })?;
     let mut log = String::new();
-    for step in &script.steps {
-        let result = engine.handle(step.at, step.input.clone());
+    let flush = |engine: &mut Engine, log: &mut String| {
         while let Some(output) = engine.poll_output() {
-            let _ = writeln!(log, "{}", format_output(&script.config, &output));
+            let _ = writeln!(log, "{}", format_output(engine.config(), &output));
         }
+    };
+    for (i, step) in script.steps.iter().enumerate() {
+        // Timers due before this input fire at their own deadlines.
+        while let Some(deadline) = engine.next_deadline().filter(|&d| d < step.at) {
+            let _ = engine.handle(deadline, Input::Timeout);
+            flush(&mut engine, &mut log);
+        }
+        let result = engine.handle(step.at, step.input.clone());
+        flush(&mut engine, &mut log);
         if let Err(e) = result {
             let _ = writeln!(log, "{} ERROR {e}", step.at);
+        }
+        // After the last input of an instant, the timers due at that instant fire, as in
+        // the simulator (docs/engine.md#same-instant-order).
+        let last_of_instant = script.steps.get(i + 1).is_none_or(|next| next.at > step.at);
+        if last_of_instant && engine.next_deadline().is_some_and(|d| d <= step.at) {
+            let _ = engine.handle(step.at, Input::Timeout);
+            flush(&mut engine, &mut log);
         }
     }
     Ok(log)
@@ -242,6 +261,8 @@ struct Token<'a> {
 struct Parser {
     config: EngineConfig,
     inbox_names: Vec<String>,
+    /// Every agent's name by id: declared ones, then those added by `add_agent`.
+    agent_names: Vec<String>,
     config_line: usize,
     steps: Vec<Step>,
     last_time: SimTime,
@@ -258,6 +279,7 @@ pub fn parse(text: &str) -> Result<Script, ScriptError> {
             rng_seed: 0,
         },
         inbox_names: Vec::new(),
+        agent_names: Vec::new(),
         config_line: 1,
         steps: Vec::new(),
         last_time: SimTime::ZERO,
@@ -428,13 +450,76 @@ impl Parser {
         });
     }
 
+    /// The agent a name means: the latest one added under that name; `#N` is the raw id
+    /// (to aim a chat at an agent that does not exist).
     fn agent<'a>(&self, t: Token<'a>) -> ParseResult<'a, AgentId> {
-        self.config
-            .agents
+        if let Some(n) = t.text.strip_prefix('#').and_then(|n| n.parse().ok()) {
+            return Ok(AgentId(n));
+        }
+        self.agent_names
             .iter()
-            .position(|a| a.name == t.text)
+            .rposition(|a| a == t.text)
             .map(|i| AgentId(i as u32))
             .ok_or((Some(t), format!("unknown agent \"{}\"", t.text)))
+    }
+
+    /// `NAME [role=… groups=… capacity=… presence=… auto_assign=…]`.
+    fn agent_config<'a>(&self, args: &[Token<'a>], usage: &str) -> ParseResult<'a, AgentConfig> {
+        let name = args.first().ok_or((None, format!("expected: {usage}")))?;
+        let mut agent = AgentConfig::new(name.text);
+        for &t in &args[1..] {
+            match key_value(t)? {
+                ("role", v) => {
+                    agent.role = one_of(v, "role", &[("agent", Role::Agent), ("admin", Role::Admin)])?
+                }
+                ("groups", v) => agent.groups = self.groups(v)?,
+                ("capacity", v) => agent.capacity = Some(capacity(v)?),
+                ("presence", v) => agent.presence = presence(v)?,
+                ("auto_assign", v) => agent.auto_assign = on_off(v)?,
+                (k, _) => {
+                    return Err((
+                        Some(t),
+                        format!(
+                            "unknown agent key \"{k}\" (expected role, groups, capacity, presence or auto_assign)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(agent)
+    }
+
+    /// `g1,g2` or `none`.
+    fn groups<'a>(&self, v: Token<'a>) -> ParseResult<'a, Vec<GroupId>> {
+        if v.text == "none" {
+            return Ok(Vec::new());
+        }
+        v.text
+            .split(',')
+            .map(|g| {
+                self.group(Token {
+                    text: g,
+                    column: v.column,
+                })
+            })
+            .collect()
+    }
+
+    /// `a,b` or `everyone`.
+    fn eligible<'a>(&self, v: Token<'a>) -> ParseResult<'a, EligibleAgents> {
+        if v.text == "everyone" {
+            return Ok(EligibleAgents::Everyone);
+        }
+        v.text
+            .split(',')
+            .map(|n| {
+                self.agent(Token {
+                    text: n,
+                    column: v.column,
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map(EligibleAgents::Pinned)
     }
 
     fn group<'a>(&self, t: Token<'a>) -> ParseResult<'a, GroupId> {
@@ -483,19 +568,7 @@ impl Parser {
                 for &t in &args[1..] {
                     match key_value(t)? {
                         ("strategy", v) => inbox.strategy = strategy(v)?,
-                        ("eligible", v) => {
-                            let list = v
-                                .text
-                                .split(',')
-                                .map(|n| {
-                                    self.agent(Token {
-                                        text: n,
-                                        column: v.column,
-                                    })
-                                })
-                                .collect::<Result<_, _>>()?;
-                            inbox.eligible = EligibleAgents::Pinned(list);
-                        }
+                        ("eligible", v) => inbox.eligible = self.eligible(v)?,
                         (k, _) => {
                             return Err((
                                 Some(t),
@@ -508,40 +581,8 @@ impl Parser {
                 self.config.inboxes.push(inbox);
             }
             "agent" => {
-                let name = args
-                    .first()
-                    .ok_or((None, "expected: agent NAME [key=value…]".to_owned()))?;
-                let mut agent = AgentConfig::new(name.text);
-                for &t in &args[1..] {
-                    match key_value(t)? {
-                        ("role", v) => {
-                            agent.role = one_of(v, "role", &[("agent", Role::Agent), ("admin", Role::Admin)])?
-                        }
-                        ("groups", v) => {
-                            agent.groups = v
-                                .text
-                                .split(',')
-                                .map(|g| {
-                                    self.group(Token {
-                                        text: g,
-                                        column: v.column,
-                                    })
-                                })
-                                .collect::<Result<_, _>>()?;
-                        }
-                        ("capacity", v) => agent.capacity = Some(capacity(v)?),
-                        ("presence", v) => agent.presence = presence(v)?,
-                        ("auto_assign", v) => agent.auto_assign = on_off(v)?,
-                        (k, _) => {
-                            return Err((
-                                Some(t),
-                                format!(
-                                    "unknown agent key \"{k}\" (expected role, groups, capacity, presence or auto_assign)"
-                                ),
-                            ));
-                        }
-                    }
-                }
+                let agent = self.agent_config(args, "agent NAME [key=value…]")?;
+                self.agent_names.push(agent.name.clone());
                 self.config.agents.push(agent);
             }
             other => {
@@ -565,7 +606,7 @@ impl Parser {
             ))
     }
 
-    fn timed<'a>(&self, tokens: &[Token<'a>]) -> ParseResult<'a, Input> {
+    fn timed<'a>(&mut self, tokens: &[Token<'a>]) -> ParseResult<'a, Input> {
         let Some(action) = tokens.first() else {
             return Err((None, "expected an action after the time".to_owned()));
         };
@@ -709,11 +750,43 @@ impl Parser {
                 expect_n(args, 0, "tick")?;
                 Input::Timeout
             }
+            "add_agent" => {
+                let agent = self.agent_config(args, "add_agent NAME [key=value…]")?;
+                self.agent_names.push(agent.name.clone());
+                Input::AddAgent(agent)
+            }
+            "remove_agent" => {
+                expect_n(args, 1, "remove_agent AGENT")?;
+                Input::RemoveAgent {
+                    agent: self.agent(args[0])?,
+                }
+            }
+            "groups" => {
+                expect_n(args, 2, "groups AGENT g1,g2|none")?;
+                Input::SetAgentGroups {
+                    agent: self.agent(args[0])?,
+                    groups: self.groups(args[1])?,
+                }
+            }
+            "role" => {
+                expect_n(args, 2, "role AGENT agent|admin")?;
+                Input::SetAgentRole {
+                    agent: self.agent(args[0])?,
+                    role: one_of(args[1], "role", &[("agent", Role::Agent), ("admin", Role::Admin)])?,
+                }
+            }
+            "inbox_agents" => {
+                expect_n(args, 2, "inbox_agents INBOX a,b|everyone")?;
+                Input::SetInboxAgents {
+                    inbox: self.inbox(args[0])?,
+                    eligible: self.eligible(args[1])?,
+                }
+            }
             other => {
                 return Err((
                     Some(*action),
                     format!(
-                        "unknown action \"{other}\" (expected arrive, menu, msg, reply, presence, auto_assign, capacity, set, strategy, assign, claim, unassign, takeover, close or tick)"
+                        "unknown action \"{other}\" (expected arrive, menu, msg, reply, presence, auto_assign, capacity, set, strategy, assign, claim, unassign, takeover, close, tick, add_agent, remove_agent, groups, role or inbox_agents)"
                     ),
                 ));
             }

@@ -4,8 +4,10 @@
 
 use crate::engine::queue::Timer;
 use crate::engine::state::{AgentId, Chat, ChatId, ChatStatus, GroupId, InboxId};
+use crate::engine::time::SimTime;
 use crate::engine::{
-    AssignReason, CloseReason, Engine, Event, Move, Presence, Recipient, Recipients, Role, UnassignReason,
+    AssignReason, CloseReason, EligibleAgents, Engine, Event, Move, Presence, Recipient, Recipients, Role,
+    RotationOrder, UnassignReason,
 };
 use std::cmp::Reverse;
 
@@ -28,6 +30,7 @@ impl Engine {
             status: ChatStatus::AwaitingMenu,
             owner: None,
             assign_seq: 0,
+            assigned_at: SimTime::ZERO,
             auto: false,
             created_at: now,
             needs_human_at: None,
@@ -47,12 +50,12 @@ impl Engine {
     }
 
     /// The chat leaves the bot/menu phase: `needs_human_at` is now.
-    fn become_routable(&mut self, id: ChatId) {
+    pub(crate) fn become_routable(&mut self, id: ChatId) {
         let now = self.core.now;
         let chat = self.core.chats.get_mut(&id).expect("caller checked the chat");
         chat.needs_human_at = Some(now);
         chat.menu_deadline = None;
-        self.route(id, AssignReason::Auto);
+        self.route_new(id);
     }
 
     pub(crate) fn menu_choice(&mut self, id: ChatId, group: GroupId) {
@@ -88,28 +91,57 @@ impl Engine {
         if old == Presence::Offline {
             self.connect(agent);
         }
-        self.reindex_agent(agent);
+        let now = self.core.now;
+        let settings = &self.core.config.settings;
+        let (reassign, grace, rebalance) = (
+            settings.reassign_on_offline,
+            settings.offline_grace,
+            settings.rebalance_on_online,
+        );
+        let a = &mut self.core.agents[agent.index()];
         match presence {
-            Presence::Offline => self.disconnect(agent),
-            Presence::Available => {
-                self.drain(None);
-                if self.rebalance(agent) {
-                    // Donors freed slots: chats queued for them may now be placed.
-                    self.drain(None);
+            // The chats move when the grace timer fires — after every other input of this
+            // instant, even with a grace of 0 (docs/engine.md#agent-goes-offline).
+            Presence::Offline => {
+                a.rebalance_at = None;
+                if reassign {
+                    a.grace_deadline = Some(now + grace);
                 }
             }
-            Presence::Away => {}
+            // Balanced in a timer at this instant, once everyone who comes back now is in
+            // (docs/engine.md#rebalance).
+            Presence::Available => {
+                if rebalance {
+                    a.rebalance_at = Some(now);
+                }
+            }
+            Presence::Away => a.rebalance_at = None,
         }
+        self.reindex_agent(agent);
+        self.refresh_target_waits(Some(agent));
+        self.drain(None);
     }
 
     /// Offline → away or available: re-enter the rotation at the end, keep the chats (the
     /// grace period, if any, is cancelled) and sync the agent's view.
     fn connect(&mut self, agent: AgentId) {
         self.core.online_seq += 1;
+        let new_key = self.core.online_seq;
         let admin = self.core.agents[agent.index()].role == Role::Admin;
         let a = &mut self.core.agents[agent.index()];
-        a.online_key = self.core.online_seq;
+        let old_key = std::mem::replace(&mut a.online_key, new_key);
         a.grace_deadline = None;
+        if self.core.config.settings.rotation_order == RotationOrder::OnlineSince {
+            // The agent served last stays the one served last: a cursor on its old place
+            // follows it to the end, so it does not get the next turn again
+            // (docs/engine.md#round-robin).
+            for cursor in self.core.cursors.values_mut() {
+                if *cursor == old_key {
+                    *cursor = new_key;
+                }
+            }
+        }
+        let a = &self.core.agents[agent.index()];
         let mut chats: Vec<ChatId> = a
             .assigned
             .iter()
@@ -124,28 +156,9 @@ impl Engine {
         );
     }
 
-    fn disconnect(&mut self, agent: AgentId) {
-        let settings = &self.core.config.settings;
-        if !settings.reassign_on_offline {
-            // The chats stay with the offline agent (orphaned).
-            return;
-        }
-        if settings.offline_grace.as_millis() == 0 {
-            self.offline_handoff(agent);
-        } else {
-            let deadline = self.core.now + settings.offline_grace;
-            self.core.agents[agent.index()].grace_deadline = Some(deadline);
-            self.reindex_agent(agent);
-        }
-    }
-
     /// The grace period is over: unassign every chat of the agent, then reassign or queue
-    /// each one, in assignment order (docs/engine.md#reassignment).
+    /// each one, in assignment order (docs/engine.md#agent-goes-offline).
     fn offline_handoff(&mut self, agent: AgentId) {
-        if !self.core.config.settings.reassign_on_offline {
-            // Turned off during the grace period: the chats stay.
-            return;
-        }
         let chats: Vec<ChatId> = self.core.agents[agent.index()]
             .assigned
             .iter()
@@ -155,14 +168,16 @@ impl Engine {
             return;
         }
         self.core.counters.offline_handoffs += 1;
+        self.hand_off(agent, chats, UnassignReason::Offline);
+    }
+
+    /// Unassigns `chats` from `agent` (all first), then routes each in the same order, then
+    /// announces the moves.
+    fn hand_off(&mut self, agent: AgentId, chats: Vec<ChatId>, reason: UnassignReason) {
         for &chat in &chats {
             self.detach(chat);
             self.emit(
-                Event::ChatUnassigned {
-                    chat,
-                    agent,
-                    reason: UnassignReason::Offline,
-                },
+                Event::ChatUnassigned { chat, agent, reason },
                 Recipients::one(Recipient::Agent(agent)),
             );
         }
@@ -179,6 +194,44 @@ impl Engine {
         );
     }
 
+    /// Removes an agent from the roster (docs/engine.md#roster-changes): its chats move at
+    /// once, whatever the grace settings; it leaves every pool, pinned list and timer.
+    pub(crate) fn remove_agent(&mut self, agent: AgentId) {
+        self.unindex_agent(agent);
+        let a = &mut self.core.agents[agent.index()];
+        a.removed = true;
+        a.grace_deadline = None;
+        a.rebalance_at = None;
+        let mut chats: Vec<ChatId> = a.assigned.iter().map(|&(_, c)| c).collect();
+        chats.extend(a.taken_over.iter().copied());
+        for inbox in &mut self.core.config.inboxes {
+            if let EligibleAgents::Pinned(list) = &mut inbox.eligible {
+                list.retain(|&x| x != agent);
+            }
+        }
+        self.derived.agent_inboxes[agent.index()].clear();
+        self.derived.names.remove(&self.core.agents[agent.index()].name);
+        self.reindex_agent(agent);
+        if !chats.is_empty() {
+            self.hand_off(agent, chats, UnassignReason::Removed);
+        }
+        self.refresh_target_waits(Some(agent));
+        self.drain(None);
+    }
+
+    /// A rebalance timer fired (docs/engine.md#rebalance).
+    fn rebalance_timer(&mut self, agent: AgentId) {
+        let a = &self.core.agents[agent.index()];
+        if self.core.config.settings.rebalance_on_online
+            && !a.removed
+            && a.presence == Presence::Available
+            && self.rebalance(agent)
+        {
+            // Donors freed slots: chats queued for them may now be placed.
+            self.drain(None);
+        }
+    }
+
     /// docs/engine.md#rebalance. Returns whether any chat moved.
     fn rebalance(&mut self, newcomer: AgentId) -> bool {
         let settings = &self.core.config.settings;
@@ -192,10 +245,14 @@ impl Engine {
         let mut moved = false;
         let inboxes = self.derived.agent_inboxes[newcomer.index()].clone();
         for inbox in inboxes {
-            if !self.inbox_is_auto(inbox) {
+            if !self.inbox_is_auto(inbox) || !Self::routable(&self.core.agents[newcomer.index()]) {
                 continue;
             }
             while let Some((donor, chat)) = self.rebalance_candidate(newcomer, inbox, idle_before) {
+                let group = self.rebalance_group(&self.core.chats[&chat]);
+                if !self.check_pick(chat, newcomer, group) {
+                    break;
+                }
                 self.detach(chat);
                 self.emit(
                     Event::ChatUnassigned {
@@ -213,21 +270,17 @@ impl Engine {
     }
 
     /// The next rebalance move into `inbox`, if the newcomer is still below the floor of the
-    /// mean load and some donor has an idle chat the newcomer may take.
+    /// mean load and below capacity, and some donor has a chat the newcomer may take.
     fn rebalance_candidate(
         &self,
         newcomer: AgentId,
         inbox: InboxId,
-        idle_before: crate::engine::SimTime,
+        idle_before: SimTime,
     ) -> Option<(AgentId, ChatId)> {
         let me = &self.core.agents[newcomer.index()];
-        let avail = &self.derived.avail[inbox.index()];
         let my_load = self.load_of(me);
-        if !self.base_eligible(me) || avail.by_load.is_empty() {
-            return None;
-        }
-        let floor_mean = avail.total_load / avail.by_load.len() as u64;
-        if u64::from(my_load) >= floor_mean {
+        let (count, total) = self.derived.balance.means[inbox.index()];
+        if count == 0 || u64::from(my_load) >= total / count || !self.capacity_of(me).admits(my_load) {
             return None;
         }
         let found = self.rebalance_choice(newcomer, inbox, idle_before, my_load);
@@ -239,31 +292,34 @@ impl Engine {
         found
     }
 
-    /// Whether `c` may move to `newcomer` by rebalancing (idleness aside): only chats
-    /// counted in the donor's load move, so a move always evens loads.
+    /// Whether `c` may move to `newcomer` by rebalancing, idleness and inbox aside: assigned
+    /// automatically, not assigned at this very instant (no chat moves twice in one
+    /// instant), and the newcomer eligible for it under the rebalance group rule.
     fn movable(&self, newcomer: AgentId, c: &Chat) -> bool {
-        (c.auto || self.core.config.settings.capacity_counts == crate::engine::CapacityCounts::All)
-            && self.eligible(newcomer, c)
+        c.status == ChatStatus::Assigned
+            && c.auto
+            && c.assigned_at < self.core.now
+            && self.eligible_for(newcomer, c, self.rebalance_group(c))
     }
 
-    /// The choice of docs/engine.md#rebalance, found two ways at once, stopping at whichever ends first:
-    /// the donor walk (the most loaded donor first; the first with a movable idle chat
-    /// gives its chat idle longest) is quick when many chats are idle; the idle chats (a
-    /// prefix of the inbox's chats by last message), of which the best by (donor order,
-    /// idleness) is the same choice, are few when customers write. So a rebalance costs the
-    /// smaller of the two, not a walk over every loaded donor.
+    /// The choice of docs/engine.md#rebalance, found two ways at once, stopping at whichever
+    /// ends first: the donor walk (the most loaded donor first; the first with a movable
+    /// idle chat gives its chat idle longest) is quick when many chats are idle; the idle
+    /// chats (a prefix of the inbox's automatically assigned chats by last message), of
+    /// which the best by (donor order, idleness) is the same choice, are few when customers
+    /// write. So a rebalance costs the smaller of the two, not a walk over every donor.
     fn rebalance_choice(
         &self,
         newcomer: AgentId,
         inbox: InboxId,
-        idle_before: crate::engine::SimTime,
+        idle_before: SimTime,
         my_load: u32,
     ) -> Option<(AgentId, ChatId)> {
-        let avail = &self.derived.avail[inbox.index()];
-        let mut donors = avail.by_load.iter();
-        let mut idle = avail.by_message.range(..=(idle_before, ChatId(u64::MAX)));
+        let balance = &self.derived.balance;
+        let mut donors = balance.donors.iter();
+        let mut idle = balance.by_message[inbox.index()].range(..=(idle_before, ChatId(u64::MAX)));
         // (donor order, (last message, chat)) of the best idle chat seen so far.
-        type Choice = ((Reverse<u32>, AgentId), (crate::engine::SimTime, ChatId));
+        type Choice = ((Reverse<u32>, AgentId), (SimTime, ChatId));
         let mut best: Option<Choice> = None;
         loop {
             // One donor.
@@ -290,10 +346,7 @@ impl Engine {
                     continue;
                 };
                 let key = (Reverse(load), donor);
-                if load >= my_load + 2
-                    && avail.by_load.contains(&key)
-                    && self.movable(newcomer, c)
-                    && best.is_none_or(|b| (key, (t, id)) < b)
+                if load >= my_load + 2 && self.movable(newcomer, c) && best.is_none_or(|b| (key, (t, id)) < b)
                 {
                     best = Some((key, (t, id)));
                 }
@@ -307,7 +360,7 @@ impl Engine {
         newcomer: AgentId,
         donor: AgentId,
         inbox: InboxId,
-        idle_before: crate::engine::SimTime,
+        idle_before: SimTime,
     ) -> Option<ChatId> {
         self.core.agents[donor.index()]
             .assigned
@@ -320,16 +373,16 @@ impl Engine {
             .map(|(id, _)| id)
     }
 
-    /// The rebalance choice by walking donors from the most loaded (docs/engine.md#rebalance as
-    /// written): the first with a movable idle chat gives its chat idle longest.
+    /// The rebalance choice by walking donors from the most loaded (docs/engine.md#rebalance
+    /// as written): the first with a movable idle chat gives its chat idle longest.
     fn candidate_by_donor_walk(
         &self,
         newcomer: AgentId,
         inbox: InboxId,
-        idle_before: crate::engine::SimTime,
+        idle_before: SimTime,
         my_load: u32,
     ) -> Option<(AgentId, ChatId)> {
-        for &(Reverse(load), donor) in &self.derived.avail[inbox.index()].by_load {
+        for &(Reverse(load), donor) in &self.derived.balance.donors {
             if load < my_load + 2 {
                 break;
             }
@@ -378,8 +431,8 @@ impl Engine {
         let chat = self.core.chats.get_mut(&id).expect("validated");
         chat.status = ChatStatus::Queued;
         chat.excluded = Some(prev);
-        self.core.exclusions.push(id);
-        self.refresh_flags(id);
+        chat.target_waiting = false;
+        self.refresh_overflow(id);
         self.sync_chat(id);
         self.drain(Some(id));
         if self.core.chats[&id].status == ChatStatus::Queued {
@@ -444,6 +497,11 @@ impl Engine {
                 self.core.agents[agent.index()].idx.grace = None;
                 self.offline_handoff(agent);
             }
+            Timer::Rebalance(agent) => {
+                self.core.agents[agent.index()].rebalance_at = None;
+                self.core.agents[agent.index()].idx.rebalance = None;
+                self.rebalance_timer(agent);
+            }
             Timer::MenuTimeout(chat) => {
                 self.core
                     .chats
@@ -466,6 +524,8 @@ impl Engine {
                 c.idx.timers[2] = None;
                 c.overflowed = true;
                 self.sync_chat(chat);
+                // Its target may not be in the group it leaves (docs/engine.md#targeted-chats).
+                self.refresh_target_wait(chat);
                 self.drain(None);
             }
             Timer::AutoClose(chat) => {

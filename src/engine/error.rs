@@ -48,6 +48,8 @@ pub enum EngineError {
     },
     /// `auto_closed` is the engine's own close reason.
     ReservedCloseReason,
+    /// An admin holding taken-over chats cannot become an agent (agents never hold them).
+    HoldsTakenOverChats(AgentId),
     /// A configuration input was invalid.
     Config(ConfigError),
 }
@@ -71,6 +73,9 @@ impl fmt::Display for EngineError {
                 write!(f, "chat #{} is already assigned to agent #{}", chat.0, agent.0)
             }
             Self::ReservedCloseReason => f.write_str("auto_closed is reserved for the engine"),
+            Self::HoldsTakenOverChats(a) => {
+                write!(f, "agent #{} holds taken-over chats and must stay an admin", a.0)
+            }
             Self::Config(e) => write!(f, "invalid configuration: {e}"),
         }
     }

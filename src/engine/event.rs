@@ -80,6 +80,8 @@ pub enum UnassignReason {
     Takeover,
     /// A person unassigned or moved it.
     Manual,
+    /// Its agent was removed from the roster (docs/engine.md#roster-changes).
+    Removed,
 }
 
 impl UnassignReason {
@@ -90,6 +92,7 @@ impl UnassignReason {
             Self::Rebalance => "rebalance",
             Self::Takeover => "takeover",
             Self::Manual => "manual",
+            Self::Removed => "removed",
         }
     }
 }

@@ -42,19 +42,20 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
     );
 
     // The rebalance index of assigned chats by last message, per inbox.
-    for (i, avail) in engine.derived.avail.iter().enumerate() {
+    for (i, by_message) in engine.derived.balance.by_message.iter().enumerate() {
         let expected: BTreeSet<(crate::engine::SimTime, crate::engine::ChatId)> = core
             .chats
             .iter()
             .filter(|(_, c)| {
                 core.config.settings.rebalance_on_online
                     && c.status == ChatStatus::Assigned
+                    && c.auto
                     && c.inbox.index() == i
             })
             .map(|(&id, c)| (c.last_message_at, id))
             .collect();
         ensure!(
-            avail.by_message == expected,
+            *by_message == expected,
             "inbox {i}: the index of assigned chats by last message is stale"
         );
     }
@@ -181,6 +182,9 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
     for (i, agent) in core.agents.iter().enumerate() {
         if let Some(t) = agent.grace_deadline {
             want.insert((t, Timer::OfflineGrace(AgentId(i as u32))));
+        }
+        if let Some(t) = agent.rebalance_at {
+            want.insert((t, Timer::Rebalance(AgentId(i as u32))));
         }
     }
     for (&id, chat) in &core.chats {

@@ -100,7 +100,7 @@ use queue::{Queues, Timer};
 use rand_core::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use strategy::Strategy;
 
 /// One input to the engine.
@@ -160,6 +160,36 @@ pub enum Input {
         /// The new override.
         capacity: Option<Capacity>,
     },
+    /// An agent's groups changed.
+    SetAgentGroups {
+        /// The agent.
+        agent: AgentId,
+        /// Its groups from now on.
+        groups: Vec<GroupId>,
+    },
+    /// An agent's role changed. An admin holding taken-over chats stays an admin.
+    SetAgentRole {
+        /// The agent.
+        agent: AgentId,
+        /// The new role.
+        role: Role,
+    },
+    /// A new agent joins the roster; its id is the next index, never used before
+    /// (docs/engine.md#roster-changes). Pinned inboxes admit it once
+    /// [`Input::SetInboxAgents`] names it.
+    AddAgent(AgentConfig),
+    /// An agent leaves the roster: its chats move at once, its id is never reused.
+    RemoveAgent {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// Which agents an inbox may route to.
+    SetInboxAgents {
+        /// The inbox.
+        inbox: InboxId,
+        /// Everyone, or a pinned list.
+        eligible: EligibleAgents,
+    },
     /// The workspace settings changed.
     Configure(Settings),
     /// An inbox's strategy changed.
@@ -211,8 +241,9 @@ pub enum Input {
 pub struct Counters {
     /// Assignments by [`AssignReason`], in [`AssignReason::ALL`] order.
     pub assigned: [u64; 8],
-    /// Timers fired: offline grace, menu timeout, target fallback, group overflow, auto-close.
-    pub timers_fired: [u64; 5],
+    /// Timers fired: offline grace, menu timeout, target fallback, group overflow,
+    /// auto-close, rebalance.
+    pub timers_fired: [u64; 6],
     /// Offline grace periods that ended with at least one chat to move.
     pub offline_handoffs: u64,
     /// VIOLATION outputs emitted.
@@ -232,8 +263,6 @@ struct Core {
     rng: Pcg64Mcg,
     assign_seq: u64,
     online_seq: u64,
-    /// Chats carrying an exclusion, cleared at the next drain.
-    exclusions: Vec<ChatId>,
     counters: Counters,
     outputs: VecDeque<Output>,
 }
@@ -246,19 +275,24 @@ struct Derived {
     /// Strategy pools per inbox: slot 0 is "no group", slot g + 1 is group g. Empty for
     /// manual inboxes (or with auto-assign off); group slots only with group routing.
     pools: Vec<Vec<Option<Box<dyn Strategy>>>>,
-    /// Per inbox: its available auto-assign agents by (load desc, roster), for rebalance.
-    avail: Vec<AvailIndex>,
+    /// What rebalance looks at (kept only while rebalancing is on).
+    balance: Balance,
     queues: Queues,
     timers: BTreeSet<(SimTime, Timer)>,
+    /// Live agents by name.
+    names: HashMap<String, AgentId>,
 }
 
+/// The indexes of docs/engine.md#rebalance.
 #[derive(Debug, Default)]
-struct AvailIndex {
-    by_load: BTreeSet<(std::cmp::Reverse<u32>, AgentId)>,
-    total_load: u64,
-    /// The inbox's assigned chats by (last message, id): rebalance looks at the idle ones
-    /// (a prefix) instead of walking every donor's chats.
-    by_message: BTreeSet<(SimTime, ChatId)>,
+struct Balance {
+    /// Every available agent still in the roster, by (load desc, roster): the donors.
+    donors: BTreeSet<(std::cmp::Reverse<u32>, AgentId)>,
+    /// Per inbox: (count, total load) of its available auto-assign agents, for the mean.
+    means: Vec<(u64, u64)>,
+    /// Per inbox: its automatically assigned chats by (last message, id): rebalance looks
+    /// at the idle ones (a prefix) instead of walking every donor's chats.
+    by_message: Vec<BTreeSet<(SimTime, ChatId)>>,
 }
 
 /// The assignment engine. See the module documentation for the call contract.
@@ -295,6 +329,8 @@ impl Engine {
                     n_auto: 0,
                     taken_over: BTreeSet::new(),
                     grace_deadline: None,
+                    rebalance_at: None,
+                    removed: false,
                     idx: Default::default(),
                 }
             })
@@ -308,7 +344,6 @@ impl Engine {
             cursors: BTreeMap::new(),
             assign_seq: 0,
             online_seq,
-            exclusions: Vec::new(),
             counters: Counters::default(),
             outputs: VecDeque::new(),
         };
@@ -403,9 +438,22 @@ impl Engine {
         self.derived.queues.len()
     }
 
-    /// Queued chats in drain order: (`needs_human_at`, id).
+    /// Queued chats in drain order: (received, id).
     pub fn queued_chats(&self) -> Vec<ChatId> {
         self.derived.queues.all_in_order()
+    }
+
+    /// The chat's 1-based position in its (inbox, routing group) queue right now, chats
+    /// waiting for their target included (docs/engine.md#queue); `None` unless it is
+    /// queued. O(log n), for admin screens.
+    pub fn queue_position(&self, chat: ChatId) -> Option<u32> {
+        let (slot, place) = self.core.chats.get(&chat)?.idx.slot?;
+        Some(self.derived.queues.position(slot, place))
+    }
+
+    /// The id of the agent named `name` in the roster (removed agents have none).
+    pub fn agent_id(&self, name: &str) -> Option<AgentId> {
+        self.derived.names.get(name).copied()
     }
 
     /// The oldest chat queued in `inbox` that any eligible agent may take (not one waiting
@@ -439,12 +487,20 @@ impl Engine {
     }
 
     fn validate(&self, input: &Input) -> Result<(), EngineError> {
-        let agent = |a: AgentId| self.agent(a).map(|_| ()).ok_or(EngineError::UnknownAgent(a));
+        let agent = |a: AgentId| match self.agent(a) {
+            Some(x) if !x.removed => Ok(()),
+            _ => Err(EngineError::UnknownAgent(a)),
+        };
         let chat = |c: ChatId| self.chat(c).ok_or(EngineError::UnknownChat(c));
         let group = |g: GroupId| {
             (g.index() < self.core.config.groups.len())
                 .then_some(())
                 .ok_or(EngineError::UnknownGroup(g))
+        };
+        let inbox = |i: InboxId| {
+            (i.index() < self.core.config.inboxes.len())
+                .then_some(())
+                .ok_or(EngineError::UnknownInbox(i))
         };
         let status_in = |c: ChatId, allowed: &[ChatStatus], action: &'static str| {
             let status = chat(c)?.status;
@@ -458,46 +514,72 @@ impl Engine {
                 })
             }
         };
-        match *input {
-            Input::ChatArrived {
+        match input {
+            &Input::ChatArrived {
                 chat: c,
-                inbox,
+                inbox: i,
                 group: g,
-                target,
+                ..
             } => {
                 if self.core.chats.contains_key(&c) {
                     return Err(EngineError::DuplicateChat(c));
                 }
-                if inbox.index() >= self.core.config.inboxes.len() {
-                    return Err(EngineError::UnknownInbox(inbox));
-                }
-                g.map_or(Ok(()), group)?;
-                target.map_or(Ok(()), agent)
+                inbox(i)?;
+                // A target that is not in the roster is not refused: it is simply never
+                // live, and the chat is routed at once (docs/engine.md#targeted-chats).
+                g.map_or(Ok(()), group)
             }
-            Input::MenuChoice { chat: c, group: g } => {
+            &Input::MenuChoice { chat: c, group: g } => {
                 chat(c)?;
                 group(g)
             }
-            Input::CustomerMessage { chat: c } => chat(c).map(|_| ()),
-            Input::AgentMessage { chat: c, agent: a } => {
+            &Input::CustomerMessage { chat: c } => chat(c).map(|_| ()),
+            &Input::AgentMessage { chat: c, agent: a } => {
                 chat(c)?;
                 agent(a)
             }
-            Input::SetPresence { agent: a, .. } | Input::SetAutoAssign { agent: a, .. } => agent(a),
-            Input::SetAgentCapacity { agent: a, capacity } => {
+            &Input::SetPresence { agent: a, .. }
+            | &Input::SetAutoAssign { agent: a, .. }
+            | &Input::RemoveAgent { agent: a } => agent(a),
+            &Input::SetAgentCapacity { agent: a, capacity } => {
                 agent(a)?;
                 capacity
                     .map_or(Ok(()), config::validate_capacity)
                     .map_err(EngineError::from)
             }
-            Input::Configure(ref settings) => settings.validate().map_err(EngineError::from),
-            Input::SetStrategy { inbox, .. } => {
-                if inbox.index() >= self.core.config.inboxes.len() {
-                    return Err(EngineError::UnknownInbox(inbox));
+            Input::SetAgentGroups { agent: a, groups } => {
+                agent(*a)?;
+                groups.iter().try_for_each(|&g| group(g))
+            }
+            &Input::SetAgentRole { agent: a, role } => {
+                agent(a)?;
+                if role == Role::Agent && !self.core.agents[a.index()].taken_over.is_empty() {
+                    return Err(EngineError::HoldsTakenOverChats(a));
                 }
                 Ok(())
             }
-            Input::Assign { chat: c, agent: a } => {
+            Input::AddAgent(config) => {
+                if self.derived.names.contains_key(&config.name) {
+                    return Err(ConfigError::DuplicateAgentName {
+                        name: config.name.clone(),
+                    }
+                    .into());
+                }
+                if let Some(c) = config.capacity {
+                    config::validate_capacity(c)?;
+                }
+                config.groups.iter().try_for_each(|&g| group(g))
+            }
+            Input::SetInboxAgents { inbox: i, eligible } => {
+                inbox(*i)?;
+                match eligible {
+                    EligibleAgents::Everyone => Ok(()),
+                    EligibleAgents::Pinned(list) => list.iter().try_for_each(|&a| agent(a)),
+                }
+            }
+            Input::Configure(settings) => settings.validate().map_err(EngineError::from),
+            &Input::SetStrategy { inbox: i, .. } => inbox(i),
+            &Input::Assign { chat: c, agent: a } => {
                 agent(a)?;
                 let ch = chat(c)?;
                 if ch.status == ChatStatus::Assigned && ch.owner == Some(a) {
@@ -505,19 +587,19 @@ impl Engine {
                 }
                 Ok(())
             }
-            Input::Claim { chat: c, agent: a } => {
+            &Input::Claim { chat: c, agent: a } => {
                 agent(a)?;
                 status_in(c, &[ChatStatus::Queued], "claim")
             }
-            Input::Unassign { chat: c } => status_in(c, &[ChatStatus::Assigned], "unassign"),
-            Input::Takeover { chat: c, admin } => {
+            &Input::Unassign { chat: c } => status_in(c, &[ChatStatus::Assigned], "unassign"),
+            &Input::Takeover { chat: c, admin } => {
                 agent(admin)?;
                 if self.core.agents[admin.index()].role != Role::Admin {
                     return Err(EngineError::NotAdmin(admin));
                 }
                 status_in(c, &[ChatStatus::Assigned, ChatStatus::Queued], "take over")
             }
-            Input::Close { chat: c, reason } => {
+            &Input::Close { chat: c, reason } => {
                 chat(c)?;
                 if reason == CloseReason::AutoClosed {
                     return Err(EngineError::ReservedCloseReason);
@@ -542,26 +624,46 @@ impl Engine {
             Input::SetPresence { agent, presence } => self.set_presence(agent, presence),
             Input::SetAutoAssign { agent, auto_assign } => {
                 self.core.agents[agent.index()].auto_assign = auto_assign;
-                self.reindex_agent(agent);
-                self.drain(None);
+                self.core.config.agents[agent.index()].auto_assign = auto_assign;
+                self.agent_changed(agent);
             }
             Input::SetAgentCapacity { agent, capacity } => {
                 self.core.agents[agent.index()].capacity = capacity;
                 self.core.config.agents[agent.index()].capacity = capacity;
-                self.reindex_agent(agent);
+                self.agent_changed(agent);
+            }
+            Input::SetAgentGroups { agent, mut groups } => {
+                groups.sort_unstable();
+                groups.dedup();
+                self.unindex_agent(agent);
+                self.core.agents[agent.index()].groups = groups.clone();
+                self.core.config.agents[agent.index()].groups = groups;
+                self.agent_changed(agent);
+            }
+            Input::SetAgentRole { agent, role } => {
+                self.core.agents[agent.index()].role = role;
+                self.core.config.agents[agent.index()].role = role;
+                self.agent_changed(agent);
+            }
+            Input::AddAgent(config) => self.add_agent(config),
+            Input::RemoveAgent { agent } => self.remove_agent(agent),
+            Input::SetInboxAgents { inbox, eligible } => {
+                for i in 0..self.core.agents.len() {
+                    self.unindex_agent(AgentId(i as u32));
+                }
+                self.core.config.inboxes[inbox.index()].eligible = eligible;
+                self.derived.agent_inboxes = self.inbox_lists();
+                for i in 0..self.core.agents.len() {
+                    self.reindex_agent(AgentId(i as u32));
+                }
+                self.refresh_target_waits(None);
                 self.drain(None);
             }
-            Input::Configure(settings) => {
-                if settings.rotation_order != self.core.config.settings.rotation_order {
-                    // Cursors hold keys of the old order; they mean nothing in the new one.
-                    self.core.cursors.clear();
-                }
-                self.core.config.settings = settings;
-                self.reconfigure();
-            }
+            Input::Configure(settings) => self.configure(settings),
             Input::SetStrategy { inbox, strategy } => {
                 self.core.config.inboxes[inbox.index()].strategy = strategy;
                 self.reconfigure();
+                self.drain(None);
             }
             Input::Assign { chat, agent } => self.manual_assign(chat, agent),
             Input::Claim { chat, agent } => self.assign(chat, agent, AssignReason::Manual),
@@ -573,6 +675,107 @@ impl Engine {
             }
             Input::Timeout => {}
         }
+    }
+
+    /// After a change to one agent's own settings: reindex, end target waits it no longer
+    /// allows, drain.
+    fn agent_changed(&mut self, agent: AgentId) {
+        self.reindex_agent(agent);
+        self.refresh_target_waits(Some(agent));
+        self.drain(None);
+    }
+
+    fn add_agent(&mut self, config: AgentConfig) {
+        let id = AgentId(u32::try_from(self.core.agents.len()).expect("fewer than 2^32 agents"));
+        let mut groups = config.groups.clone();
+        groups.sort_unstable();
+        groups.dedup();
+        self.core.online_seq += 1;
+        let rebalance =
+            self.core.config.settings.rebalance_on_online && config.presence == Presence::Available;
+        self.core.agents.push(Agent {
+            name: config.name.clone(),
+            role: config.role,
+            groups,
+            auto_assign: config.auto_assign,
+            capacity: config.capacity,
+            presence: config.presence,
+            online_key: self.core.online_seq,
+            last_assigned: 0,
+            assigned: BTreeSet::new(),
+            n_auto: 0,
+            taken_over: BTreeSet::new(),
+            grace_deadline: None,
+            rebalance_at: rebalance.then_some(self.core.now),
+            removed: false,
+            idx: Default::default(),
+        });
+        self.derived.names.insert(config.name.clone(), id);
+        self.core.config.agents.push(config);
+        let everyone = self
+            .core
+            .config
+            .inboxes
+            .iter()
+            .enumerate()
+            .filter(|(_, inbox)| inbox.eligible == EligibleAgents::Everyone)
+            .map(|(i, _)| InboxId(i as u32))
+            .collect();
+        self.derived.agent_inboxes.push(everyone);
+        self.reindex_agent(id);
+        self.drain(None);
+    }
+
+    /// A new set of workspace settings (docs/engine.md#configuration).
+    fn configure(&mut self, settings: Settings) {
+        let old = std::mem::replace(&mut self.core.config.settings, settings);
+        let new = &self.core.config.settings;
+        if new.rotation_order != old.rotation_order {
+            // Cursors hold keys of the old order; they mean nothing in the new one.
+            self.core.cursors.clear();
+        }
+        let now = self.core.now;
+        let (reassign_on, reassign_off) = (
+            new.reassign_on_offline && !old.reassign_on_offline,
+            !new.reassign_on_offline && old.reassign_on_offline,
+        );
+        let grace = new.offline_grace;
+        let rebalance_off = !new.rebalance_on_online;
+        for a in &mut self.core.agents {
+            if reassign_off {
+                // Switching it off during a grace period cancels the move.
+                a.grace_deadline = None;
+            }
+            if reassign_on
+                && !a.removed
+                && a.presence == Presence::Offline
+                && !a.assigned.is_empty()
+                && a.grace_deadline.is_none()
+            {
+                // Agents already offline start their grace period now.
+                a.grace_deadline = Some(now + grace);
+            }
+            if rebalance_off {
+                a.rebalance_at = None;
+            }
+        }
+        let menu_off = old.menu_timeout.is_some() && self.core.config.settings.menu_timeout.is_none();
+        self.reconfigure();
+        if menu_off {
+            // Chats waiting for the menu become routable at once, without a group.
+            let mut waiting: Vec<(SimTime, ChatId)> = self
+                .core
+                .chats
+                .iter()
+                .filter(|(_, c)| c.status == ChatStatus::AwaitingMenu)
+                .map(|(&id, c)| (c.created_at, id))
+                .collect();
+            waiting.sort_unstable();
+            for (_, id) in waiting {
+                self.become_routable(id);
+            }
+        }
+        self.drain(None);
     }
 
     /// Fires due timers: those at or before `now` when `inclusive`, strictly before otherwise.
@@ -588,35 +791,51 @@ impl Engine {
         }
     }
 
-    /// Rebuilds every index after a change of settings or strategies, then drains.
+    /// Recomputes the time- and settings-dependent flags of every chat, then rebuilds every
+    /// index, after a change of settings or strategies. The caller drains.
     fn reconfigure(&mut self) {
         let ids: Vec<ChatId> = self.core.chats.keys().copied().collect();
-        for id in ids {
-            self.refresh_flags(id);
+        for &id in &ids {
+            if self.core.chats[&id].status == ChatStatus::Queued {
+                self.refresh_overflow(id);
+            }
         }
         self.rebuild();
-        self.drain(None);
+        for id in ids {
+            self.refresh_target_wait(id);
+        }
+    }
+
+    /// For each agent, the inboxes that admit it, sorted.
+    fn inbox_lists(&self) -> Vec<Vec<InboxId>> {
+        let config = &self.core.config;
+        let mut lists = vec![Vec::new(); self.core.agents.len()];
+        for (i, inbox) in config.inboxes.iter().enumerate() {
+            let id = InboxId(i as u32);
+            match &inbox.eligible {
+                EligibleAgents::Everyone => lists.iter_mut().for_each(|list| list.push(id)),
+                EligibleAgents::Pinned(pinned) => {
+                    for a in pinned {
+                        if let Some(list) = lists.get_mut(a.index()) {
+                            list.push(id);
+                        }
+                    }
+                }
+            }
+        }
+        for (list, agent) in lists.iter_mut().zip(&self.core.agents) {
+            list.dedup();
+            if agent.removed {
+                list.clear();
+            }
+        }
+        lists
     }
 
     /// Recomputes every derived index from core state.
     fn rebuild(&mut self) {
         let config = &self.core.config;
         let n_groups = config.groups.len();
-        let mut agent_inboxes = vec![Vec::new(); config.agents.len()];
-        for (i, inbox) in config.inboxes.iter().enumerate() {
-            let id = InboxId(i as u32);
-            match &inbox.eligible {
-                EligibleAgents::Everyone => agent_inboxes.iter_mut().for_each(|list| list.push(id)),
-                EligibleAgents::Pinned(list) => {
-                    for a in list {
-                        agent_inboxes[a.index()].push(id);
-                    }
-                }
-            }
-        }
-        for list in &mut agent_inboxes {
-            list.dedup();
-        }
         let auto_on = config.settings.enabled;
         let group_slots = if config.settings.group_routing {
             n_groups
@@ -635,12 +854,26 @@ impl Engine {
                 (0..=group_slots).map(|_| kind.new_index()).collect()
             })
             .collect();
+        let n_inboxes = config.inboxes.len();
+        let names = self
+            .core
+            .agents
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !a.removed)
+            .map(|(i, a)| (a.name.clone(), AgentId(i as u32)))
+            .collect();
         self.derived = Derived {
-            agent_inboxes,
+            agent_inboxes: self.inbox_lists(),
             pools,
-            avail: (0..config.inboxes.len()).map(|_| AvailIndex::default()).collect(),
+            balance: Balance {
+                donors: BTreeSet::new(),
+                means: vec![(0, 0); n_inboxes],
+                by_message: vec![BTreeSet::new(); n_inboxes],
+            },
             queues: Queues::default(),
             timers: BTreeSet::new(),
+            names,
         };
         for i in 0..self.core.agents.len() {
             self.core.agents[i].idx = Default::default();
@@ -675,23 +908,192 @@ impl Serialize for Engine {
 }
 
 impl<'de> Deserialize<'de> for Engine {
-    /// Restores an engine and rebuilds its indexes; it then behaves exactly as the engine
-    /// that was serialized.
+    /// Restores an engine, checks it (docs/engine.md#snapshots) and rebuilds its indexes;
+    /// it then behaves exactly as the engine that was serialized. An inconsistent snapshot
+    /// is refused with an error naming what is wrong.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let core = Core::deserialize(deserializer)?;
-        core.config.validate().map_err(serde::de::Error::custom)?;
-        if core.agents.len() != core.config.agents.len() {
-            return Err(serde::de::Error::custom(
-                "agent list does not match the configuration",
-            ));
-        }
+        Self::restore(core).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why a snapshot was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotError(pub String);
+
+impl std::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "inconsistent snapshot: {}", self.0)
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+impl Engine {
+    fn restore(core: Core) -> Result<Self, SnapshotError> {
+        check_core(&core).map_err(SnapshotError)?;
         let mut engine = Self {
             core,
             derived: Derived::default(),
         };
         engine.rebuild();
+        engine.check_settled().map_err(SnapshotError)?;
         Ok(engine)
     }
+
+    /// The rules that hold between steps and need the indexes: no queued chat has an
+    /// eligible agent (so the first-come rule of docs/engine.md#drain holds), every timer
+    /// is in the future or due now. O(queued chats · log n).
+    fn check_settled(&self) -> Result<(), String> {
+        if let Some(&(t, _)) = self.derived.timers.first()
+            && t < self.core.now
+        {
+            return Err(format!(
+                "a timer is due at {t}, before the snapshot's time {}",
+                self.core.now
+            ));
+        }
+        for (&key, queue) in &self.derived.queues.by_key {
+            for &(_, id) in &queue.open {
+                let chat = &self.core.chats[&id];
+                let pool = self.derived.pools[key.0.index()]
+                    .get(key.1.map_or(0, |g| g.index() + 1))
+                    .and_then(Option::as_ref);
+                let mut rng = self.core.rng.clone();
+                let mut ctx = strategy::PickContext {
+                    cursor: None,
+                    exclude: chat.excluded,
+                    rng: &mut rng,
+                };
+                if let Some(agent) = pool.and_then(|p| p.pick(&mut ctx)) {
+                    return Err(format!(
+                        "queued chat #{} has an eligible agent #{}",
+                        id.0, agent.0
+                    ));
+                }
+            }
+        }
+        for (&agent, places) in &self.derived.queues.by_target {
+            if let Some(&(_, id)) = places.first()
+                && self.eligible(agent, &self.core.chats[&id])
+            {
+                return Err(format!(
+                    "chat #{} waits for agent #{}, who could take it",
+                    id.0, agent.0
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks a snapshot's data before any index is built from it: settings and references in
+/// range, every chat in one consistent status, agents' chat lists agreeing with the chats.
+fn check_core(core: &Core) -> Result<(), String> {
+    let config = &core.config;
+    config.settings.validate().map_err(|e| format!("settings: {e}"))?;
+    if config.inboxes.is_empty() {
+        return Err("no inbox".into());
+    }
+    if core.agents.len() != config.agents.len() {
+        return Err(format!(
+            "{} agents in the state but {} in the configuration",
+            core.agents.len(),
+            config.agents.len()
+        ));
+    }
+    let (n_agents, n_groups, n_inboxes) = (core.agents.len(), config.groups.len(), config.inboxes.len());
+    let mut names = BTreeSet::new();
+    for (i, a) in core.agents.iter().enumerate() {
+        if !a.removed && !names.insert(a.name.as_str()) {
+            return Err(format!("agent name \"{}\" is used twice", a.name));
+        }
+        if let Some(g) = a.groups.iter().find(|g| g.index() >= n_groups) {
+            return Err(format!("agent #{i} is in unknown group #{}", g.0));
+        }
+        if let Some(Err(e)) = a.capacity.map(config::validate_capacity) {
+            return Err(format!("agent #{i}: {e}"));
+        }
+        if a.online_key > core.online_seq || a.last_assigned > core.assign_seq {
+            return Err(format!("agent #{i} has a sequence number from the future"));
+        }
+        if a.removed && (!a.assigned.is_empty() || !a.taken_over.is_empty() || a.grace_deadline.is_some()) {
+            return Err(format!("removed agent #{i} still holds chats or a timer"));
+        }
+        if !a.taken_over.is_empty() && a.role != Role::Admin {
+            return Err(format!("agent #{i} holds taken-over chats but is not an admin"));
+        }
+    }
+    for inbox in &config.inboxes {
+        if let EligibleAgents::Pinned(list) = &inbox.eligible
+            && let Some(a) = list
+                .iter()
+                .find(|a| a.index() >= n_agents || core.agents[a.index()].removed)
+        {
+            return Err(format!("inbox \"{}\" pins unknown agent #{}", inbox.name, a.0));
+        }
+    }
+    let mut assigned = vec![BTreeSet::new(); n_agents];
+    let mut taken = vec![BTreeSet::new(); n_agents];
+    for (&id, c) in &core.chats {
+        let at = |what: &str| format!("chat #{}: {what}", id.0);
+        if c.inbox.index() >= n_inboxes {
+            return Err(at("unknown inbox"));
+        }
+        if c.group.is_some_and(|g| g.index() >= n_groups) {
+            return Err(at("unknown group"));
+        }
+        if c.created_at > core.now || c.last_message_at > core.now || c.assigned_at > core.now {
+            return Err(at("a time later than the snapshot's"));
+        }
+        if c.assign_seq > core.assign_seq {
+            return Err(at("an assignment number from the future"));
+        }
+        if c.target_waiting && c.status != ChatStatus::Queued {
+            return Err(at("waits for its target but is not queued"));
+        }
+        let owner = match (c.status, c.owner) {
+            (ChatStatus::AwaitingMenu, None) if c.needs_human_at.is_none() && c.menu_deadline.is_some() => {
+                None
+            }
+            (ChatStatus::Queued, None) if c.needs_human_at.is_some() => None,
+            (ChatStatus::Assigned | ChatStatus::TakenOver, Some(o)) if c.needs_human_at.is_some() => Some(o),
+            (status, owner) => return Err(at(&format!("status {status:?} with owner {owner:?}"))),
+        };
+        if let Some(o) = owner {
+            let agent = core
+                .agents
+                .get(o.index())
+                .filter(|a| !a.removed)
+                .ok_or_else(|| at(&format!("owner #{} is not in the roster", o.0)))?;
+            if c.status == ChatStatus::Assigned {
+                assigned[o.index()].insert((c.assign_seq, id));
+            } else {
+                if agent.role != Role::Admin {
+                    return Err(at("taken over by an agent who is not an admin"));
+                }
+                taken[o.index()].insert(id);
+            }
+        }
+    }
+    for (i, a) in core.agents.iter().enumerate() {
+        if a.assigned != assigned[i] || a.taken_over != taken[i] {
+            return Err(format!("agent #{i}'s chat lists disagree with the chats"));
+        }
+        let n_auto = a.assigned.iter().filter(|(_, c)| core.chats[c].auto).count();
+        if a.n_auto as usize != n_auto {
+            return Err(format!(
+                "agent #{i} counts {} automatic chats, the chats say {n_auto}",
+                a.n_auto
+            ));
+        }
+    }
+    for &(inbox, group) in core.cursors.keys() {
+        if inbox.index() >= n_inboxes || group.is_some_and(|g| g.index() >= n_groups) {
+            return Err("a round-robin cursor names an unknown inbox or group".into());
+        }
+    }
+    Ok(())
 }
 
 /// Serializes a map with composite keys as a list of pairs, which every format (JSON

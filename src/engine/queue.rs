@@ -1,6 +1,7 @@
 //! Derived indexes: the per-(inbox, routing group) queues and the timer set.
 //!
-//! Queued chats are ordered by (`needs_human_at`, chat id). A chat waiting for its target
+//! Queued chats are ordered by (the instant the engine received the chat, chat id) —
+//! docs/engine.md#queue. A chat waiting for its target
 //! (docs/engine.md#targeted-chats) sits in its queue's `targeted` set — so it still counts for positions —
 //! and in a per-target set, so a drain finds it when the target becomes eligible without
 //! walking chats nobody can take. Everything here is rebuilt from core state after a
@@ -14,7 +15,7 @@ use std::ops::Bound;
 /// A queue: one inbox and one routing group (`None` = no group routing for the chat).
 pub(crate) type QueueKey = (InboxId, Option<GroupId>);
 
-/// A chat's place in queue order: (`needs_human_at`, id).
+/// A chat's place in queue order: (received, id).
 pub(crate) type Place = (SimTime, ChatId);
 
 /// Where a queued chat sits.
@@ -32,6 +33,8 @@ pub(crate) struct Queue {
     pub(crate) open: BTreeSet<Place>,
     /// Chats waiting for their target alone.
     pub(crate) targeted: BTreeSet<Place>,
+    /// Both sets again, counted, for positions in O(log n).
+    ranks: RankSet,
 }
 
 /// Every queued chat, indexed for drains and positions.
@@ -52,6 +55,9 @@ impl Queues {
             }
             None => queue.open.insert(place),
         };
+        if fresh {
+            queue.ranks.insert(place);
+        }
         self.len += usize::from(fresh);
     }
 
@@ -71,20 +77,22 @@ impl Queues {
             }
             None => queue.open.remove(&place),
         };
+        if removed {
+            queue.ranks.remove(place);
+        }
         self.len -= usize::from(removed);
+        if queue.open.is_empty() && queue.targeted.is_empty() {
+            self.by_key.remove(&slot.key);
+        }
     }
 
-    /// 1-based position in its (inbox, routing group) queue, targeted chats included.
+    /// 1-based position in its (inbox, routing group) queue, targeted chats included:
+    /// O(log n).
     pub(crate) fn position(&self, slot: Slot, place: Place) -> u32 {
         let Some(queue) = self.by_key.get(&slot.key) else {
             return 0;
         };
-        let rank = |set: &BTreeSet<Place>| match set.last() {
-            // The common case: the newest chat joins at the end.
-            Some(last) if *last <= place => set.len(),
-            _ => set.range(..=place).count(),
-        };
-        u32::try_from(rank(&queue.open) + rank(&queue.targeted)).unwrap_or(u32::MAX)
+        u32::try_from(queue.ranks.rank(place)).unwrap_or(u32::MAX)
     }
 
     /// Number of queued chats.
@@ -110,19 +118,23 @@ impl Queues {
     }
 }
 
-/// An engine timer. The derived order (variant, then id) is the same-instant firing order.
+/// An engine timer. The derived order (variant, then id) is the same-instant firing order
+/// of docs/engine.md#same-instant-order: auto-close, offline grace, rebalance, menu
+/// timeout, group overflow, target fallback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Timer {
-    /// An offline agent's grace period ends.
-    OfflineGrace(AgentId),
-    /// A chat's menu times out.
-    MenuTimeout(ChatId),
-    /// A targeted chat stops waiting for its target.
-    TargetFallback(ChatId),
-    /// A grouped chat may go to any agent.
-    GroupOverflow(ChatId),
     /// A chat has had no message for `auto_close_after`.
     AutoClose(ChatId),
+    /// An offline agent's grace period ends.
+    OfflineGrace(AgentId),
+    /// An agent who became available is balanced against the others.
+    Rebalance(AgentId),
+    /// A chat's menu times out.
+    MenuTimeout(ChatId),
+    /// A grouped chat may go to any agent.
+    GroupOverflow(ChatId),
+    /// A targeted chat stops waiting for its target.
+    TargetFallback(ChatId),
 }
 
 /// Chat timer kinds, as indexes into a chat's deadline array.
@@ -139,7 +151,7 @@ impl Timer {
         }
     }
 
-    /// Position in the firing order of kinds, for counters.
+    /// Index into [`crate::engine::Counters::timers_fired`].
     pub(crate) fn kind_index(self) -> usize {
         match self {
             Self::OfflineGrace(_) => 0,
@@ -147,6 +159,177 @@ impl Timer {
             Self::TargetFallback(_) => 2,
             Self::GroupOverflow(_) => 3,
             Self::AutoClose(_) => 4,
+            Self::Rebalance(_) => 5,
+        }
+    }
+}
+
+/// An ordered set of places that also answers "how many are <= this one" in O(log n): a
+/// treap (a binary search tree kept balanced by random priorities) whose nodes count their
+/// subtree. Its shape depends on the priorities, never on what the engine decides.
+#[derive(Debug)]
+pub(crate) struct RankSet {
+    nodes: Vec<Node>,
+    free: Vec<u32>,
+    root: u32,
+    seed: u64,
+}
+
+const NIL: u32 = u32::MAX;
+
+impl Default for RankSet {
+    fn default() -> Self {
+        Self {
+            nodes: Vec::new(),
+            free: Vec::new(),
+            root: NIL,
+            seed: 0,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Node {
+    key: Place,
+    prio: u64,
+    left: u32,
+    right: u32,
+    size: u32,
+}
+
+impl RankSet {
+    fn size(&self, n: u32) -> u32 {
+        if n == NIL { 0 } else { self.nodes[n as usize].size }
+    }
+
+    fn fix(&mut self, n: u32) {
+        let (l, r) = (self.nodes[n as usize].left, self.nodes[n as usize].right);
+        self.nodes[n as usize].size = 1 + self.size(l) + self.size(r);
+    }
+
+    /// Splits `t` into (keys < key, keys >= key) when `inclusive` is false, or
+    /// (keys <= key, keys > key) when it is true.
+    fn split(&mut self, t: u32, key: Place, inclusive: bool) -> (u32, u32) {
+        if t == NIL {
+            return (NIL, NIL);
+        }
+        let k = self.nodes[t as usize].key;
+        if k < key || (inclusive && k == key) {
+            let right = self.nodes[t as usize].right;
+            let (a, b) = self.split(right, key, inclusive);
+            self.nodes[t as usize].right = a;
+            self.fix(t);
+            (t, b)
+        } else {
+            let left = self.nodes[t as usize].left;
+            let (a, b) = self.split(left, key, inclusive);
+            self.nodes[t as usize].left = b;
+            self.fix(t);
+            (a, t)
+        }
+    }
+
+    fn merge(&mut self, a: u32, b: u32) -> u32 {
+        if a == NIL {
+            return b;
+        }
+        if b == NIL {
+            return a;
+        }
+        if self.nodes[a as usize].prio > self.nodes[b as usize].prio {
+            let right = self.nodes[a as usize].right;
+            let m = self.merge(right, b);
+            self.nodes[a as usize].right = m;
+            self.fix(a);
+            a
+        } else {
+            let left = self.nodes[b as usize].left;
+            let m = self.merge(a, left);
+            self.nodes[b as usize].left = m;
+            self.fix(b);
+            b
+        }
+    }
+
+    /// Adds `key` (not already present).
+    pub(crate) fn insert(&mut self, key: Place) {
+        // splitmix64: well-spread priorities from a counter.
+        self.seed = self.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        let node = Node {
+            key,
+            prio: z ^ (z >> 31),
+            left: NIL,
+            right: NIL,
+            size: 1,
+        };
+        let n = match self.free.pop() {
+            Some(i) => {
+                self.nodes[i as usize] = node;
+                i
+            }
+            None => {
+                self.nodes.push(node);
+                u32::try_from(self.nodes.len() - 1).expect("fewer than 2^32 queued chats")
+            }
+        };
+        let (a, b) = self.split(self.root, key, false);
+        let left = self.merge(a, n);
+        self.root = self.merge(left, b);
+    }
+
+    /// Removes `key` if present.
+    pub(crate) fn remove(&mut self, key: Place) {
+        let (a, rest) = self.split(self.root, key, false);
+        let (mid, c) = self.split(rest, key, true);
+        if mid != NIL {
+            self.free.push(mid);
+        }
+        self.root = self.merge(a, c);
+    }
+
+    /// How many keys are <= `key`.
+    pub(crate) fn rank(&self, key: Place) -> usize {
+        let mut n = self.root;
+        let mut count = 0;
+        while n != NIL {
+            let node = &self.nodes[n as usize];
+            if node.key <= key {
+                count += self.size(node.left) as usize + 1;
+                n = node.right;
+            } else {
+                n = node.left;
+            }
+        }
+        count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rank_set_counts_like_a_sorted_list() {
+        let mut set = RankSet::default();
+        let mut naive: Vec<Place> = Vec::new();
+        let mut x: u64 = 1;
+        for step in 0..4_000u64 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let key = (SimTime((x >> 33) % 50), ChatId((x >> 20) % 40));
+            if naive.contains(&key) {
+                set.remove(key);
+                naive.retain(|k| *k != key);
+            } else {
+                set.insert(key);
+                naive.push(key);
+            }
+            let probe = (SimTime(step % 50), ChatId(step % 40));
+            assert_eq!(set.rank(probe), naive.iter().filter(|k| **k <= probe).count());
         }
     }
 }

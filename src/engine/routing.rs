@@ -1,4 +1,5 @@
-//! Routing: eligibility, picks, assignment, queueing and drains (docs/engine.md, eligibility to queue).
+//! Routing: eligibility, picks, assignment, queueing and drains (docs/engine.md, from
+//! eligibility to the queue).
 //!
 //! Every change to an agent or a chat is followed by [`Engine::reindex_agent`] or
 //! [`Engine::sync_chat`], which compare what the derived indexes hold with what the core
@@ -6,11 +7,11 @@
 //! pools, queues and timers correct without each action knowing about every index.
 
 use crate::engine::queue::{CHAT_TIMER_KINDS, Place, QueueKey, Queues, Slot, Timer};
-use crate::engine::state::{Agent, AgentId, Chat, ChatId, ChatStatus, GroupId, InboxId};
+use crate::engine::state::{Agent, AgentId, AgentIndex, Chat, ChatId, ChatStatus, GroupId, InboxId};
 use crate::engine::strategy::{AgentKey, PickContext, Strategy};
 use crate::engine::{
     AssignReason, Capacity, CapacityCounts, Engine, Event, NotifyAssignment, Presence, Recipient, Recipients,
-    Role, RotationOrder, ViolationRule,
+    Role, RotationOrder, SimTime, ViolationRule,
 };
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -29,6 +30,7 @@ fn pool_slot(group: Option<GroupId>) -> usize {
 }
 
 impl Engine {
+    /// The agent's load: the chats counted against its capacity (docs/engine.md#entities).
     pub(crate) fn load_of(&self, agent: &Agent) -> u32 {
         match self.core.config.settings.capacity_counts {
             CapacityCounts::All => agent.n_assigned(),
@@ -59,67 +61,134 @@ impl Engine {
         }
     }
 
-    fn in_inbox(&self, agent: AgentId, inbox: InboxId) -> bool {
-        self.derived.agent_inboxes[agent.index()]
-            .binary_search(&inbox)
-            .is_ok()
+    /// The group rule rebalance applies to an assigned chat: its group until its overflow
+    /// time, computed from `needs_human_at`, has passed (docs/engine.md#rebalance).
+    pub(crate) fn rebalance_group(&self, chat: &Chat) -> Option<GroupId> {
+        let settings = &self.core.config.settings;
+        let passed = match (settings.group_overflow_after, chat.needs_human_at) {
+            (Some(d), Some(nha)) => self.core.now >= nha + d,
+            _ => false,
+        };
+        (settings.group_routing && !passed)
+            .then_some(chat.group)
+            .flatten()
     }
 
-    /// Eligibility apart from the chat: role, `auto_assign`, presence and a free slot.
-    pub(crate) fn base_eligible(&self, agent: &Agent) -> bool {
+    pub(crate) fn in_inbox(&self, agent: AgentId, inbox: InboxId) -> bool {
+        self.derived
+            .agent_inboxes
+            .get(agent.index())
+            .is_some_and(|list| list.binary_search(&inbox).is_ok())
+    }
+
+    /// Whether auto-routing may consider the agent at all: role, `auto_assign`, presence,
+    /// still in the roster.
+    pub(crate) fn routable(agent: &Agent) -> bool {
         agent.role == Role::Agent
+            && !agent.removed
             && agent.auto_assign
             && agent.presence == Presence::Available
-            && self.capacity_of(agent).admits(self.load_of(agent))
     }
 
-    /// docs/engine.md#eligibility, checked directly against core state (not through any index), so it
-    /// can catch an index that disagrees with the data.
+    /// Eligibility apart from the chat: routable and a free slot.
+    pub(crate) fn base_eligible(&self, agent: &Agent) -> bool {
+        Self::routable(agent) && self.capacity_of(agent).admits(self.load_of(agent))
+    }
+
+    /// docs/engine.md#eligibility, checked directly against core state (not through any
+    /// index), so it can catch an index that disagrees with the data.
     pub(crate) fn eligible(&self, agent_id: AgentId, chat: &Chat) -> bool {
+        self.eligible_for(agent_id, chat, self.routing_group(chat))
+    }
+
+    /// Eligibility with an explicit group rule (`None` = any group).
+    pub(crate) fn eligible_for(&self, agent_id: AgentId, chat: &Chat, group: Option<GroupId>) -> bool {
         let Some(agent) = self.core.agents.get(agent_id.index()) else {
             return false;
         };
         self.inbox_is_auto(chat.inbox)
             && self.base_eligible(agent)
             && self.in_inbox(agent_id, chat.inbox)
-            && self.routing_group(chat).is_none_or(|g| agent.in_group(g))
+            && group.is_none_or(|g| agent.in_group(g))
             && chat.excluded != Some(agent_id)
             && (!chat.target_waiting || chat.target == Some(agent_id))
+    }
+
+    /// Whether the chat's target could take it soon: routable, admitted by the inbox and
+    /// the group rule, the inbox routing automatically — full or not
+    /// (docs/engine.md#targeted-chats).
+    pub(crate) fn target_live(&self, chat: &Chat) -> bool {
+        let Some(target) = chat.target else { return false };
+        let Some(agent) = self.core.agents.get(target.index()) else {
+            return false;
+        };
+        self.inbox_is_auto(chat.inbox)
+            && Self::routable(agent)
+            && self.in_inbox(target, chat.inbox)
+            && self.routing_group(chat).is_none_or(|g| agent.in_group(g))
     }
 
     pub(crate) fn agent_key(&self, id: AgentId) -> AgentKey {
         let agent = &self.core.agents[id.index()];
         AgentKey {
             agent: id,
-            load: self.load_of(agent),
+            open: agent.n_assigned(),
             last_assigned: agent.last_assigned,
-            rotation: match self.core.config.settings.rotation_order {
-                RotationOrder::OnlineSince => agent.online_key,
-                RotationOrder::Roster => u64::from(id.0),
-            },
+            rotation: self.rotation_key(agent, id),
         }
     }
 
-    /// Brings the pools, the rebalance index and the grace timer in line with the agent.
-    pub(crate) fn reindex_agent(&mut self, id: AgentId) {
+    pub(crate) fn rotation_key(&self, agent: &Agent, id: AgentId) -> u64 {
+        match self.core.config.settings.rotation_order {
+            RotationOrder::OnlineSince => agent.online_key,
+            RotationOrder::Roster => u64::from(id.0),
+        }
+    }
+
+    /// What the derived indexes should hold for the agent.
+    fn desired_agent_index(&self, id: AgentId) -> AgentIndex {
         let agent = &self.core.agents[id.index()];
-        let new_key = self.base_eligible(agent).then(|| self.agent_key(id));
-        // The rebalance index is only kept while rebalancing is on (a change rebuilds it).
-        let new_avail = (self.core.config.settings.rebalance_on_online
-            && agent.role == Role::Agent
-            && agent.auto_assign
-            && agent.presence == Presence::Available)
-            .then(|| self.load_of(agent));
-        let new_grace = agent.grace_deadline;
-        let old = agent.idx.clone();
-        if old.key != new_key {
+        let rebalance_on = self.core.config.settings.rebalance_on_online;
+        let available = !agent.removed && agent.presence == Presence::Available;
+        AgentIndex {
+            key: self.base_eligible(agent).then(|| self.agent_key(id)),
+            avail_load: (rebalance_on && available).then(|| self.load_of(agent)),
+            mean_load: (rebalance_on && Self::routable(agent)).then(|| self.load_of(agent)),
+            grace: agent.grace_deadline,
+            rebalance: agent.rebalance_at,
+        }
+    }
+
+    /// Brings the pools, the rebalance indexes and the agent's timers in line with the agent.
+    pub(crate) fn reindex_agent(&mut self, id: AgentId) {
+        let want = self.desired_agent_index(id);
+        self.set_agent_index(id, want);
+    }
+
+    /// Takes the agent out of every pool and rebalance index (timers stay), before a change
+    /// to its groups or inboxes, which those indexes are keyed by.
+    pub(crate) fn unindex_agent(&mut self, id: AgentId) {
+        let idx = &self.core.agents[id.index()].idx;
+        let want = AgentIndex {
+            key: None,
+            avail_load: None,
+            mean_load: None,
+            grace: idx.grace,
+            rebalance: idx.rebalance,
+        };
+        self.set_agent_index(id, want);
+    }
+
+    fn set_agent_index(&mut self, id: AgentId, new: AgentIndex) {
+        let old = self.core.agents[id.index()].idx.clone();
+        if old.key != new.key {
             let group_routing = self.core.config.settings.group_routing;
             let groups = &self.core.agents[id.index()].groups;
             for &inbox in &self.derived.agent_inboxes[id.index()] {
                 let pools = &mut self.derived.pools[inbox.index()];
                 let update = |pool: &mut Option<Box<dyn Strategy>>| {
                     let Some(pool) = pool else { return };
-                    match (old.key, new_key) {
+                    match (old.key, new.key) {
                         (Some(o), Some(n)) => pool.update(o, n),
                         (Some(o), None) => pool.remove(o),
                         (None, Some(n)) => pool.insert(n),
@@ -134,45 +203,55 @@ impl Engine {
                 }
             }
         }
-        if old.avail_load != new_avail {
+        let balance = &mut self.derived.balance;
+        if old.avail_load != new.avail_load {
+            if let Some(load) = old.avail_load {
+                balance.donors.remove(&(Reverse(load), id));
+            }
+            if let Some(load) = new.avail_load {
+                balance.donors.insert((Reverse(load), id));
+            }
+        }
+        if old.mean_load != new.mean_load {
             for &inbox in &self.derived.agent_inboxes[id.index()] {
-                let avail = &mut self.derived.avail[inbox.index()];
-                if let Some(load) = old.avail_load {
-                    avail.by_load.remove(&(Reverse(load), id));
-                    avail.total_load -= u64::from(load);
+                let (count, total) = &mut balance.means[inbox.index()];
+                if let Some(load) = old.mean_load {
+                    *count -= 1;
+                    *total -= u64::from(load);
                 }
-                if let Some(load) = new_avail {
-                    avail.by_load.insert((Reverse(load), id));
-                    avail.total_load += u64::from(load);
+                if let Some(load) = new.mean_load {
+                    *count += 1;
+                    *total += u64::from(load);
                 }
             }
         }
-        if old.grace != new_grace {
-            if let Some(t) = old.grace {
-                self.derived.timers.remove(&(t, Timer::OfflineGrace(id)));
-            }
-            if let Some(t) = new_grace {
-                self.derived.timers.insert((t, Timer::OfflineGrace(id)));
+        for (old_t, new_t, timer) in [
+            (old.grace, new.grace, Timer::OfflineGrace(id)),
+            (old.rebalance, new.rebalance, Timer::Rebalance(id)),
+        ] {
+            if old_t != new_t {
+                if let Some(t) = old_t {
+                    self.derived.timers.remove(&(t, timer));
+                }
+                if let Some(t) = new_t {
+                    self.derived.timers.insert((t, timer));
+                }
             }
         }
-        let idx = &mut self.core.agents[id.index()].idx;
-        idx.key = new_key;
-        idx.avail_load = new_avail;
-        idx.grace = new_grace;
+        self.core.agents[id.index()].idx = new;
     }
 
     /// Where a queued chat belongs.
     pub(crate) fn desired_slot(&self, id: ChatId, chat: &Chat) -> Option<(Slot, Place)> {
-        let nha = chat.needs_human_at?;
         (chat.status == ChatStatus::Queued).then(|| {
             let key = (chat.inbox, self.routing_group(chat));
             let target = if chat.target_waiting { chat.target } else { None };
-            (Slot { key, target }, (nha, id))
+            (Slot { key, target }, (chat.created_at, id))
         })
     }
 
     /// The deadlines a chat should have scheduled: menu, target, overflow, auto-close.
-    pub(crate) fn desired_timers(&self, chat: &Chat) -> [Option<crate::engine::SimTime>; CHAT_TIMER_KINDS] {
+    pub(crate) fn desired_timers(&self, chat: &Chat) -> [Option<SimTime>; CHAT_TIMER_KINDS] {
         let settings = &self.core.config.settings;
         let queued = chat.status == ChatStatus::Queued;
         let nha = chat.needs_human_at;
@@ -199,7 +278,7 @@ impl Engine {
         [menu, target, overflow, auto_close]
     }
 
-    /// Brings the queues and timers in line with the chat (or removes it if it is gone).
+    /// Brings the queues and timers in line with the chat.
     pub(crate) fn sync_chat(&mut self, id: ChatId) {
         let (old, new_slot, new_timers, new_idle) = match self.core.chats.get(&id) {
             Some(chat) => (
@@ -212,10 +291,10 @@ impl Engine {
         };
         if old.idle != new_idle {
             if let Some((inbox, t)) = old.idle {
-                self.derived.avail[inbox.index()].by_message.remove(&(t, id));
+                self.derived.balance.by_message[inbox.index()].remove(&(t, id));
             }
             if let Some((inbox, t)) = new_idle {
-                self.derived.avail[inbox.index()].by_message.insert((t, id));
+                self.derived.balance.by_message[inbox.index()].insert((t, id));
             }
         }
         if old.slot != new_slot {
@@ -243,11 +322,12 @@ impl Engine {
         }
     }
 
-    /// The chat's key in the rebalance index of idle chats: kept only while rebalancing is
-    /// on (a configuration change rebuilds every index), for assigned chats.
-    pub(crate) fn rebalance_indexed(&self, chat: &Chat) -> Option<(InboxId, crate::engine::SimTime)> {
+    /// The chat's key in the rebalance index: kept only while rebalancing is on (a
+    /// configuration change rebuilds every index), for chats assigned automatically — the
+    /// only ones rebalance may move.
+    pub(crate) fn rebalance_indexed(&self, chat: &Chat) -> Option<(InboxId, SimTime)> {
         let settings = &self.core.config.settings;
-        (settings.rebalance_on_online && chat.status == ChatStatus::Assigned)
+        (settings.rebalance_on_online && chat.status == ChatStatus::Assigned && chat.auto)
             .then_some((chat.inbox, chat.last_message_at))
     }
 
@@ -261,7 +341,7 @@ impl Engine {
             self.derived.queues.remove(slot, place);
         }
         if let Some((inbox, t)) = idx.idle {
-            self.derived.avail[inbox.index()].by_message.remove(&(t, id));
+            self.derived.balance.by_message[inbox.index()].remove(&(t, id));
         }
         for (kind, deadline) in idx.timers.iter().enumerate() {
             if let Some(t) = deadline {
@@ -270,59 +350,124 @@ impl Engine {
         }
     }
 
-    /// Recomputes the time-dependent flags of a chat about to be (re)queued or reconfigured.
-    pub(crate) fn refresh_flags(&mut self, id: ChatId) {
+    /// Recomputes whether a queued chat's overflow time has passed (docs/engine.md#group-overflow):
+    /// a deadline strictly in the past has; one at this very instant has only once its timer
+    /// fired (an input at the deadline counts as before it); a later one has not.
+    pub(crate) fn refresh_overflow(&mut self, id: ChatId) {
         let now = self.core.now;
-        let settings = &self.core.config.settings;
-        let Some(chat) = self.core.chats.get(&id) else {
+        let overflow_after = self.core.config.settings.group_overflow_after;
+        let Some(chat) = self.core.chats.get_mut(&id) else {
             return;
         };
-        let Some(nha) = chat.needs_human_at else { return };
-        let overflowed = chat.overflowed || settings.group_overflow_after.is_some_and(|d| now >= nha + d);
-        // The target phase happens once: before the chat's first assignment.
-        let target_waiting = chat.status == ChatStatus::Queued
-            && chat.assign_seq == 0
-            && chat.target.is_some()
-            && self.inbox_is_auto(chat.inbox)
-            && now < nha + settings.target_fallback_after;
-        let chat = self.core.chats.get_mut(&id).expect("checked above");
-        chat.overflowed = overflowed;
-        chat.target_waiting = target_waiting;
+        chat.overflowed = match (chat.needs_human_at, overflow_after) {
+            (Some(nha), Some(d)) => {
+                let deadline = nha + d;
+                deadline < now || (deadline == now && chat.overflowed)
+            }
+            _ => false,
+        };
     }
 
-    /// Routes a chat that has just become routable (or lost its agent): to its target, to
-    /// the strategy's pick, or to the queue.
+    /// Ends a target wait whose target is no longer live or whose fallback time is strictly
+    /// past (docs/engine.md#targeted-chats). Returns whether it ended.
+    pub(crate) fn refresh_target_wait(&mut self, id: ChatId) -> bool {
+        let Some(chat) = self.core.chats.get(&id) else {
+            return false;
+        };
+        if !chat.target_waiting {
+            return false;
+        }
+        let fallback = self.core.config.settings.target_fallback_after;
+        let past = chat
+            .needs_human_at
+            .is_some_and(|nha| nha + fallback < self.core.now);
+        if past || !self.target_live(chat) {
+            self.core
+                .chats
+                .get_mut(&id)
+                .expect("checked above")
+                .target_waiting = false;
+            self.sync_chat(id);
+            return true;
+        }
+        false
+    }
+
+    /// Ends the waits of chats aimed at `agent` (or every wait) that can no longer go on.
+    pub(crate) fn refresh_target_waits(&mut self, agent: Option<AgentId>) {
+        let ids: Vec<ChatId> = match agent {
+            Some(a) => self
+                .derived
+                .queues
+                .by_target
+                .get(&a)
+                .map(|set| set.iter().map(|&(_, c)| c).collect())
+                .unwrap_or_default(),
+            None => self
+                .derived
+                .queues
+                .by_target
+                .values()
+                .flat_map(|set| set.iter().map(|&(_, c)| c))
+                .collect(),
+        };
+        for id in ids {
+            self.refresh_target_wait(id);
+        }
+    }
+
+    /// Routes a chat that has just become routable (docs/engine.md#targeted-chats): to its
+    /// target if eligible; to the queue, waiting for its target alone, if the target is
+    /// live but full and the fallback time is ahead; otherwise as any other chat.
+    pub(crate) fn route_new(&mut self, id: ChatId) {
+        let now = self.core.now;
+        let fallback = self.core.config.settings.target_fallback_after;
+        let chat = self.core.chats.get_mut(&id).expect("caller checked the chat");
+        chat.status = ChatStatus::Queued;
+        chat.owner = None;
+        chat.target_waiting = false;
+        self.refresh_overflow(id);
+        let chat = &self.core.chats[&id];
+        if let Some(target) = chat.target
+            && self.inbox_is_auto(chat.inbox)
+        {
+            if self.eligible(target, chat) {
+                self.checked_assign(id, target, AssignReason::Target);
+                return;
+            }
+            let ahead = chat.needs_human_at.is_some_and(|nha| now < nha + fallback);
+            if ahead && self.target_live(chat) {
+                self.core
+                    .chats
+                    .get_mut(&id)
+                    .expect("checked above")
+                    .target_waiting = true;
+                self.enqueue(id);
+                return;
+            }
+        }
+        self.route(id, AssignReason::Auto);
+    }
+
+    /// Routes an ownerless chat by its inbox's strategy, or queues it.
     pub(crate) fn route(&mut self, id: ChatId, reason: AssignReason) -> Option<AgentId> {
         let chat = self.core.chats.get_mut(&id)?;
         chat.status = ChatStatus::Queued;
         chat.owner = None;
-        self.refresh_flags(id);
-        let chat = &self.core.chats[&id];
-        if self.inbox_is_auto(chat.inbox) {
-            // Before its first assignment, the target gets the chat if eligible while its
-            // window is open — also at the very instant it opens, so
-            // `target_fallback_after = 0` still prefers an eligible target, never waiting.
-            let window_open = chat.assign_seq == 0
-                && chat
-                    .needs_human_at
-                    .is_some_and(|t| self.core.now <= t + self.core.config.settings.target_fallback_after);
-            let target = chat.target.filter(|&t| window_open && self.eligible(t, chat));
-            let picked = match target {
-                Some(t) => Some((t, AssignReason::Target)),
-                None if chat.target_waiting => None,
-                None => self.pick(id).map(|a| (a, reason)),
-            };
-            if let Some((agent, reason)) = picked {
-                self.assign(id, agent, reason);
-                return Some(agent);
-            }
+        chat.target_waiting = false;
+        self.refresh_overflow(id);
+        if self.inbox_is_auto(self.core.chats[&id].inbox)
+            && let Some(agent) = self.pick(id)
+            && self.checked_assign(id, agent, reason)
+        {
+            return Some(agent);
         }
         self.enqueue(id);
         None
     }
 
-    /// Asks the chat's pool for an agent and checks the pick (docs/engine.md#eligibility): a pick that
-    /// fails the check is refused and reported as a VIOLATION, never applied.
+    /// Asks the chat's pool for an agent. The pick is not trusted: see
+    /// [`Engine::checked_assign`].
     pub(crate) fn pick(&mut self, id: ChatId) -> Option<AgentId> {
         let chat = &self.core.chats[&id];
         let key = (chat.inbox, self.routing_group(chat));
@@ -334,9 +479,15 @@ impl Engine {
             exclude: chat.excluded,
             rng: &mut self.core.rng,
         };
-        let agent = pool.pick(&mut ctx)?;
-        if self.eligible(agent, &self.core.chats[&id]) {
-            return Some(agent);
+        pool.pick(&mut ctx)
+    }
+
+    /// The one check every automatic assignment goes through (docs/engine.md#invariants):
+    /// the agent must be eligible for the chat at this moment under `group`; otherwise
+    /// the assignment is refused and reported as a VIOLATION. Returns whether it passed.
+    pub(crate) fn check_pick(&mut self, id: ChatId, agent: AgentId, group: Option<GroupId>) -> bool {
+        if self.eligible_for(agent, &self.core.chats[&id], group) {
+            return true;
         }
         self.emit(
             Event::Violation {
@@ -346,16 +497,23 @@ impl Engine {
             },
             Recipients::one(Recipient::AllAdmins),
         );
-        None
+        false
+    }
+
+    /// Assigns an ownerless chat automatically, after [`Engine::check_pick`].
+    pub(crate) fn checked_assign(&mut self, id: ChatId, agent: AgentId, reason: AssignReason) -> bool {
+        let group = self.routing_group(&self.core.chats[&id]);
+        if !self.check_pick(id, agent, group) {
+            return false;
+        }
+        self.assign(id, agent, reason);
+        true
     }
 
     /// Puts a chat (already in status `queued`) in its queue and announces its position.
     pub(crate) fn enqueue(&mut self, id: ChatId) {
         self.sync_chat(id);
-        let position = match self.core.chats[&id].idx.slot {
-            Some((slot, place)) => self.derived.queues.position(slot, place),
-            None => 0,
-        };
+        let position = self.queue_position(id).unwrap_or(0);
         self.emit(
             Event::ChatQueued { chat: id, position },
             Recipients::one(Recipient::AllAdmins),
@@ -366,6 +524,7 @@ impl Engine {
     pub(crate) fn assign(&mut self, id: ChatId, agent: AgentId, reason: AssignReason) {
         self.core.assign_seq += 1;
         let seq = self.core.assign_seq;
+        let now = self.core.now;
         let chat = self
             .core
             .chats
@@ -374,17 +533,20 @@ impl Engine {
         chat.status = ChatStatus::Assigned;
         chat.owner = Some(agent);
         chat.assign_seq = seq;
+        chat.assigned_at = now;
         chat.auto = reason.is_auto();
         chat.target_waiting = false;
+        // The exclusion of an unassign lasts until the chat's next assignment, whoever
+        // makes it (docs/engine.md#manual-actions).
         chat.excluded = None;
         if chat.needs_human_at.is_none() {
-            chat.needs_human_at = Some(self.core.now);
+            chat.needs_human_at = Some(now);
             chat.menu_deadline = None;
         }
         let chat = &self.core.chats[&id];
         if reason.advances_cursor() {
             let key = (chat.inbox, self.routing_group(chat));
-            let rotation = self.agent_key(agent).rotation;
+            let rotation = self.rotation_key(&self.core.agents[agent.index()], agent);
             self.core.cursors.insert(key, rotation);
         }
         let a = &mut self.core.agents[agent.index()];
@@ -431,18 +593,12 @@ impl Engine {
         Some(owner)
     }
 
-    /// Walks every queued chat in (`needs_human_at`, id) order across all queues and assigns
-    /// each one that now has an eligible agent. Queues whose pool is empty are never walked,
-    /// so one group never blocks another and a drain costs nothing when nobody is free.
-    /// `reroute` is the chat an unassign just returned: its exclusion holds for this drain.
+    /// Walks every queued chat in (received, id) order across all queues and assigns each
+    /// one that now has an eligible agent (docs/engine.md#drain). Queues whose pool is
+    /// empty are never walked, so one group never blocks another and a drain costs nothing
+    /// when nobody is free. `reroute` is the chat an unassign just returned: its
+    /// assignment, if any, has reason `reroute`.
     pub(crate) fn drain(&mut self, reroute: Option<ChatId>) {
-        for id in std::mem::take(&mut self.core.exclusions) {
-            if Some(id) == reroute {
-                self.core.exclusions.push(id);
-            } else if let Some(chat) = self.core.chats.get_mut(&id) {
-                chat.excluded = None;
-            }
-        }
         let mut heap = BinaryHeap::new();
         for (&key, queue) in &self.derived.queues.by_key {
             if self.pool_has_agents(key)
@@ -471,7 +627,7 @@ impl Engine {
                         AssignReason::Drain
                     };
                     if let Some(agent) = self.pick(id) {
-                        self.assign(id, agent, reason);
+                        self.checked_assign(id, agent, reason);
                     }
                     self.derived
                         .queues
@@ -483,9 +639,7 @@ impl Engine {
                     if !self.base_eligible(&self.core.agents[agent.index()]) {
                         continue;
                     }
-                    if self.eligible(agent, &self.core.chats[&id]) {
-                        self.assign(id, agent, AssignReason::Target);
-                    }
+                    self.checked_assign(id, agent, AssignReason::Target);
                     self.derived
                         .queues
                         .by_target

@@ -85,6 +85,12 @@ pub struct Agent {
     pub taken_over: BTreeSet<ChatId>,
     /// When the pending offline grace period ends.
     pub grace_deadline: Option<SimTime>,
+    /// When the pending rebalance runs (the instant the agent became available).
+    #[serde(default)]
+    pub rebalance_at: Option<SimTime>,
+    /// Removed from the roster: the id is never reused, every input naming it is refused.
+    #[serde(default)]
+    pub removed: bool,
     /// Where the derived indexes currently hold the agent.
     #[serde(skip)]
     pub(crate) idx: AgentIndex,
@@ -99,6 +105,10 @@ pub(crate) struct AgentIndex {
     pub(crate) avail_load: Option<u32>,
     /// Deadline of the scheduled grace timer.
     pub(crate) grace: Option<SimTime>,
+    /// Deadline of the scheduled rebalance timer.
+    pub(crate) rebalance: Option<SimTime>,
+    /// Load counted in the per-inbox rebalance means, while an available auto-assign agent.
+    pub(crate) mean_load: Option<u32>,
 }
 
 /// Where the derived indexes hold a chat.
@@ -140,9 +150,12 @@ pub struct Chat {
     pub owner: Option<AgentId>,
     /// Assignment sequence number of the current assignment.
     pub assign_seq: u64,
+    /// When the current assignment was made.
+    #[serde(default)]
+    pub assigned_at: SimTime,
     /// Whether the current assignment counts as auto-assignment.
     pub auto: bool,
-    /// When the chat arrived at the engine.
+    /// When the chat arrived at the engine: its place in the queue (docs/engine.md#queue).
     pub created_at: SimTime,
     /// When it became routable (after bot and menu); `None` while awaiting the menu.
     pub needs_human_at: Option<SimTime>,
@@ -150,11 +163,13 @@ pub struct Chat {
     pub last_message_at: SimTime,
     /// When the menu times out, while awaiting the menu.
     pub menu_deadline: Option<SimTime>,
-    /// Whether its group-overflow time has passed (it may then go to any agent).
+    /// Whether its group-overflow time has passed while queued (it may then go to any
+    /// agent; docs/engine.md#group-overflow).
     pub overflowed: bool,
-    /// Whether it is queued for its target alone (before `target_fallback_after`).
+    /// Whether it is queued for its target alone (docs/engine.md#targeted-chats).
     pub target_waiting: bool,
-    /// Agent excluded from this chat until the next drain (unassign → reroute).
+    /// The agent who dropped it (unassign), excluded until the chat is next assigned or
+    /// closed (docs/engine.md#manual-actions).
     pub excluded: Option<AgentId>,
     /// Where the derived indexes currently hold the chat.
     #[serde(skip)]

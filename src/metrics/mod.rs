@@ -1110,7 +1110,8 @@ fn hours(ms: u64) -> f64 {
 
 fn unassign_index(reason: UnassignReason) -> usize {
     match reason {
-        UnassignReason::Offline => 0,
+        // An agent removed from the roster left like one who went offline for good.
+        UnassignReason::Offline | UnassignReason::Removed => 0,
         UnassignReason::Rebalance => 1,
         UnassignReason::Takeover => 2,
         UnassignReason::Manual => 3,

@@ -1,4 +1,4 @@
-//! Least-busy: fewest chats, then the oldest last assignment, then roster order.
+//! Least-busy: fewest open chats, then the oldest last assignment, then roster order.
 //!
 //! The tie-break uses the engine's global assignment sequence number (the agent whose last
 //! chat is oldest; never assigned counts as oldest — docs/engine.md#least-busy), so several chats
@@ -8,7 +8,7 @@ use crate::engine::state::AgentId;
 use crate::engine::strategy::{AgentKey, PickContext, Strategy};
 use std::collections::BTreeSet;
 
-/// Pool index ordered by (load, last assignment, roster).
+/// Pool index ordered by (open chats, last assignment, roster).
 #[derive(Debug, Default)]
 pub struct LeastBusy {
     by_load: BTreeSet<(u32, u64, AgentId)>,
@@ -16,11 +16,11 @@ pub struct LeastBusy {
 
 impl Strategy for LeastBusy {
     fn insert(&mut self, key: AgentKey) {
-        self.by_load.insert((key.load, key.last_assigned, key.agent));
+        self.by_load.insert((key.open, key.last_assigned, key.agent));
     }
 
     fn remove(&mut self, key: AgentKey) {
-        self.by_load.remove(&(key.load, key.last_assigned, key.agent));
+        self.by_load.remove(&(key.open, key.last_assigned, key.agent));
     }
 
     fn len(&self) -> usize {

@@ -80,8 +80,9 @@ impl fmt::Display for StrategyKind {
 pub struct AgentKey {
     /// The agent.
     pub agent: AgentId,
-    /// Chats counted against capacity.
-    pub load: u32,
+    /// Open chats held (every chat in status `assigned`, however it came — least-busy's
+    /// measure, whatever `capacity_counts` says; docs/engine.md#least-busy).
+    pub open: u32,
     /// Global sequence number of the agent's last assignment of any kind (0 = never).
     pub last_assigned: u64,
     /// Position in the rotation (unique per agent; larger = later).

@@ -131,7 +131,7 @@ mod tests {
     fn key(agent: u32) -> AgentKey {
         AgentKey {
             agent: AgentId(agent),
-            load: 0,
+            open: 0,
             last_assigned: 0,
             rotation: 0,
         }
