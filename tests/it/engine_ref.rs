@@ -28,7 +28,10 @@
 //! - `CHATSIM_REF_STEPS`: random inputs in total (default 100 000, what CI runs);
 //! - `CHATSIM_REF_SEED`: seed of the case generator (default fixed, so runs repeat);
 //! - `CHATSIM_REF_COLLECT=1`: go on after a disagreeing case and list every distinct first
-//!   disagreement (shrunk) at the end, for triage; the test still fails.
+//!   disagreement (shrunk) at the end, for triage; the test still fails;
+//! - `CHATSIM_REF_SKIP=aspect,…`: temporarily leave a disputed aspect uncompared while it
+//!   is being settled (`takeover-recipients`: an admin taking over their own chat named
+//!   once or twice). By default everything is compared.
 
 use chatsim::engine::{
     AgentConfig, AgentId, AssignReason, Capacity, CapacityCounts, Chat, ChatId, ChatStatus, CloseReason,
@@ -175,9 +178,15 @@ impl Reach {
             ("target assigned", self.target_assigned),
             ("target wait started", self.target_wait_started),
             ("target skipped at once (not live)", self.target_skipped_not_live),
-            ("target wait ended by target away/offline", self.target_wait_ended_presence),
+            (
+                "target wait ended by target away/offline",
+                self.target_wait_ended_presence,
+            ),
             ("target fallback fired", self.target_fallback),
-            ("same-instant multi-connect with rebalance moves", self.multi_connect_rebalance),
+            (
+                "same-instant multi-connect with rebalance moves",
+                self.multi_connect_rebalance,
+            ),
             ("rebalance moves", self.rebalance_moves),
             ("grace-0 multi-drop moving chats", self.grace0_multi_drop),
             ("offline hand-offs", self.offline_handoffs),
@@ -245,11 +254,9 @@ fn settings_valid(s: &Settings) -> bool {
             Some(t) => within(t, SimDuration::from_mins(1), SimDuration::from_hours(24)),
             None => !s.rebalance_on_online,
         }
-        && s
-            .auto_close_after
+        && s.auto_close_after
             .is_none_or(|t| within(t, SimDuration::from_mins(30), SimDuration::from_mins(43_200)))
-        && s
-            .menu_timeout
+        && s.menu_timeout
             .is_none_or(|t| within(t, SimDuration::from_secs(10), SimDuration::from_hours(1)))
 }
 
@@ -508,7 +515,13 @@ impl Model {
             }
         };
         let chat = |c: ChatId| self.chats.get(&c).ok_or("unknown chat");
-        let group = |g: GroupId| if g.0 < self.n_groups { Ok(()) } else { Err("unknown group") };
+        let group = |g: GroupId| {
+            if g.0 < self.n_groups {
+                Ok(())
+            } else {
+                Err("unknown group")
+            }
+        };
         let inbox = |i: InboxId| {
             if i.index() < self.inboxes.len() {
                 Ok(())
@@ -516,7 +529,13 @@ impl Model {
                 Err("unknown inbox")
             }
         };
-        let capacity = |c: Capacity| if capacity_valid(c) { Ok(()) } else { Err("capacity") };
+        let capacity = |c: Capacity| {
+            if capacity_valid(c) {
+                Ok(())
+            } else {
+                Err("capacity")
+            }
+        };
         match input {
             Input::ChatArrived {
                 chat: c,
@@ -540,7 +559,10 @@ impl Model {
                 agent(*a)
             }
             Input::SetPresence { agent: a, .. } | Input::SetAutoAssign { agent: a, .. } => agent(*a),
-            Input::SetAgentCapacity { agent: a, capacity: c } => {
+            Input::SetAgentCapacity {
+                agent: a,
+                capacity: c,
+            } => {
                 agent(*a)?;
                 c.map_or(Ok(()), capacity)
             }
@@ -600,7 +622,19 @@ impl Model {
                 }
                 Ok(())
             }
-            Input::RemoveAgent { agent: a } | Input::SetAgentRole { agent: a, .. } => agent(*a),
+            Input::RemoveAgent { agent: a } => agent(*a),
+            Input::SetAgentRole { agent: a, role } => {
+                agent(*a)?;
+                // `Input::SetAgentRole`: an admin holding taken-over chats stays an admin.
+                let holds = self
+                    .chats
+                    .values()
+                    .any(|c| c.st == St::TakenOver && c.owner == Some(*a));
+                if *role == Role::Agent && holds {
+                    return Err("holds taken-over chats");
+                }
+                Ok(())
+            }
             Input::SetAgentGroups { agent: a, groups } => {
                 agent(*a)?;
                 groups.iter().try_for_each(|&g| group(g))
@@ -887,7 +921,10 @@ impl Model {
         c.st = St::Queued;
         c.owner = None;
         let position = self.position(id).expect("queued");
-        self.emit(Event::ChatQueued { chat: id, position }, Recipients::one(Recipient::AllAdmins));
+        self.emit(
+            Event::ChatQueued { chat: id, position },
+            Recipients::one(Recipient::AllAdmins),
+        );
     }
 
     /// The strategy's pick among the eligible agents (docs/engine.md#strategies), moving
@@ -911,16 +948,13 @@ impl Model {
         }
         let picked = match self.inboxes[c.inbox.index()].strategy {
             StrategyKind::RoundRobin => {
-                let mut keyed: Vec<(u64, AgentId)> = eligible.iter().map(|&a| (self.rotation_key(a), a)).collect();
+                let mut keyed: Vec<(u64, AgentId)> =
+                    eligible.iter().map(|&a| (self.rotation_key(a), a)).collect();
                 keyed.sort();
-                let queue = (c.inbox, self.routing_group(&c));
-                let cursor = self.cursors.get(&queue).copied();
+                let cursor = self.cursors.get(&(c.inbox, self.routing_group(&c))).copied();
                 let next = cursor
                     .and_then(|k| keyed.iter().find(|(key, _)| *key > k))
                     .unwrap_or(&keyed[0]);
-                if reason.advances_cursor() {
-                    self.cursors.insert(queue, next.0);
-                }
                 next.1
             }
             StrategyKind::LeastBusy => *eligible
@@ -930,6 +964,11 @@ impl Model {
             StrategyKind::Random => eligible[uniform_below(&mut self.rng, eligible.len() as u64) as usize],
             StrategyKind::Manual => unreachable!("manual inboxes never pick"),
         };
+        // The cursor follows the reason, whichever strategy picked (docs/engine.md#assignment-reasons).
+        if reason.advances_cursor() {
+            let key = self.rotation_key(picked);
+            self.cursors.insert((c.inbox, self.routing_group(&c)), key);
+        }
         Some(picked)
     }
 
@@ -1067,7 +1106,10 @@ impl Model {
         self.drain(Some(id));
         if self.chats[&id].st == St::Queued {
             let position = self.position(id).expect("queued");
-            self.emit(Event::ChatQueued { chat: id, position }, Recipients::one(Recipient::AllAdmins));
+            self.emit(
+                Event::ChatQueued { chat: id, position },
+                Recipients::one(Recipient::AllAdmins),
+            );
         }
     }
 
@@ -1160,6 +1202,10 @@ impl Model {
             return;
         }
         self.agents[a.index()].presence = presence;
+        if presence != Presence::Available {
+            // Leaving `available` cancels a pending rebalance (docs/engine.md#rebalance).
+            self.agents[a.index()].rebalance = None;
+        }
         if presence == Presence::Offline {
             let agent = &mut self.agents[a.index()];
             agent.offline_at = Some(now);
@@ -1230,6 +1276,19 @@ impl Model {
                 x.grace = None;
             }
         }
+        if !self.settings.rebalance_on_online {
+            for x in &mut self.agents {
+                x.rebalance = None;
+            }
+        }
+        // A wait whose fallback time is now strictly past ends with the change itself; one
+        // due exactly now is ended by its timer after the inputs (docs/engine.md#targeted-chats).
+        let fallback = self.settings.target_fallback_after;
+        for c in self.chats.values_mut() {
+            if c.st == St::Queued && c.waiting && c.needs_human_at.is_some_and(|n| n + fallback < now) {
+                c.waiting = false;
+            }
+        }
         if old.menu_timeout.is_some() && self.settings.menu_timeout.is_none() {
             let mut waiting: Vec<(SimTime, ChatId)> = self
                 .chats
@@ -1270,7 +1329,11 @@ impl Model {
         for i in 0..self.inboxes.len() {
             let inbox = InboxId(i as u32);
             let me = &self.agents[n.index()];
-            if !(self.inbox_auto(inbox) && self.admitted(inbox, n) && me.role == Role::Agent && me.auto_assign) {
+            if !(self.inbox_auto(inbox)
+                && self.admitted(inbox, n)
+                && me.role == Role::Agent
+                && me.auto_assign)
+            {
                 continue;
             }
             loop {
@@ -1421,7 +1484,11 @@ fn compare_state(engine: &Engine, model: &Model) -> Vec<String> {
             ma.groups.iter().copied().collect::<Vec<_>>()
         );
         if !ma.removed {
-            same!(format!("agent_id({:?})", ma.name), engine.agent_id(&ma.name), Some(a));
+            same!(
+                format!("agent_id({:?})", ma.name),
+                engine.agent_id(&ma.name),
+                Some(a)
+            );
         }
     }
     let ec: BTreeMap<ChatId, &Chat> = engine.chats().collect();
@@ -1440,7 +1507,11 @@ fn compare_state(engine: &Engine, model: &Model) -> Vec<String> {
         same!(w("target_waiting"), c.target_waiting, mc.waiting);
         same!(w("excluded"), c.excluded, mc.excluded);
         same!(w("last_message_at"), c.last_message_at, mc.last_message_at);
-        same!(w("queue position"), engine.queue_position(*id), model.position(*id));
+        same!(
+            w("queue position"),
+            engine.queue_position(*id),
+            model.position(*id)
+        );
     }
     same!("next deadline", engine.next_deadline(), model.next_deadline());
     same!("settings", engine.settings(), &model.settings);
@@ -1486,7 +1557,17 @@ impl Lockstep {
         let before = predicted_refusal.then(|| serde_json::to_string(&self.engine).expect("serialize"));
         let (m_out, m_ok) = self.model.handle(t, input);
         let e_res = self.engine.handle(t, input.clone());
-        let e_out: Vec<Output> = std::iter::from_fn(|| self.engine.poll_output()).collect();
+        let mut e_out: Vec<Output> = std::iter::from_fn(|| self.engine.poll_output()).collect();
+        if skipping("takeover-recipients") {
+            // ref-findings F1: the engine names an admin taking over their own chat twice.
+            for o in &mut e_out {
+                if let Recipients(a, Some(b)) = o.to
+                    && a == b
+                {
+                    o.to = Recipients::one(a);
+                }
+            }
+        }
         let verdict = match &e_res {
             Ok(()) => String::new(),
             Err(e) => format!("  [refused: {e}]"),
@@ -1551,9 +1632,11 @@ impl Lockstep {
             Step::Tick => Ok(()),
             Step::Backwards(tb, input) => self.call(*tb, input),
             Step::Snapshot => {
-                self.history.push("-- snapshot: serde round trip of the engine".to_owned());
+                self.history
+                    .push("-- snapshot: serde round trip of the engine".to_owned());
                 let json = serde_json::to_string(&self.engine).expect("serialize");
-                self.engine = serde_json::from_str(&json).map_err(|e| format!("snapshot refused on restore: {e}"))?;
+                self.engine =
+                    serde_json::from_str(&json).map_err(|e| format!("snapshot refused on restore: {e}"))?;
                 self.model.reach.restores += 1;
                 let again = serde_json::to_string(&self.engine).expect("serialize");
                 let mut diffs = compare_state(&self.engine, &self.model);
@@ -1592,7 +1675,11 @@ fn replay(config: &EngineConfig, steps: &[(SimTime, Step)]) -> Result<Lockstep, 
 }
 
 /// Removes steps while the replay still disagrees (delta debugging), within a budget.
-fn shrink(config: &EngineConfig, steps: &[(SimTime, Step)], mut budget: u32) -> (Vec<(SimTime, Step)>, String, Vec<String>) {
+fn shrink(
+    config: &EngineConfig,
+    steps: &[(SimTime, Step)],
+    mut budget: u32,
+) -> (Vec<(SimTime, Step)>, String, Vec<String>) {
     let mut cur = steps.to_vec();
     let (mut msg, mut hist) = replay(config, &cur).err().expect("the case disagrees");
     let mut chunk = cur.len().div_ceil(2).max(1);
@@ -1810,7 +1897,12 @@ impl<'a> Picker<'a> {
     }
 
     fn chat_where(&self, g: &mut Gen, f: impl Fn(&MChat) -> bool) -> ChatId {
-        let fit: Vec<ChatId> = self.open.iter().copied().filter(|id| f(&self.m.chats[id])).collect();
+        let fit: Vec<ChatId> = self
+            .open
+            .iter()
+            .copied()
+            .filter(|id| f(&self.m.chats[id]))
+            .collect();
         if !fit.is_empty() && !g.chance(0.1) {
             g.pick(&fit)
         } else {
@@ -1957,7 +2049,11 @@ impl<'a> Picker<'a> {
                 reason: if g.chance(0.03) {
                     CloseReason::AutoClosed
                 } else {
-                    g.pick(&[CloseReason::Resolved, CloseReason::Abandoned, CloseReason::BotResolved])
+                    g.pick(&[
+                        CloseReason::Resolved,
+                        CloseReason::Abandoned,
+                        CloseReason::BotResolved,
+                    ])
                 },
             },
             6 => Input::Assign {
@@ -2020,7 +2116,8 @@ impl<'a> Picker<'a> {
                 eligible: if g.chance(0.3) {
                     EligibleAgents::Everyone
                 } else {
-                    let mut list: Vec<AgentId> = self.live.iter().copied().filter(|_| g.chance(0.6)).collect();
+                    let mut list: Vec<AgentId> =
+                        self.live.iter().copied().filter(|_| g.chance(0.6)).collect();
                     if g.chance(0.05) {
                         list.push(AgentId(self.m.agents.len() as u32));
                     }
@@ -2095,7 +2192,11 @@ fn run_case(seed: u64, n_steps: usize) -> Result<Reach, Box<Failure>> {
             return Err(fail(ls, steps, msg));
         }
         let k = [1, 1, 1, 2, 2, 3, 4][g.below(7) as usize];
-        let burst_at = if g.chance(0.08) { Some(g.below(k as u64 + 1)) } else { None };
+        let burst_at = if g.chance(0.08) {
+            Some(g.below(k as u64 + 1))
+        } else {
+            None
+        };
         let mut i = 0;
         while i < k + usize::from(burst_at.is_some()) {
             let step = if burst_at == Some(i as u64) {
@@ -2143,7 +2244,19 @@ fn run_case(seed: u64, n_steps: usize) -> Result<Reach, Box<Failure>> {
         t = match next_deadline {
             Some(d) if d > t && g.chance(0.12) => d,
             _ => {
-                let gaps = [1, 200, SEC, 5 * SEC, 15 * SEC, 30 * SEC, MIN, 2 * MIN, 5 * MIN, 31 * MIN, 60 * MIN];
+                let gaps = [
+                    1,
+                    200,
+                    SEC,
+                    5 * SEC,
+                    15 * SEC,
+                    30 * SEC,
+                    MIN,
+                    2 * MIN,
+                    5 * MIN,
+                    31 * MIN,
+                    60 * MIN,
+                ];
                 let gap = gaps[g.weighted(&[4, 4, 8, 10, 14, 14, 14, 10, 5, 2, 1])];
                 SimTime(t.0 + gap)
             }
@@ -2152,15 +2265,27 @@ fn run_case(seed: u64, n_steps: usize) -> Result<Reach, Box<Failure>> {
     Ok(ls.model.reach)
 }
 
+/// Whether `CHATSIM_REF_SKIP` (a comma-separated list) names a disputed aspect to leave
+/// uncompared for now; see the module documentation.
+fn skipping(aspect: &str) -> bool {
+    std::env::var("CHATSIM_REF_SKIP").is_ok_and(|v| v.split(',').any(|x| x.trim() == aspect))
+}
+
 fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok())
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
 }
 
 /// What kind of disagreement a message shows, ids blanked out: to list distinct ones.
 fn signature(msg: &str) -> String {
     let lines: Vec<&str> = msg.lines().skip(1).collect();
     let marked: Vec<&str> = lines.iter().copied().filter(|l| l.contains(">>")).collect();
-    let picked = if marked.is_empty() { lines.first().copied().unwrap_or_default().to_owned() } else { marked.join(" | ") };
+    let picked = if marked.is_empty() {
+        lines.first().copied().unwrap_or_default().to_owned()
+    } else {
+        marked.join(" | ")
+    };
     let mut out = String::new();
     let mut in_digits = false;
     for ch in picked.chars() {
@@ -2185,7 +2310,11 @@ fn report_failure(f: &Failure) -> String {
     for line in f.history.iter().rev().take(40).rev() {
         let _ = writeln!(s, "  {line}");
     }
-    let _ = writeln!(s, "\nshrunk to {} steps, which disagree as:\n{msg}\n", shrunk.len());
+    let _ = writeln!(
+        s,
+        "\nshrunk to {} steps, which disagree as:\n{msg}\n",
+        shrunk.len()
+    );
     let _ = writeln!(s, "configuration: {:?}\n", f.config);
     let _ = writeln!(s, "shrunk steps (instant, step):");
     for (t, step) in &shrunk {
