@@ -1289,6 +1289,23 @@ impl Model {
                 c.waiting = false;
             }
         }
+        // docs/engine.md#group-overflow: recomputed on every change, before anything is
+        // routed under the new settings. A deadline exactly now is passed only if its timer
+        // already fired at this instant (an unchanged deadline); otherwise it is still ahead.
+        let queued: Vec<ChatId> = self
+            .chats
+            .iter()
+            .filter(|(_, c)| c.st == St::Queued)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in queued {
+            let c = &self.chats[&id];
+            let new = self.overflow_deadline(c);
+            let old_deadline = old.group_overflow_after.and_then(|d| Some(c.needs_human_at? + d));
+            let was = c.overflowed;
+            self.chat_mut(id).overflowed =
+                new.is_some_and(|d| d < now || (d == now && was && old_deadline == Some(now)));
+        }
         if old.menu_timeout.is_some() && self.settings.menu_timeout.is_none() {
             let mut waiting: Vec<(SimTime, ChatId)> = self
                 .chats
@@ -1300,17 +1317,6 @@ impl Model {
             for (_, id) in waiting {
                 self.become_routable(id);
             }
-        }
-        // docs/engine.md#group-overflow: recomputed on every change.
-        let queued: Vec<ChatId> = self
-            .chats
-            .iter()
-            .filter(|(_, c)| c.st == St::Queued)
-            .map(|(&id, _)| id)
-            .collect();
-        for id in queued {
-            let d = self.overflow_deadline(&self.chats[&id]);
-            self.chat_mut(id).overflowed = d.is_some_and(|d| d < now);
         }
         self.drain(None);
     }
