@@ -484,10 +484,11 @@ impl Model {
             if c.st == St::Limbo {
                 return Err(format!("chat {} left in limbo", id.0));
             }
-            if c.st == St::Queued && self.inbox_auto(c.inbox) {
-                if let Some(a) = self.ids().find(|&a| self.eligible_for(a, c, false)) {
-                    return Err(format!("queued chat {} has eligible agent {}", id.0, a.0));
-                }
+            if c.st == St::Queued
+                && self.inbox_auto(c.inbox)
+                && let Some(a) = self.ids().find(|&a| self.eligible_for(a, c, false))
+            {
+                return Err(format!("queued chat {} has eligible agent {}", id.0, a.0));
             }
         }
         Ok(())
@@ -1019,7 +1020,7 @@ impl Model {
     }
 
     /// A chat leaves its agent without being routed yet (docs/engine.md#queue-order keeps its place).
-    fn to_limbo(&mut self, id: ChatId) {
+    fn unroute(&mut self, id: ChatId) {
         let now = self.now;
         let deadline = self.overflow_deadline(&self.chats[&id]);
         let c = self.chat_mut(id);
@@ -1099,7 +1100,7 @@ impl Model {
             },
             Recipients::one(agent_recipient(prev)),
         );
-        self.to_limbo(id);
+        self.unroute(id);
         let c = self.chat_mut(id);
         c.excluded = Some(prev);
         c.st = St::Queued;
@@ -1126,7 +1127,7 @@ impl Model {
             );
         }
         for &id in chats {
-            self.to_limbo(id);
+            self.unroute(id);
         }
         let mut moves = Vec::new();
         for &id in chats {
