@@ -25,7 +25,8 @@
 //! auto-close), and any VIOLATION fails it.
 //!
 //! Environment:
-//! - `CHATSIM_REF_STEPS`: random inputs in total (default 100 000, what CI runs);
+//! - `CHATSIM_REF_STEPS`: random inputs in total (default 300 000, what CI runs: a few
+//!   seconds with the test profile);
 //! - `CHATSIM_REF_SEED`: seed of the case generator (default fixed, so runs repeat);
 //! - `CHATSIM_REF_COLLECT=1`: go on after a disagreeing case and list every distinct first
 //!   disagreement (shrunk) at the end, for triage; the test still fails;
@@ -1889,6 +1890,22 @@ impl<'a> Picker<'a> {
         }
     }
 
+    /// Often the target of a chat waiting for it, so waits end by presence too.
+    fn presence_agent(&self, g: &mut Gen) -> AgentId {
+        let targets: Vec<AgentId> = self
+            .m
+            .chats
+            .values()
+            .filter(|c| c.waiting)
+            .filter_map(|c| c.target)
+            .collect();
+        if !targets.is_empty() && g.chance(0.3) {
+            g.pick(&targets)
+        } else {
+            self.agent(g)
+        }
+    }
+
     fn admin(&self, g: &mut Gen) -> AgentId {
         let admins: Vec<AgentId> = self
             .live
@@ -2048,7 +2065,7 @@ impl<'a> Picker<'a> {
                 agent: self.agent(g),
             },
             4 => Input::SetPresence {
-                agent: self.agent(g),
+                agent: self.presence_agent(g),
                 presence: [Presence::Available, Presence::Away, Presence::Offline][g.weighted(&[5, 2, 3])],
             },
             5 => Input::Close {
@@ -2342,7 +2359,7 @@ fn report_failure(f: &Failure) -> String {
 
 #[test]
 fn engine_matches_reference_model() {
-    let total = env_u64("CHATSIM_REF_STEPS").unwrap_or(100_000) as usize;
+    let total = env_u64("CHATSIM_REF_STEPS").unwrap_or(300_000) as usize;
     let seed = env_u64("CHATSIM_REF_SEED").unwrap_or(2026);
     let collect = std::env::var_os("CHATSIM_REF_COLLECT").is_some();
     let per_case = 500;
