@@ -101,6 +101,9 @@ struct MChat {
     menu_deadline: Option<SimTime>,
     /// While queued: its overflow timer has fired, or it was queued past its deadline.
     overflowed: bool,
+    /// The deadline its overflow timer last fired at: that deadline is passed for good,
+    /// even at its own instant (docs/engine.md#group-overflow).
+    overflow_fired: Option<SimTime>,
     /// Queued for its target alone (docs/engine.md#targeted-chats).
     waiting: bool,
     /// Agent excluded by an unassign (docs/engine.md#manual-actions).
@@ -365,6 +368,15 @@ impl Model {
 
     fn overflow_deadline(&self, c: &MChat) -> Option<SimTime> {
         Some(c.needs_human_at? + self.settings.group_overflow_after?)
+    }
+
+    /// Whether a queued chat's overflow time has passed (D2 of the decisions, as in
+    /// docs/engine.md#group-overflow): its deadline is before now, or its timer already fired
+    /// at that very deadline. A deadline exactly now whose timer has not fired is still
+    /// ahead: inputs at an instant come before its timers.
+    fn overflow_passed(&self, c: &MChat) -> bool {
+        self.overflow_deadline(c)
+            .is_some_and(|d| d < self.now || c.overflow_fired == Some(d))
     }
 
     /// Every condition of docs/engine.md#eligibility but capacity, exclusion and the
@@ -708,7 +720,10 @@ impl Model {
             }
             Kind::Overflow => {
                 self.reach.group_overflow += 1;
-                self.chat_mut(ChatId(id)).overflowed = true;
+                let now = self.now;
+                let c = self.chat_mut(ChatId(id));
+                c.overflowed = true;
+                c.overflow_fired = Some(now);
                 self.drain(None);
             }
             Kind::Fallback => {
@@ -748,6 +763,7 @@ impl Model {
                         last_message_at: now,
                         menu_deadline: None,
                         overflowed: false,
+                        overflow_fired: None,
                         waiting: false,
                         excluded: None,
                     },
@@ -1022,13 +1038,12 @@ impl Model {
 
     /// A chat leaves its agent without being routed yet (docs/engine.md#queue-order keeps its place).
     fn unroute(&mut self, id: ChatId) {
-        let now = self.now;
-        let deadline = self.overflow_deadline(&self.chats[&id]);
+        let passed = self.overflow_passed(&self.chats[&id]);
         let c = self.chat_mut(id);
         c.st = St::Limbo;
         c.owner = None;
         c.waiting = false;
-        c.overflowed = deadline.is_some_and(|d| d < now);
+        c.overflowed = passed;
     }
 
     /// Ends the wait of every chat whose target is no longer live (docs/engine.md#targeted-chats).
@@ -1292,8 +1307,7 @@ impl Model {
             }
         }
         // docs/engine.md#group-overflow: recomputed on every change, before anything is
-        // routed under the new settings. A deadline exactly now is passed only if its timer
-        // already fired at this instant (an unchanged deadline); otherwise it is still ahead.
+        // routed under the new settings.
         let queued: Vec<ChatId> = self
             .chats
             .iter()
@@ -1301,12 +1315,8 @@ impl Model {
             .map(|(&id, _)| id)
             .collect();
         for id in queued {
-            let c = &self.chats[&id];
-            let new = self.overflow_deadline(c);
-            let old_deadline = old.group_overflow_after.and_then(|d| Some(c.needs_human_at? + d));
-            let was = c.overflowed;
-            self.chat_mut(id).overflowed =
-                new.is_some_and(|d| d < now || (d == now && was && old_deadline == Some(now)));
+            let passed = self.overflow_passed(&self.chats[&id]);
+            self.chat_mut(id).overflowed = passed;
         }
         if old.menu_timeout.is_some() && self.settings.menu_timeout.is_none() {
             let mut waiting: Vec<(SimTime, ChatId)> = self
