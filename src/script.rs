@@ -11,7 +11,7 @@
 //! group sales support
 //! inbox web strategy=round-robin eligible=ann,bob   # default: one inbox "main", everyone
 //! agent ann groups=sales capacity=2 presence=offline auto_assign=off role=admin
-//! set max_chats_per_agent=3 offline_grace=2m menu=5m
+//! set max_chats_per_agent=3 offline_grace=2m menu=on menu_timeout=5m
 //! seed 7
 //! # timed inputs: H:MM:SS[.mmm] action args
 //! 0:00:00 arrive c1 inbox=web group=sales target=ann
@@ -27,11 +27,16 @@
 //! `#N` names agent id N (e.g. a target that does not exist). A refused input is logged as
 //! `ERROR <message>` and the script goes on. Timers fire as in the simulator: at their own
 //! deadlines, and those due at an input's instant right after the last input of that instant.
+//!
+//! `set` takes the keys of a scenario's `[engine]` table (docs/engine.md#configuration, from
+//! [`crate::engine::settings::SETTINGS`]), unquoted, with `on`/`off` for `true`/`false`;
+//! `menu=5m` is short for `menu=on menu_timeout=5m`.
 
+use crate::engine::settings::{self, Kind, Off, SettingSpec, Switch, Value};
 use crate::engine::{
-    AgentConfig, AgentId, Capacity, CapacityCounts, ChatId, CloseReason, EligibleAgents, Engine,
-    EngineConfig, Event, GroupId, InboxConfig, InboxId, Input, NotifyAssignment, Output, Presence, Recipient,
-    Role, RotationOrder, Settings, SimDuration, SimTime, StrategyKind,
+    AgentConfig, AgentId, Capacity, ChatId, CloseReason, EligibleAgents, Engine, EngineConfig, Event,
+    GroupId, InboxConfig, InboxId, Input, Output, Presence, Recipient, Role, Settings, SimDuration, SimTime,
+    StrategyKind,
 };
 use std::fmt::{self, Write as _};
 
@@ -551,10 +556,7 @@ impl Parser {
                     .map_err(|_| (Some(args[0]), "expected a whole number".to_owned()))?;
             }
             "set" => {
-                for &t in args {
-                    let (key, value) = key_value(t)?;
-                    set_setting(&mut self.config.settings, key, value, t)?;
-                }
+                set_settings(&mut self.config.settings, args)?;
             }
             "inbox" => {
                 let name = args
@@ -697,10 +699,7 @@ impl Parser {
                         _ => None,
                     })
                     .unwrap_or_else(|| self.config.settings.clone());
-                for &t in args {
-                    let (key, value) = key_value(t)?;
-                    set_setting(&mut settings, key, value, t)?;
-                }
+                set_settings(&mut settings, args)?;
                 Input::Configure(settings)
             }
             "strategy" => {
@@ -795,49 +794,64 @@ impl Parser {
     }
 }
 
-fn set_setting<'a>(s: &mut Settings, key: &str, v: Token<'a>, whole: Token<'a>) -> ParseResult<'a, ()> {
-    match key {
-        "enabled" => s.enabled = on_off(v)?,
-        "max_chats_per_agent" => s.max_chats_per_agent = capacity(v)?,
-        "capacity_counts" => {
-            s.capacity_counts = one_of(
-                v,
-                "capacity_counts",
-                &[("all", CapacityCounts::All), ("auto", CapacityCounts::Auto)],
-            )?;
+/// Applies one `set KEY=VALUE…` line: every key and value read through the settings schema,
+/// with the spellings of scenario files (`on`/`off` for `true`/`false`, values unquoted);
+/// `menu=5m` is `menu=on menu_timeout=5m`. A switch and its duration combine in either
+/// order. Ranges are not checked here: the engine refuses a bad configuration itself.
+fn set_settings<'a>(s: &mut Settings, args: &[Token<'a>]) -> ParseResult<'a, ()> {
+    // (entry, what its switch key said, what its own key said), in first-written order.
+    let mut written: Vec<(&SettingSpec, Option<Switch>, Option<Value>)> = Vec::new();
+    for &t in args {
+        let (key, v) = key_value(t)?;
+        let (spec, is_switch) = settings::lookup(key).ok_or_else(|| {
+            let keys: Vec<&str> = settings::keys().collect();
+            (
+                Some(t),
+                format!("unknown setting \"{key}\" (expected one of: {})", keys.join(", ")),
+            )
+        })?;
+        let i = match written.iter().position(|(w, _, _)| w.key == spec.key) {
+            Some(i) => i,
+            None => {
+                written.push((spec, None, None));
+                written.len() - 1
+            }
+        };
+        if is_switch {
+            written[i].1 = Some(match v.text {
+                "on" | "true" => Switch::On,
+                "off" | "false" => Switch::Off,
+                _ => Switch::OnWith(
+                    parse_duration(v.text).map_err(|m| (Some(v), format!("{m}, or on or off")))?,
+                ),
+            });
+        } else {
+            written[i].2 = Some(setting_value(spec, v)?);
         }
-        "reassign_on_offline" => s.reassign_on_offline = on_off(v)?,
-        "offline_grace" => s.offline_grace = duration(v)?,
-        "rebalance_on_online" => s.rebalance_on_online = on_off(v)?,
-        "rebalance_idle_threshold" => s.rebalance_idle_threshold = optional_duration(v)?,
-        "auto_close_after" => s.auto_close_after = optional_duration(v)?,
-        "menu" => s.menu_timeout = optional_duration(v)?,
-        "group_routing" => s.group_routing = on_off(v)?,
-        "group_overflow_after" => s.group_overflow_after = optional_duration(v)?,
-        "target_fallback_after" => s.target_fallback_after = duration(v)?,
-        "rotation_order" => {
-            s.rotation_order = one_of(
-                v,
-                "rotation order",
-                &[
-                    ("online-since", RotationOrder::OnlineSince),
-                    ("roster", RotationOrder::Roster),
-                ],
-            )?;
-        }
-        "notify_assignment" => {
-            s.notify_assignment = one_of(
-                v,
-                "notify_assignment",
-                &[
-                    ("assignee-and-admins", NotifyAssignment::AssigneeAndAdmins),
-                    ("assignee", NotifyAssignment::Assignee),
-                ],
-            )?;
-        }
-        other => return Err((Some(whole), format!("unknown setting \"{other}\""))),
+    }
+    for (spec, switch, value) in written {
+        let combined = spec.combine((spec.get)(s), switch, value);
+        (spec.set)(s, combined);
     }
     Ok(())
+}
+
+/// The value of a setting's own key, as its kind in the schema reads it.
+fn setting_value<'a>(spec: &SettingSpec, v: Token<'a>) -> ParseResult<'a, Value> {
+    Ok(match spec.kind {
+        Kind::Bool => Value::Bool(on_off(v)?),
+        Kind::Capacity => Value::Capacity(capacity(v)?),
+        Kind::Duration { .. } => Value::Duration(duration(v)?),
+        Kind::OptionalDuration { off, .. } => Value::OptionalDuration(if off == Off::Word {
+            optional_duration(v)?
+        } else {
+            Some(duration(v)?)
+        }),
+        Kind::Choice(names) => {
+            let options: Vec<(&str, usize)> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+            Value::Choice(one_of(v, spec.key, &options)?)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -853,6 +867,71 @@ mod tests {
         assert!(parse_duration("").is_err());
         assert_eq!(parse_clock("1:02:03.004"), Ok(SimTime(3_723_004)));
         assert!(parse_clock("0:60:00").is_err());
+    }
+
+    fn settings_after(line: &str) -> Settings {
+        parse(&format!("{line}\n"))
+            .unwrap_or_else(|e| panic!("{line}: {e}"))
+            .config
+            .settings
+    }
+
+    #[test]
+    fn set_takes_every_schema_key_as_scenario_files_spell_it() {
+        use crate::engine::settings::SETTINGS;
+        assert_eq!(settings_after("seed 1"), Settings::default());
+        for spec in SETTINGS {
+            // The default as a scenario file writes it, unquoted.
+            let text = spec.display(spec.default).replace('"', "");
+            if text != "none" {
+                let s = settings_after(&format!("set {}={text}", spec.switch_key().unwrap_or(spec.key)));
+                assert_eq!((spec.get)(&s), spec.default, "{}", spec.key);
+            }
+            if let Kind::Choice(names) = spec.kind {
+                for (i, name) in names.iter().enumerate() {
+                    let s = settings_after(&format!("set {}={name}", spec.key));
+                    assert_eq!((spec.get)(&s), Value::Choice(i), "{}={name}", spec.key);
+                }
+            }
+        }
+        let s = settings_after("set offline_grace=0 max_chats_per_agent=3 enabled=false");
+        assert_eq!(s.offline_grace, SimDuration::ZERO);
+        assert_eq!(s.max_chats_per_agent, Capacity::Limited(3));
+        assert!(!s.enabled);
+    }
+
+    #[test]
+    fn set_menu_combines_the_switch_and_its_timeout_in_any_order() {
+        let menu = |line: &str| settings_after(line).menu_timeout;
+        let mins = |m| Some(SimDuration::from_mins(m));
+        assert_eq!(menu("set menu_timeout=2m menu=on"), mins(2));
+        assert_eq!(menu("set menu=on menu_timeout=2m"), mins(2));
+        assert_eq!(menu("set menu=on"), mins(5));
+        assert_eq!(menu("set menu=7m"), mins(7));
+        assert_eq!(menu("set menu_timeout=2m"), None);
+        assert_eq!(menu("set menu=on\nset menu_timeout=3m"), mins(3));
+        assert_eq!(menu("set menu=3m\nset menu=off"), None);
+    }
+
+    #[test]
+    fn set_refuses_unknown_keys_and_spellings() {
+        let err = parse("set max_chat_per_agent=3\n").unwrap_err();
+        assert_eq!((err.line, err.column), (1, 5));
+        assert!(
+            err.message.starts_with(
+                "unknown setting \"max_chat_per_agent\" (expected one of: enabled, max_chats_per_agent,"
+            ),
+            "{}",
+            err.message
+        );
+        let err = parse("set rotation_order=fifo\n").unwrap_err();
+        assert_eq!(
+            err.message,
+            "unknown rotation_order \"fifo\" (expected one of: online-since, roster)"
+        );
+        // Only auto_close_after and group_overflow_after are written "off".
+        assert!(parse("set rebalance_idle_threshold=off\n").is_err());
+        assert!(parse("set auto_close_after=off group_overflow_after=off\n").is_ok());
     }
 
     #[test]

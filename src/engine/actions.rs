@@ -101,7 +101,7 @@ impl Engine {
         let a = &mut self.core.agents[agent.index()];
         match presence {
             // The chats move when the grace timer fires — after every other input of this
-            // instant, even with a grace of 0 (docs/engine.md#agent-goes-offline).
+            // instant, even with a grace of 0 (docs/engine.md#agent-offline).
             Presence::Offline => {
                 a.rebalance_at = None;
                 if reassign {
@@ -157,7 +157,7 @@ impl Engine {
     }
 
     /// The grace period is over: unassign every chat of the agent, then reassign or queue
-    /// each one, in assignment order (docs/engine.md#agent-goes-offline).
+    /// each one, in assignment order (docs/engine.md#agent-offline).
     fn offline_handoff(&mut self, agent: AgentId) {
         let chats: Vec<ChatId> = self.core.agents[agent.index()]
             .assigned

@@ -5,25 +5,15 @@
 //! here checks ranges and references and reports the first problem as a [`ConfigError`];
 //! it does not know about files or line numbers (the scenario layer maps its own spans).
 
+use crate::engine::settings;
 use crate::engine::state::{AgentId, GroupId, InboxId};
 use crate::engine::strategy::StrategyKind;
 use crate::engine::time::SimDuration;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Highest finite per-agent capacity.
+/// Highest finite capacity (workspace-wide or per agent).
 pub const MAX_CAPACITY: u32 = 100;
-/// Longest offline grace period.
-pub const MAX_OFFLINE_GRACE: SimDuration = SimDuration::from_hours(24);
-/// Shortest and longest rebalance idle threshold.
-pub const REBALANCE_IDLE_RANGE: (SimDuration, SimDuration) =
-    (SimDuration::from_mins(1), SimDuration::from_hours(24));
-/// Shortest and longest auto-close inactivity threshold (30 min to 30 days).
-pub const AUTO_CLOSE_RANGE: (SimDuration, SimDuration) =
-    (SimDuration::from_mins(30), SimDuration::from_mins(43_200));
-/// Shortest and longest menu timeout.
-pub const MENU_TIMEOUT_RANGE: (SimDuration, SimDuration) =
-    (SimDuration::from_secs(10), SimDuration::from_hours(1));
 
 /// How many chats an agent may hold before auto-routing skips them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -98,6 +88,9 @@ pub enum Presence {
 }
 
 /// The run-time settings of docs/engine.md#configuration except the per-inbox strategy.
+///
+/// Keys, ranges, defaults and meanings are in one table, [`crate::engine::settings::SETTINGS`]
+/// (one entry per field); [`Settings::default`] and [`Settings::validate`] come from it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
     /// Auto-assign on or off; off behaves like the `manual` strategy everywhere.
@@ -131,23 +124,9 @@ pub struct Settings {
 }
 
 impl Default for Settings {
+    /// Every setting at its schema default ([`crate::engine::settings::SETTINGS`]).
     fn default() -> Self {
-        Self {
-            enabled: true,
-            max_chats_per_agent: Capacity::Unlimited,
-            capacity_counts: CapacityCounts::All,
-            reassign_on_offline: true,
-            offline_grace: SimDuration::ZERO,
-            rebalance_on_online: false,
-            rebalance_idle_threshold: None,
-            auto_close_after: None,
-            menu_timeout: None,
-            group_routing: false,
-            group_overflow_after: None,
-            target_fallback_after: SimDuration::from_mins(2),
-            rotation_order: RotationOrder::OnlineSince,
-            notify_assignment: NotifyAssignment::AssigneeAndAdmins,
-        }
+        settings::defaults()
     }
 }
 
@@ -226,19 +205,24 @@ pub enum ConfigError {
         /// The offending value.
         value: u32,
     },
-    /// A duration outside its allowed range.
-    DurationOutOfRange {
-        /// The setting's name.
+    /// A setting outside its range ([`crate::engine::settings::SETTINGS`]).
+    OutOfRange {
+        /// The setting's key.
         setting: &'static str,
-        /// The offending value.
-        value: SimDuration,
-        /// Allowed minimum.
-        min: SimDuration,
-        /// Allowed maximum.
-        max: SimDuration,
+        /// The offending value, as the messages print it.
+        value: String,
+        /// The allowed range, as the messages print it.
+        expected: String,
     },
-    /// Rebalancing is on but no idle threshold was given.
-    MissingRebalanceThreshold,
+    /// A setting another one needs was not given (rebalancing on, no idle threshold).
+    MissingSetting {
+        /// The missing setting's key.
+        setting: &'static str,
+        /// The key of the setting that needs it.
+        required_by: &'static str,
+        /// Its allowed range.
+        expected: String,
+    },
     /// The configuration has no inbox.
     NoInbox,
     /// A reference to a group that does not exist.
@@ -272,17 +256,16 @@ impl fmt::Display for ConfigError {
                     "capacity {value} is out of range (expected 1 to {MAX_CAPACITY} or unlimited)"
                 )
             }
-            Self::DurationOutOfRange {
+            Self::OutOfRange {
                 setting,
                 value,
-                min,
-                max,
-            } => {
-                write!(f, "{setting} {value} is out of range (expected {min} to {max})")
-            }
-            Self::MissingRebalanceThreshold => {
-                f.write_str("rebalance_on_online needs rebalance_idle_threshold")
-            }
+                expected,
+            } => write!(f, "{setting} {value} is out of range (expected {expected})"),
+            Self::MissingSetting {
+                setting,
+                required_by,
+                expected,
+            } => write!(f, "{required_by} needs {setting} ({expected})"),
             Self::NoInbox => f.write_str("the configuration has no inbox"),
             Self::UnknownGroup { group } => write!(f, "unknown group #{}", group.0),
             Self::UnknownAgent { agent } => write!(f, "unknown agent #{}", agent.0),
@@ -295,26 +278,10 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Settings {
-    /// Checks every range of docs/engine.md#configuration; values are never clamped.
+    /// Checks every setting against its range in the schema
+    /// ([`crate::engine::settings::SETTINGS`]); values are never clamped.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        validate_capacity(self.max_chats_per_agent)?;
-        check_range(
-            "offline_grace",
-            self.offline_grace,
-            (SimDuration::ZERO, MAX_OFFLINE_GRACE),
-        )?;
-        match self.rebalance_idle_threshold {
-            Some(t) => check_range("rebalance_idle_threshold", t, REBALANCE_IDLE_RANGE)?,
-            None if self.rebalance_on_online => return Err(ConfigError::MissingRebalanceThreshold),
-            None => {}
-        }
-        if let Some(t) = self.auto_close_after {
-            check_range("auto_close_after", t, AUTO_CLOSE_RANGE)?;
-        }
-        if let Some(t) = self.menu_timeout {
-            check_range("menu timeout", t, MENU_TIMEOUT_RANGE)?;
-        }
-        Ok(())
+        settings::validate(self)
     }
 }
 
@@ -359,20 +326,4 @@ pub(crate) fn validate_capacity(c: Capacity) -> Result<(), ConfigError> {
         }
         _ => Ok(()),
     }
-}
-
-fn check_range(
-    setting: &'static str,
-    value: SimDuration,
-    (min, max): (SimDuration, SimDuration),
-) -> Result<(), ConfigError> {
-    if value < min || value > max {
-        return Err(ConfigError::DurationOutOfRange {
-            setting,
-            value,
-            min,
-            max,
-        });
-    }
-    Ok(())
 }

@@ -17,21 +17,27 @@
 //!   comes. `Input::Timeout` fires every timer due at or before `now`, in (deadline, kind,
 //!   id) order, draining after each one.
 //! - An input at the same instant as a deadline counts as *before* it: the timer fires only
-//!   on `Timeout`. An input at a `now` *later* than a pending deadline first fires every
-//!   timer due strictly before `now` (as if the host had sent `Timeout` at each deadline).
+//!   on `Timeout`, so a host hands over every input of an instant, then sends `Timeout`
+//!   (docs/engine.md#same-instant-order). An input at a `now` *later* than a pending
+//!   deadline first fires every timer due strictly before `now` (as if the host had sent
+//!   `Timeout` at each deadline).
 //! - A configuration change that puts a deadline in the past fires it within the same call,
 //!   so [`Engine::next_deadline`] is never earlier than `now`.
-//! - A refused input (unknown id, wrong status, bad configuration…) returns an
-//!   [`EngineError`] and leaves the state as it was (save for timers due strictly before
-//!   `now`, which fire as just described). The engine never panics on input.
+//! - A refused input (unknown or removed id, wrong status, bad configuration…) returns an
+//!   [`EngineError`] and leaves the state as it was — save for timers due strictly before
+//!   `now`, which fire first as just described and queue their outputs. So drain
+//!   [`Engine::poll_output`] after every call, `Ok` or `Err`. The engine never panics on
+//!   input (docs/engine.md#refused-inputs).
+//! - A snapshot (serde) is checked when it is restored; an inconsistent one is refused with
+//!   a [`SnapshotError`] naming what is wrong (docs/engine.md#snapshots).
 //!
 //! # Outputs and their order
 //!
 //! Each input produces, in order: its direct effect (e.g. CHAT_ASSIGNMENT_SYNC on connect,
 //! the close, the unassignment), then the drain's assignments in drain order — queued
-//! chats in (`needs_human_at`, chat id) order across every queue — then rebalance moves,
-//! then, if rebalancing freed a slot, a second drain. Every output carries its time and
-//! symbolic [`Recipient`]s.
+//! chats in (received, chat id) order across every queue. Rebalance moves come from a timer
+//! at the same instant, after every input of it. Every output carries its time and
+//! symbolic [`Recipient`]s (docs/engine.md#events).
 //!
 //! # Example
 //!
@@ -77,6 +83,7 @@ pub mod event;
 pub mod invariants;
 mod queue;
 mod routing;
+pub mod settings;
 pub mod state;
 pub mod strategy;
 pub mod time;
@@ -92,6 +99,7 @@ pub use error::EngineError;
 pub use event::{
     AssignReason, CloseReason, Event, Move, Output, Recipient, Recipients, UnassignReason, ViolationRule,
 };
+pub use settings::{SETTINGS, SettingSpec};
 pub use state::{Agent, AgentId, Chat, ChatId, ChatStatus, GroupId, InboxId};
 pub use strategy::StrategyKind;
 pub use time::{SimDuration, SimTime};
@@ -100,7 +108,7 @@ use queue::{Queues, Timer};
 use rand_core::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use strategy::Strategy;
 
 /// One input to the engine.
@@ -280,7 +288,7 @@ struct Derived {
     queues: Queues,
     timers: BTreeSet<(SimTime, Timer)>,
     /// Live agents by name.
-    names: HashMap<String, AgentId>,
+    names: BTreeMap<String, AgentId>,
 }
 
 /// The indexes of docs/engine.md#rebalance.
@@ -942,7 +950,7 @@ impl Engine {
     }
 
     /// The rules that hold between steps and need the indexes: no queued chat has an
-    /// eligible agent (so the first-come rule of docs/engine.md#drain holds), every timer
+    /// eligible agent (so the first-come rule of docs/engine.md#drains holds), every timer
     /// is in the future or due now. O(queued chats · log n).
     fn check_settled(&self) -> Result<(), String> {
         if let Some(&(t, _)) = self.derived.timers.first()
@@ -1003,6 +1011,11 @@ fn check_core(core: &Core) -> Result<(), String> {
         ));
     }
     let (n_agents, n_groups, n_inboxes) = (core.agents.len(), config.groups.len(), config.inboxes.len());
+    for (i, a) in config.agents.iter().enumerate() {
+        if let Some(g) = a.groups.iter().find(|g| g.index() >= n_groups) {
+            return Err(format!("configured agent #{i} is in unknown group #{}", g.0));
+        }
+    }
     let mut names = BTreeSet::new();
     for (i, a) in core.agents.iter().enumerate() {
         if !a.removed && !names.insert(a.name.as_str()) {

@@ -594,7 +594,7 @@ impl Engine {
     }
 
     /// Walks every queued chat in (received, id) order across all queues and assigns each
-    /// one that now has an eligible agent (docs/engine.md#drain). Queues whose pool is
+    /// one that now has an eligible agent (docs/engine.md#drains). Queues whose pool is
     /// empty are never walked, so one group never blocks another and a drain costs nothing
     /// when nobody is free. `reroute` is the chat an unassign just returned: its
     /// assignment, if any, has reason `reroute`.

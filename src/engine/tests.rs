@@ -161,21 +161,27 @@ fn invalid_configuration_is_refused() {
     let mut config = workspace(StrategyKind::RoundRobin);
     config.settings.max_chats_per_agent = Capacity::Limited(0);
     assert_eq!(
-        Engine::new(config.clone()).unwrap_err(),
-        ConfigError::CapacityOutOfRange { value: 0 }
+        Engine::new(config.clone()).unwrap_err().to_string(),
+        "max_chats_per_agent 0 is out of range (expected 1 to 100, or \"unlimited\")"
     );
     config.settings.max_chats_per_agent = Capacity::Limited(101);
     assert!(Engine::new(config.clone()).is_err());
     config.settings.max_chats_per_agent = Capacity::Limited(100);
     config.settings.rebalance_on_online = true;
-    assert_eq!(
-        Engine::new(config.clone()).unwrap_err(),
-        ConfigError::MissingRebalanceThreshold
-    );
+    assert!(matches!(
+        Engine::new(config.clone()),
+        Err(ConfigError::MissingSetting {
+            setting: "rebalance_idle_threshold",
+            ..
+        })
+    ));
     config.settings.rebalance_idle_threshold = Some(SimDuration::from_secs(59));
     assert!(matches!(
         Engine::new(config.clone()),
-        Err(ConfigError::DurationOutOfRange { .. })
+        Err(ConfigError::OutOfRange {
+            setting: "rebalance_idle_threshold",
+            ..
+        })
     ));
     config.settings.rebalance_idle_threshold = Some(SimDuration::from_mins(1));
     config.settings.auto_close_after = Some(SimDuration::from_mins(43_201));

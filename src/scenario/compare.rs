@@ -16,6 +16,7 @@
 //! so a value out of range is reported at its place in `[compare]`. Axes are ordered by key
 //! (the last varies fastest); every cell shares the seed, so cells see the same customers.
 
+use crate::engine::settings;
 use crate::scenario::doc::{self, Problems, Table};
 use crate::scenario::error::{self, ScenarioErrors, did_you_mean};
 use crate::scenario::{Scenario, validate};
@@ -221,10 +222,15 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
         });
     };
     let mut p = Problems::default();
-    let (axes, baseline_spec) = axes(compare, &base, &mut p);
+    // Compared values the schema refuses (engine settings): reported where they are written.
+    let mut refused = Problems::default();
+    let (axes, baseline_spec) = axes(compare, &base, &mut p, &mut refused);
+    let any_refused = !refused.list.is_empty();
+    p.list.extend(refused.list);
     let full: toml::Table = toml::from_str(text).map_err(|_| ScenarioErrors(Vec::new()))?;
     let mut cells = Vec::new();
-    if !axes.is_empty() {
+    // A value refused already would only be refused again by every cell that takes it.
+    if !axes.is_empty() && !any_refused {
         let n: usize = axes.iter().map(|a| a.values.len()).product();
         for index in 0..n {
             // Mixed-radix digits, the last axis varying fastest.
@@ -441,13 +447,13 @@ fn axes(
     compare: &toml::Spanned<DeValue<'_>>,
     base: &Scenario,
     p: &mut Problems,
+    refused: &mut Problems,
 ) -> (Vec<Axis>, BaselineSpec) {
     let Some(t) = Table::of(compare, "[compare]", p) else {
         return (Vec::new(), None);
     };
-    let mut known: Vec<&str> = validate::ENGINE_KEYS
-        .iter()
-        .copied()
+    let mut known: Vec<&str> = validate::engine_keys()
+        .into_iter()
         .filter(|k| *k != "groups")
         .collect();
     known.extend(["volume", "team_size", "wind_down", "baseline"]);
@@ -499,10 +505,10 @@ fn axes(
                         p.add(value.span(), error::UNKNOWN_VALUE, msg);
                         continue;
                     }
-                    axes.extend(axis(&format!("{key}.{team}"), list, p));
+                    axes.extend(axis(&format!("{key}.{team}"), list, p, refused));
                 }
             }
-            _ if known.contains(&key) => axes.extend(axis(key, value, p)),
+            _ if known.contains(&key) => axes.extend(axis(key, value, p, refused)),
             _ => {}
         }
     }
@@ -516,7 +522,7 @@ fn axes(
     (axes, baseline)
 }
 
-fn axis(key: &str, v: &toml::Spanned<DeValue<'_>>, p: &mut Problems) -> Option<Axis> {
+fn axis(key: &str, v: &toml::Spanned<DeValue<'_>>, p: &mut Problems, refused: &mut Problems) -> Option<Axis> {
     let DeValue::Array(items) = v.get_ref() else {
         p.add(
             v.span(),
@@ -528,6 +534,22 @@ fn axis(key: &str, v: &toml::Spanned<DeValue<'_>>, p: &mut Problems) -> Option<A
     if items.is_empty() {
         p.add(v.span(), error::MISSING, format!("compare.{key} lists no value"));
         return None;
+    }
+    // An engine setting's values are read through the schema, each where it is written,
+    // before any cell is built from them.
+    if let Some((spec, is_switch)) = settings::lookup(key) {
+        for item in items {
+            let mut scratch = Problems::default();
+            let name = format!("[engine].{key}");
+            if is_switch {
+                validate::switch_value(spec, item, &name, &mut scratch);
+            } else {
+                validate::setting_value(spec, item, &name, &mut scratch);
+            }
+            for (span, rule, message) in scratch.list {
+                refused.add(span, rule, format!("compare.{key}: {message}"));
+            }
+        }
     }
     let values: Vec<(Value, std::ops::Range<usize>)> =
         items.iter().map(|i| (to_value(i.get_ref()), i.span())).collect();
@@ -726,6 +748,29 @@ mod tests {
                     && l.contains("did you mean \"strategy\"?")),
             "{lines:#?}"
         );
+    }
+
+    #[test]
+    fn compared_engine_settings_are_checked_through_the_schema() {
+        let text = format!(
+            "{BASE}[compare]\noffline_grace = [\"0s\", \"25h\"]\nrotation_order = [\"roster\", \"fifo\"]\n"
+        );
+        let err = experiment_from_str(&text, Path::new("c.toml")).unwrap_err();
+        let lines: Vec<String> = err.0.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "c.toml:13:24: compare.offline_grace: offline_grace 25h is out of range (expected 0s to 24h)",
+                "c.toml:14:29: compare.rotation_order: unknown rotation_order \"fifo\" (expected one of: online-since, roster)",
+            ],
+            "one error per refused value, none from the cells"
+        );
+        // The default applies where nothing is compared or written.
+        let text = format!("{BASE}[compare]\nmax_chats_per_agent = [2, 3]\n");
+        let e = experiment_from_str(&text, Path::new("c.toml")).unwrap_or_else(|e| panic!("{e}"));
+        let settings = &e.cells[0].scenario.engine.settings;
+        assert_eq!(settings.offline_grace, crate::engine::SimDuration::from_mins(1));
+        assert_eq!(settings.max_chats_per_agent, crate::engine::Capacity::Limited(2));
     }
 
     #[test]

@@ -120,7 +120,8 @@ impl<'a, 'i> Table<'a, 'i> {
         self.map.get(key)
     }
 
-    fn path(&self, key: &str) -> String {
+    /// `key` as messages name it: `[engine].enabled`.
+    pub(crate) fn path(&self, key: &str) -> String {
         if self.name.is_empty() {
             key.to_owned()
         } else {

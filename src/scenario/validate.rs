@@ -1,8 +1,10 @@
 //! Scenario text → [`Scenario`], collecting every problem.
 
+use crate::engine::config::MAX_CAPACITY;
+use crate::engine::settings::{Kind, Off, SETTINGS, SettingSpec, Switch, Value};
 use crate::engine::{
-    AgentConfig, Capacity, CapacityCounts, EligibleAgents, EngineConfig, GroupId, InboxConfig,
-    NotifyAssignment, Presence, Role, RotationOrder, Settings, SimDuration, SimTime, StrategyKind,
+    AgentConfig, Capacity, ConfigError, EligibleAgents, EngineConfig, GroupId, InboxConfig, Presence, Role,
+    Settings, SimDuration, SimTime, StrategyKind,
 };
 use crate::scenario::doc::{self, Problems, Table, Val, type_name};
 use crate::scenario::error::{self, ScenarioError, ScenarioErrors, line_col};
@@ -49,25 +51,13 @@ const TOP_KEYS: &[&str] = &[
     "schedule",
 ];
 
-pub(super) const ENGINE_KEYS: &[&str] = &[
-    "groups",
-    "strategy",
-    "enabled",
-    "max_chats_per_agent",
-    "capacity_counts",
-    "reassign_on_offline",
-    "offline_grace",
-    "rebalance_on_online",
-    "rebalance_idle_threshold",
-    "auto_close_after",
-    "menu",
-    "menu_timeout",
-    "group_routing",
-    "group_overflow_after",
-    "target_fallback_after",
-    "rotation_order",
-    "notify_assignment",
-];
+/// The keys of `[engine]`: its own, then every setting of the schema.
+pub(super) fn engine_keys() -> Vec<&'static str> {
+    ["groups", "strategy"]
+        .into_iter()
+        .chain(crate::engine::settings::keys())
+        .collect()
+}
 
 const MAX_REPLICATIONS: i64 = 100_000;
 const MAX_AGENTS: usize = 100_000;
@@ -516,13 +506,13 @@ impl Walk<'_> {
         let menu = ever(&|s| s.menu_timeout.is_some());
         if menu && customers.menu_delay.is_none() {
             self.p.add(
-                where_on("menu", Some("true")),
+                where_on("menu", Some("!false")),
                 error::UNSUPPORTED,
                 "menu = true needs customers.menu_delay (how long customers take to pick a group; menu_choice and menu_weights are optional)",
             );
         } else if menu && groups.is_empty() {
             self.p.add(
-                where_on("menu", Some("true")),
+                where_on("menu", Some("!false")),
                 error::UNKNOWN_GROUP,
                 "menu = true needs groups to choose from (add groups = [...] under [engine])",
             );
@@ -646,7 +636,7 @@ impl Walk<'_> {
         let Some(t) = Table::of(v, "[engine]", p) else {
             return (None, Vec::new(), None);
         };
-        t.check_keys(ENGINE_KEYS, p);
+        t.check_keys(&engine_keys(), p);
         let mut groups: Vec<String> = Vec::new();
         if let Some(items) = t.array("groups", p) {
             for item in items {
@@ -671,144 +661,113 @@ impl Walk<'_> {
     }
 }
 
-/// The settings written in `t` (an `[engine]` table or a schedule entry) on top of `base`;
-/// `None` if any of them is invalid.
+/// The settings written in `t` (an `[engine]` table or a schedule entry) on top of `base`,
+/// every key read through the schema ([`SETTINGS`]); `None` if any of them is invalid.
 pub(super) fn settings(t: Table<'_, '_>, base: Settings, p: &mut Problems) -> Option<Settings> {
     let mut s = base;
     let problems_before = p.list.len();
-    macro_rules! set {
-        ($field:ident, $e:expr) => {
-            if let Some(v) = $e {
-                s.$field = v;
-            }
-        };
+    for spec in SETTINGS {
+        let value = t
+            .get(spec.key)
+            .and_then(|v| setting_value(spec, v, &t.path(spec.key), p));
+        let switch = spec
+            .switch_key()
+            .and_then(|key| t.get(key).and_then(|v| switch_value(spec, v, &t.path(key), p)));
+        let combined = spec.combine((spec.get)(&s), switch, value);
+        (spec.set)(&mut s, combined);
     }
-    set!(enabled, t.bool("enabled", p));
-    if let Some(v) = t.get("max_chats_per_agent") {
-        match v.get_ref() {
-            DeValue::String(text) if text == "unlimited" => s.max_chats_per_agent = Capacity::Unlimited,
-            _ => {
-                if let Some(c) = capacity(v, "max_chats_per_agent", p) {
-                    s.max_chats_per_agent = c;
-                }
-            }
+    if p.list.len() > problems_before {
+        // Any problem leaves the settings unusable (and a missing setting would only repeat it).
+        return None;
+    }
+    match s.validate() {
+        Ok(()) => Some(s),
+        Err(e) => {
+            // Every value was checked as it was read: only a setting another one needs can be missing.
+            let at = match e {
+                ConfigError::MissingSetting { required_by, .. } => t.get(required_by).map(|v| v.span()),
+                _ => None,
+            };
+            p.add(at.unwrap_or(t.span()), error::MISSING, e.to_string());
+            None
         }
     }
-    set!(
-        capacity_counts,
-        t.choice(
-            "capacity_counts",
-            "capacity_counts",
-            &[("all", CapacityCounts::All), ("auto", CapacityCounts::Auto)],
-            p
-        )
-    );
-    set!(reassign_on_offline, t.bool("reassign_on_offline", p));
-    let ranged = |key: &str, allow_off: bool, min: SimDuration, max: SimDuration, p: &mut Problems| match t
-        .duration(key, allow_off, p)
-    {
-        Some((Some(d), span)) if d < min || d > max => {
+}
+
+/// One value written for `spec`'s own key, read through the schema: its kind says what it
+/// may be, its range what it may take; `name` is what messages call it (`[engine].enabled`).
+pub(super) fn setting_value(
+    spec: &SettingSpec,
+    v: Val<'_, '_>,
+    name: &str,
+    p: &mut Problems,
+) -> Option<Value> {
+    let value = match spec.kind {
+        Kind::Bool => match v.get_ref() {
+            DeValue::Boolean(b) => Value::Bool(*b),
+            other => {
+                p.add(
+                    v.span(),
+                    error::WRONG_TYPE,
+                    format!("{name} must be true or false, found {}", type_name(other)),
+                );
+                return None;
+            }
+        },
+        Kind::Capacity => match v.get_ref() {
+            DeValue::String(text) if text == "unlimited" => Value::Capacity(Capacity::Unlimited),
+            _ => Value::Capacity(capacity(v, spec.key, p)?),
+        },
+        Kind::Duration { .. } => Value::Duration(doc::as_duration(v, name, false, p)??),
+        Kind::OptionalDuration { off, .. } => {
+            Value::OptionalDuration(doc::as_duration(v, name, off == Off::Word, p)?)
+        }
+        Kind::Choice(names) => {
+            let options: Vec<(&str, usize)> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+            Value::Choice(doc::choice(v, spec.key, &options, p)?)
+        }
+    };
+    checked(spec, value, v, p)
+}
+
+/// The value written for `spec`'s switch key (`menu`): on or off, or the duration itself.
+pub(super) fn switch_value(
+    spec: &SettingSpec,
+    v: Val<'_, '_>,
+    name: &str,
+    p: &mut Problems,
+) -> Option<Switch> {
+    match v.get_ref() {
+        DeValue::Boolean(true) => Some(Switch::On),
+        DeValue::Boolean(false) => Some(Switch::Off),
+        DeValue::String(_) => {
+            let d = doc::as_duration(v, name, false, p)??;
+            checked(spec, Value::OptionalDuration(Some(d)), v, p).map(|_| Switch::OnWith(d))
+        }
+        other => {
             p.add(
-                span,
-                error::OUT_OF_RANGE,
-                format!("{key} {d} is out of range (expected {min} to {max})"),
+                v.span(),
+                error::WRONG_TYPE,
+                format!(
+                    "{name} must be true or false (or the {} itself), found {}",
+                    spec.key,
+                    type_name(other)
+                ),
             );
             None
         }
-        Some((d, _)) => Some(d),
-        None => None,
-    };
-    if let Some(Some(d)) = ranged(
-        "offline_grace",
-        false,
-        SimDuration::ZERO,
-        SimDuration::from_hours(24),
-        p,
-    ) {
-        s.offline_grace = d;
     }
-    let rebalance = t.bool("rebalance_on_online", p);
-    set!(rebalance_on_online, rebalance);
-    if let Some(d) = ranged(
-        "rebalance_idle_threshold",
-        false,
-        SimDuration::from_mins(1),
-        SimDuration::from_hours(24),
-        p,
-    ) {
-        s.rebalance_idle_threshold = d;
+}
+
+/// `value` if the schema's range admits it; otherwise an error at `v`.
+fn checked(spec: &SettingSpec, value: Value, v: Val<'_, '_>, p: &mut Problems) -> Option<Value> {
+    match spec.check(value) {
+        Ok(()) => Some(value),
+        Err(e) => {
+            p.add(v.span(), error::OUT_OF_RANGE, e.to_string());
+            None
+        }
     }
-    if s.rebalance_on_online && s.rebalance_idle_threshold.is_none() {
-        p.add(
-            t.get("rebalance_on_online").map_or(t.span(), |v| v.span()),
-            error::MISSING,
-            "rebalance_on_online needs rebalance_idle_threshold (1m to 24h)",
-        );
-    }
-    if let Some(d) = ranged(
-        "auto_close_after",
-        true,
-        SimDuration::from_mins(30),
-        SimDuration::from_mins(43_200),
-        p,
-    ) {
-        s.auto_close_after = d;
-    }
-    let menu_on = t.bool("menu", p).unwrap_or(s.menu_timeout.is_some());
-    let timeout = ranged(
-        "menu_timeout",
-        false,
-        SimDuration::from_secs(10),
-        SimDuration::from_hours(1),
-        p,
-    )
-    .flatten();
-    s.menu_timeout = menu_on.then(|| timeout.or(s.menu_timeout).unwrap_or(SimDuration::from_mins(5)));
-    set!(group_routing, t.bool("group_routing", p));
-    if let Some(d) = ranged(
-        "group_overflow_after",
-        true,
-        SimDuration::ZERO,
-        SimDuration::from_hours(24),
-        p,
-    ) {
-        s.group_overflow_after = d;
-    }
-    if let Some(Some(d)) = ranged(
-        "target_fallback_after",
-        false,
-        SimDuration::ZERO,
-        SimDuration::from_hours(24),
-        p,
-    ) {
-        s.target_fallback_after = d;
-    }
-    set!(
-        rotation_order,
-        t.choice(
-            "rotation_order",
-            "rotation_order",
-            &[
-                ("online-since", RotationOrder::OnlineSince),
-                ("roster", RotationOrder::Roster)
-            ],
-            p
-        )
-    );
-    set!(
-        notify_assignment,
-        t.choice(
-            "notify_assignment",
-            "notify_assignment",
-            &[
-                ("assignee-and-admins", NotifyAssignment::AssigneeAndAdmins),
-                ("assignee", NotifyAssignment::Assignee)
-            ],
-            p
-        )
-    );
-    // Any problem leaves the settings unusable.
-    (p.list.len() == problems_before).then_some(s)
 }
 
 impl Walk<'_> {
@@ -1617,14 +1576,14 @@ fn capacity(v: Val<'_, '_>, key: &str, p: &mut Problems) -> Option<Capacity> {
     match v.get_ref() {
         DeValue::Integer(i) => {
             let n = doc::int_value(i).unwrap_or(-1);
-            if (1..=100).contains(&n) {
+            if (1..=i64::from(MAX_CAPACITY)).contains(&n) {
                 Some(Capacity::Limited(n as u32))
             } else {
                 p.add(
                     v.span(),
                     error::OUT_OF_RANGE,
                     format!(
-                        "{key} {} is out of range (expected 1 to 100, or \"unlimited\")",
+                        "{key} {} is out of range (expected 1 to {MAX_CAPACITY}, or \"unlimited\")",
                         i.as_str()
                     ),
                 );
@@ -1640,7 +1599,9 @@ fn capacity(v: Val<'_, '_>, key: &str, p: &mut Problems) -> Option<Capacity> {
             p.add(
                 v.span(),
                 error::UNKNOWN_VALUE,
-                format!("{key} \"{s}\" is not a capacity (expected 1 to 100, or \"unlimited\"{hint})"),
+                format!(
+                    "{key} \"{s}\" is not a capacity (expected 1 to {MAX_CAPACITY}, or \"unlimited\"{hint})"
+                ),
             );
             None
         }

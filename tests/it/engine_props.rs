@@ -201,6 +201,26 @@ enum Op {
         abandoned: bool,
     },
     Timeout,
+    AddAgent {
+        groups: Vec<u32>,
+        presence: Presence,
+        auto_assign: bool,
+    },
+    RemoveAgent {
+        agent: u32,
+    },
+    Groups {
+        agent: u32,
+        groups: Vec<u32>,
+    },
+    Role {
+        agent: u32,
+        admin: bool,
+    },
+    InboxAgents {
+        inbox: u32,
+        pinned: Option<Vec<u32>>,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -223,6 +243,14 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (chat, agent.clone()).prop_map(|(chat, admin)| Op::Takeover { chat, admin }),
         6 => (chat, prop::bool::weighted(0.2)).prop_map(|(chat, abandoned)| Op::Close { chat, abandoned }),
         2 => Just(Op::Timeout),
+        1 => (prop::collection::vec(0..N_GROUPS, 0..=2), presence(), prop::bool::weighted(0.8))
+            .prop_map(|(groups, presence, auto_assign)| Op::AddAgent { groups, presence, auto_assign }),
+        1 => (0..N_AGENTS + 3).prop_map(|agent| Op::RemoveAgent { agent }),
+        1 => (0..N_AGENTS + 3, prop::collection::vec(0..N_GROUPS, 0..=2))
+            .prop_map(|(agent, groups)| Op::Groups { agent, groups }),
+        1 => (0..N_AGENTS + 3, prop::bool::weighted(0.2)).prop_map(|(agent, admin)| Op::Role { agent, admin }),
+        1 => (0..2u32, prop::option::of(prop::collection::vec(0..N_AGENTS + 3, 1..=3)))
+            .prop_map(|(inbox, pinned)| Op::InboxAgents { inbox, pinned }),
     ]
 }
 
@@ -241,6 +269,7 @@ fn case() -> impl Strategy<Value = (EngineConfig, Vec<(u64, Op)>)> {
 fn inputs(steps: &[(u64, Op)]) -> Vec<(SimTime, Input)> {
     let mut now = 0;
     let mut next_chat = 0u64;
+    let mut added = 0u32;
     let chat = |n: u8, next: u64| ChatId(if next == 0 { 0 } else { u64::from(n) % (next + 1) });
     steps
         .iter()
@@ -308,6 +337,36 @@ fn inputs(steps: &[(u64, Op)]) -> Vec<(SimTime, Input)> {
                     },
                 },
                 Op::Timeout => Input::Timeout,
+                Op::AddAgent {
+                    groups,
+                    presence,
+                    auto_assign,
+                } => {
+                    added += 1;
+                    Input::AddAgent(AgentConfig {
+                        groups: groups.into_iter().map(GroupId).collect(),
+                        presence,
+                        auto_assign,
+                        ..AgentConfig::new(format!("x{added}"))
+                    })
+                }
+                Op::RemoveAgent { agent } => Input::RemoveAgent {
+                    agent: AgentId(agent),
+                },
+                Op::Groups { agent, groups } => Input::SetAgentGroups {
+                    agent: AgentId(agent),
+                    groups: groups.into_iter().map(GroupId).collect(),
+                },
+                Op::Role { agent, admin } => Input::SetAgentRole {
+                    agent: AgentId(agent),
+                    role: if admin { Role::Admin } else { Role::Agent },
+                },
+                Op::InboxAgents { inbox, pinned } => Input::SetInboxAgents {
+                    inbox: InboxId(inbox),
+                    eligible: pinned.map_or(EligibleAgents::Everyone, |list| {
+                        EligibleAgents::Pinned(list.into_iter().map(AgentId).collect())
+                    }),
+                },
             };
             (SimTime(now), input)
         })
@@ -453,4 +512,179 @@ fn serde_round_trip_mid_run_changes_nothing() {
             Ok(())
         })
         .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A small engine mid-run: ann holds c1, bob is away, c2 waits in the queue.
+fn snapshot_fixture() -> String {
+    let config = EngineConfig {
+        settings: Settings {
+            max_chats_per_agent: Capacity::Limited(1),
+            ..Settings::default()
+        },
+        groups: vec!["g0".into()],
+        inboxes: vec![InboxConfig {
+            name: "web".into(),
+            strategy: StrategyKind::RoundRobin,
+            eligible: EligibleAgents::Everyone,
+        }],
+        agents: vec![
+            AgentConfig::new("ann"),
+            AgentConfig {
+                presence: Presence::Away,
+                ..AgentConfig::new("bob")
+            },
+        ],
+        rng_seed: 1,
+    };
+    let mut engine = Engine::new(config).expect("valid");
+    let arrive = |n| Input::ChatArrived {
+        chat: ChatId(n),
+        inbox: InboxId(0),
+        group: None,
+        target: None,
+    };
+    engine.handle(SimTime(1_000), arrive(1)).expect("accepted");
+    engine.handle(SimTime(2_000), arrive(2)).expect("accepted");
+    while engine.poll_output().is_some() {}
+    assert_eq!(
+        engine.chat(ChatId(2)).map(|c| c.status),
+        Some(chatsim::engine::ChatStatus::Queued)
+    );
+    let text = snapshot(&engine);
+    if std::env::var_os("SHOW_SNAPSHOT").is_some() {
+        eprintln!("{text}");
+    }
+    text
+}
+
+fn restore(text: &str) -> Result<Engine, String> {
+    serde_json::from_str::<Engine>(text).map_err(|e| e.to_string())
+}
+
+/// docs/engine.md#snapshots: every kind of inconsistency is refused, and the error names it.
+/// Each case edits one fragment of the fixture's JSON (the fragment must be there, so a
+/// change of format fails here instead of testing nothing).
+#[test]
+fn inconsistent_snapshots_are_refused_with_the_reason() {
+    assert!(
+        restore(&snapshot_fixture()).is_ok(),
+        "the untouched snapshot is valid"
+    );
+    let cases: [(&str, &str, &str, &str); 9] = [
+        (
+            "owner out of the roster",
+            r#""owner":0"#,
+            r#""owner":7"#,
+            "owner #7 is not in the roster",
+        ),
+        (
+            "agent's list disagrees",
+            r#""assigned":[[1,1]]"#,
+            r#""assigned":[]"#,
+            "agent #0's chat lists disagree with the chats",
+        ),
+        (
+            "assigned without owner",
+            r#""owner":0"#,
+            r#""owner":null"#,
+            "status Assigned with owner None",
+        ),
+        (
+            "queued chat with an eligible agent",
+            r#""presence":"away","online_key""#,
+            r#""presence":"available","online_key""#,
+            "queued chat #2 has an eligible agent #1",
+        ),
+        (
+            "unknown inbox",
+            r#""2":{"inbox":0"#,
+            r#""2":{"inbox":3"#,
+            "chat #2: unknown inbox",
+        ),
+        (
+            "time from the future",
+            r#""last_message_at":2000"#,
+            r#""last_message_at":99000"#,
+            "chat #2: a time later than the snapshot's",
+        ),
+        (
+            "settings out of range",
+            r#""max_chats_per_agent":{"limited":1}"#,
+            r#""max_chats_per_agent":{"limited":0}"#,
+            "settings: max_chats_per_agent 0 is out of range",
+        ),
+        (
+            "unknown pinned agent",
+            r#""eligible":"everyone""#,
+            r#""eligible":{"pinned":[9]}"#,
+            "inbox \"web\" pins unknown agent #9",
+        ),
+        (
+            "unknown group",
+            r#""groups":[],"auto_assign""#,
+            r#""groups":[5],"auto_assign""#,
+            "is in unknown group #5",
+        ),
+    ];
+    let fixture = snapshot_fixture();
+    for (what, from, to, reason) in cases {
+        assert!(
+            fixture.contains(from),
+            "{what}: the fixture has no {from}: {fixture}"
+        );
+        match restore(&fixture.replacen(from, to, 1)) {
+            Ok(_) => panic!("{what}: accepted"),
+            Err(e) => assert!(
+                e.contains("inconsistent snapshot") && e.contains(reason),
+                "{what}: error {e:?} does not say {reason:?}"
+            ),
+        }
+    }
+}
+
+/// docs/engine.md#snapshots: a valid snapshot taken mid-run continues exactly as the engine
+/// it was taken from — same outputs, same state — through roster changes and timers.
+#[test]
+fn a_valid_snapshot_continues_identically() {
+    let mut original: Engine = restore(&snapshot_fixture()).expect("valid");
+    let mut restored: Engine = restore(&snapshot_fixture()).expect("valid");
+    let rest = [
+        (
+            3_000,
+            Input::SetPresence {
+                agent: AgentId(1),
+                presence: Presence::Available,
+            },
+        ),
+        (4_000, Input::AddAgent(AgentConfig::new("cid"))),
+        (
+            5_000,
+            Input::ChatArrived {
+                chat: ChatId(3),
+                inbox: InboxId(0),
+                group: None,
+                target: Some(AgentId(2)),
+            },
+        ),
+        (6_000, Input::RemoveAgent { agent: AgentId(0) }),
+        (
+            7_000,
+            Input::SetPresence {
+                agent: AgentId(1),
+                presence: Presence::Offline,
+            },
+        ),
+        (200_000, Input::Timeout),
+    ];
+    let mut logs = (Vec::new(), Vec::new());
+    for (at, input) in rest {
+        let a = original.handle(SimTime(at), input.clone());
+        let b = restored.handle(SimTime(at), input);
+        assert_eq!(a, b);
+        drain_outputs(&mut original, &mut logs.0);
+        drain_outputs(&mut restored, &mut logs.1);
+        assert_eq!(snapshot(&original), snapshot(&restored));
+    }
+    assert_eq!(logs.0, logs.1);
+    assert!(logs.0.len() >= 6, "the continuation did something: {:?}", logs.0);
 }

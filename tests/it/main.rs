@@ -14,6 +14,7 @@ mod planner;
 mod regressions;
 mod report;
 mod scenarios;
+mod settings_docs;
 mod staff;
 mod theory;
 mod tidy;

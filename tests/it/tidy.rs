@@ -231,3 +231,64 @@ fn outside_references_are_found_with_their_line() {
     assert!(found[0].starts_with("src/x.rs:2: mentions `PRODUCT.md`"));
     assert!(found[1].starts_with("src/x.rs:3: mentions `../shared`"));
 }
+
+/// A heading's anchor as Markdown renderers make it: lower case, spaces to dashes, other
+/// punctuation dropped.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every citation of a heading of docs/engine.md (`docs/engine.md`, `#`, the anchor) in the code, tests and documents (and every
+/// `(#anchor)` link inside docs/engine.md) names a heading that exists, so a citation
+/// always leads to the rule it means.
+#[test]
+fn engine_doc_citations_name_real_headings() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/engine.md")).expect("docs/engine.md");
+    let anchors: std::collections::BTreeSet<String> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix('#'))
+        .map(|l| anchor(l.trim_start_matches('#')))
+        .collect();
+    let mut files = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
+    for dir in ["src", "tests", "docs"] {
+        all_files(&root.join(dir), &mut files);
+    }
+    let mut missing = Vec::new();
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        let own = f.ends_with("docs/engine.md");
+        for (i, line) in text.lines().enumerate() {
+            let mut cited: Vec<&str> = line.split("docs/engine.md#").skip(1).collect();
+            if own {
+                cited.extend(line.split("](#").skip(1));
+            }
+            for rest in cited {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                    .collect();
+                if !name.is_empty() && !anchors.contains(&name) {
+                    missing.push(format!("{}:{}: #{name}", f.display(), i + 1));
+                }
+            }
+        }
+    }
+    assert!(anchors.contains("same-instant-order") && anchors.contains("rebalance"));
+    assert!(
+        missing.is_empty(),
+        "citations of headings docs/engine.md lacks:\n{}",
+        missing.join("\n")
+    );
+}

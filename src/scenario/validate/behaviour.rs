@@ -573,7 +573,7 @@ impl Walk<'_> {
                 continue;
             };
             let mut known: Vec<&str> = vec!["at", "time", "days"];
-            known.extend(super::ENGINE_KEYS.iter().filter(|k| **k != "groups"));
+            known.extend(super::engine_keys().into_iter().filter(|k| *k != "groups"));
             t.check_keys(&known, &mut self.p);
             let p = &mut self.p;
             match (t.get("at"), t.get("time")) {
