@@ -144,6 +144,9 @@ struct Reach {
     refused: u64,
     time_backwards: u64,
     reroutes: u64,
+    handoff_older_sibling_unrouted: u64,
+    unassign_queued_after_newer_drained: u64,
+    sync_lists_taken_over: u64,
 }
 
 impl Reach {
@@ -171,7 +174,10 @@ impl Reach {
             self_claims,
             refused,
             time_backwards,
-            reroutes
+            reroutes,
+            handoff_older_sibling_unrouted,
+            unassign_queued_after_newer_drained,
+            sync_lists_taken_over
         );
     }
 
@@ -203,6 +209,18 @@ impl Reach {
             ("refused inputs", self.refused),
             ("time going backwards refused", self.time_backwards),
             ("reroutes", self.reroutes),
+            (
+                "hand-off queued a chat before an older sibling was routed",
+                self.handoff_older_sibling_unrouted,
+            ),
+            (
+                "unassign re-queued after its drain gave a newer chat",
+                self.unassign_queued_after_newer_drained,
+            ),
+            (
+                "connect sync listing a taken-over chat",
+                self.sync_lists_taken_over,
+            ),
         ]
     }
 }
@@ -1120,8 +1138,16 @@ impl Model {
         let c = self.chat_mut(id);
         c.excluded = Some(prev);
         c.st = St::Queued;
+        let before = self.out.len();
         self.drain(Some(id));
         if self.chats[&id].st == St::Queued {
+            let received = self.chats[&id].received;
+            if self.out[before..].iter().any(|o| {
+                matches!(o.event, Event::ChatAssigned { chat, .. }
+                    if self.chats.get(&chat).is_some_and(|c| c.received > received))
+            }) {
+                self.reach.unassign_queued_after_newer_drained += 1;
+            }
             let position = self.position(id).expect("queued");
             self.emit(
                 Event::ChatQueued { chat: id, position },
@@ -1147,7 +1173,18 @@ impl Model {
         }
         let mut moves = Vec::new();
         for &id in chats {
+            let c = &self.chats[&id];
+            let key = (c.inbox, self.routing_group(c), c.received, id);
+            let older_unrouted = self.chats.iter().any(|(&o, oc)| {
+                oc.st == St::Limbo
+                    && o != id
+                    && (oc.inbox, self.routing_group(oc)) == (key.0, key.1)
+                    && (oc.received, o) < (key.2, key.3)
+            });
             let to = self.route(id, AssignReason::Reassign);
+            if to.is_none() && older_unrouted {
+                self.reach.handoff_older_sibling_unrouted += 1;
+            }
             moves.push(Move { chat: id, to });
         }
         self.emit(
@@ -1246,12 +1283,15 @@ impl Model {
                     }
                 }
             }
-            let chats = self
+            let chats: Vec<ChatId> = self
                 .chats
                 .iter()
                 .filter(|(_, c)| matches!(c.st, St::Assigned | St::TakenOver) && c.owner == Some(a))
                 .map(|(&id, _)| id)
                 .collect();
+            if chats.iter().any(|id| self.chats[id].st == St::TakenOver) {
+                self.reach.sync_lists_taken_over += 1;
+            }
             let queued = (self.agents[a.index()].role == Role::Admin).then(|| self.queue_order());
             self.emit(
                 Event::ChatAssignmentSync {
@@ -2395,6 +2435,15 @@ fn engine_matches_reference_model() {
             }
         }
     }
+    let mut table = String::new();
+    let mut missing = Vec::new();
+    for (name, n) in reach.rows() {
+        let _ = writeln!(table, "  {n:>8}  {name}");
+        if n == 0 {
+            missing.push(name);
+        }
+    }
+    eprintln!("reference model reach over {total} steps (cases that agreed):\n{table}");
     if collect && !failures.is_empty() {
         for report in failures.values() {
             eprintln!("==========\n{report}");
@@ -2404,14 +2453,5 @@ fn engine_matches_reference_model() {
             failures.len()
         );
     }
-    let mut table = String::new();
-    let mut missing = Vec::new();
-    for (name, n) in reach.rows() {
-        let _ = writeln!(table, "  {n:>8}  {name}");
-        if n == 0 {
-            missing.push(name);
-        }
-    }
-    eprintln!("reference model reach over {total} steps:\n{table}");
     assert!(missing.is_empty(), "never reached: {missing:?}\n{table}");
 }
