@@ -147,6 +147,7 @@ struct Reach {
     handoff_older_sibling_unrouted: u64,
     unassign_queued_after_newer_drained: u64,
     sync_lists_taken_over: u64,
+    past_deadline_fired_by_input: u64,
 }
 
 impl Reach {
@@ -177,7 +178,8 @@ impl Reach {
             reroutes,
             handoff_older_sibling_unrouted,
             unassign_queued_after_newer_drained,
-            sync_lists_taken_over
+            sync_lists_taken_over,
+            past_deadline_fired_by_input
         );
     }
 
@@ -221,6 +223,10 @@ impl Reach {
                 "connect sync listing a taken-over chat",
                 self.sync_lists_taken_over,
             ),
+            (
+                "input put a deadline in the past (fired in the call)",
+                self.past_deadline_fired_by_input,
+            ),
         ]
     }
 }
@@ -240,6 +246,8 @@ struct Model {
     online_seq: u64,
     now: SimTime,
     out: Vec<Output>,
+    /// Assignments by reason, in `AssignReason::ALL` order (the engine's counters).
+    assigned_by_reason: [u64; 8],
     reach: Reach,
     /// Per-instant tallies for the reach counters.
     instant: SimTime,
@@ -319,6 +327,7 @@ impl Model {
             online_seq: config.agents.len() as u64,
             now: SimTime::ZERO,
             out: Vec::new(),
+            assigned_by_reason: [0; 8],
             reach: Reach::default(),
             instant: SimTime::ZERO,
             rebalanced_at_instant: 0,
@@ -703,6 +712,9 @@ impl Model {
         self.now = now;
         self.apply(input.clone());
         // A configuration change may put a deadline in the past: it fires now.
+        if self.next_deadline().is_some_and(|d| d < now) {
+            self.reach.past_deadline_fired_by_input += 1;
+        }
         self.fire_timers(now, false);
         (std::mem::take(&mut self.out), true)
     }
@@ -933,6 +945,11 @@ impl Model {
         c.waiting = false;
         c.menu_deadline = None;
         self.agents[a.index()].last_assigned = seq;
+        let k = AssignReason::ALL
+            .iter()
+            .position(|&r| r == reason)
+            .expect("every reason");
+        self.assigned_by_reason[k] += 1;
         match reason {
             AssignReason::Target => self.reach.target_assigned += 1,
             AssignReason::Reroute => self.reach.reroutes += 1,
@@ -1575,6 +1592,16 @@ fn compare_state(engine: &Engine, model: &Model) -> Vec<String> {
     same!("settings", engine.settings(), &model.settings);
     same!("inboxes", &engine.config().inboxes, &model.inboxes);
     same!("violations", engine.counters().violations, 0);
+    same!(
+        "assignments by reason",
+        engine.counters().assigned,
+        model.assigned_by_reason
+    );
+    same!(
+        "offline hand-offs",
+        engine.counters().offline_handoffs,
+        model.reach.offline_handoffs
+    );
     d
 }
 
