@@ -37,6 +37,7 @@ impl Engine {
             last_message_at: now,
             menu_deadline: menu.map(|d| now + d),
             overflowed: false,
+            overflowed_at: None,
             target_waiting: false,
             excluded: None,
             idx: Default::default(),
@@ -241,6 +242,11 @@ impl Engine {
         else {
             return false;
         };
+        // No chat can have been silent for the threshold before the threshold has passed
+        // since time 0 (a saturating `now - threshold` would call every chat idle).
+        if self.core.now < SimTime::ZERO + threshold {
+            return false;
+        }
         let idle_before = self.core.now - threshold;
         let mut moved = false;
         let inboxes = self.derived.agent_inboxes[newcomer.index()].clone();
@@ -461,9 +467,10 @@ impl Engine {
         }
         self.core.agents[admin.index()].taken_over.insert(id);
         self.sync_chat(id);
+        // The admin who already held the chat is told once.
         let to = match from {
-            Some(prev) => Recipients::two(Recipient::Agent(prev), Recipient::Agent(admin)),
-            None => Recipients::one(Recipient::Agent(admin)),
+            Some(prev) if prev != admin => Recipients::two(Recipient::Agent(prev), Recipient::Agent(admin)),
+            _ => Recipients::one(Recipient::Agent(admin)),
         };
         self.emit(
             Event::ChatTakenOver {
@@ -523,6 +530,7 @@ impl Engine {
                 let c = self.core.chats.get_mut(&chat).expect("timer of an open chat");
                 c.idx.timers[2] = None;
                 c.overflowed = true;
+                c.overflowed_at = Some(self.core.now);
                 self.sync_chat(chat);
                 // Its target may not be in the group it leaves (docs/engine.md#targeted-chats).
                 self.refresh_target_wait(chat);

@@ -351,8 +351,9 @@ impl Engine {
     }
 
     /// Recomputes whether a queued chat's overflow time has passed (docs/engine.md#group-overflow):
-    /// a deadline strictly in the past has; one at this very instant has only once its timer
-    /// fired (an input at the deadline counts as before it); a later one has not.
+    /// a deadline strictly in the past has; one at this very instant has only if its timer
+    /// fired at this instant (an input at the deadline counts as before it — also when a
+    /// configuration change has just moved the deadline to now); a later one has not.
     pub(crate) fn refresh_overflow(&mut self, id: ChatId) {
         let now = self.core.now;
         let overflow_after = self.core.config.settings.group_overflow_after;
@@ -362,7 +363,7 @@ impl Engine {
         chat.overflowed = match (chat.needs_human_at, overflow_after) {
             (Some(nha), Some(d)) => {
                 let deadline = nha + d;
-                deadline < now || (deadline == now && chat.overflowed)
+                deadline < now || (deadline == now && chat.overflowed_at == Some(now))
             }
             _ => false,
         };

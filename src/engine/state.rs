@@ -166,6 +166,9 @@ pub struct Chat {
     /// Whether its group-overflow time has passed while queued (it may then go to any
     /// agent; docs/engine.md#group-overflow).
     pub overflowed: bool,
+    /// When its overflow timer fired, if it did.
+    #[serde(default)]
+    pub overflowed_at: Option<SimTime>,
     /// Whether it is queued for its target alone (docs/engine.md#targeted-chats).
     pub target_waiting: bool,
     /// The agent who dropped it (unassign), excluded until the chat is next assigned or
