@@ -403,8 +403,8 @@ impl Model {
         Some(c.needs_human_at? + self.settings.group_overflow_after?)
     }
 
-    /// Whether a queued chat's overflow time has passed (D2 of the decisions, as in
-    /// docs/engine.md#group-overflow): its deadline is before now, or its timer already fired
+    /// Whether a queued chat's overflow time has passed (docs/engine.md#group-overflow,
+    /// docs/engine.md#same-instant-order): its deadline is before now, or its timer already fired
     /// at that very deadline. A deadline exactly now whose timer has not fired is still
     /// ahead: inputs at an instant come before its timers.
     fn overflow_passed(&self, c: &MChat) -> bool {
