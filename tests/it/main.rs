@@ -7,6 +7,7 @@ mod cli;
 mod decision;
 mod determinism;
 mod engine_props;
+mod engine_ref;
 mod engine_scripts;
 mod init;
 mod planner;
