@@ -245,8 +245,9 @@ struct Model {
     inboxes: Vec<InboxConfig>,
     agents: Vec<MAgent>,
     chats: BTreeMap<ChatId, MChat>,
-    /// Round-robin cursors: rotation key of the last agent picked, per (inbox, routing group).
-    cursors: BTreeMap<(InboxId, Option<GroupId>), u64>,
+    /// Round-robin cursors: rotation key of the last turn and who had it, per (inbox,
+    /// routing group).
+    cursors: BTreeMap<(InboxId, Option<GroupId>), (u64, AgentId)>,
     rng: Pcg64Mcg,
     seq: u64,
     online_seq: u64,
@@ -1011,10 +1012,18 @@ impl Model {
                     eligible.iter().map(|&a| (self.rotation_key(a), a)).collect();
                 keyed.sort();
                 let cursor = self.cursors.get(&(c.inbox, self.routing_group(&c))).copied();
-                let next = cursor
-                    .and_then(|k| keyed.iter().find(|(key, _)| *key > k))
-                    .unwrap_or(&keyed[0]);
-                next.1
+                // The first agent after the cursor's place, wrapping round.
+                let start = cursor
+                    .and_then(|(k, _)| keyed.iter().position(|(key, _)| *key > k))
+                    .unwrap_or(0);
+                let first = keyed[start].1;
+                // Whoever had the last turn waits for the others (it can only be first again
+                // by re-entering the rotation right after the cursor).
+                if cursor.is_some_and(|(_, last)| last == first) && keyed.len() > 1 {
+                    keyed[(start + 1) % keyed.len()].1
+                } else {
+                    first
+                }
             }
             StrategyKind::LeastBusy => *eligible
                 .iter()
@@ -1026,7 +1035,8 @@ impl Model {
         // The cursor follows the reason, whichever strategy picked (docs/engine.md#assignment-reasons).
         if reason.advances_cursor() {
             let key = self.rotation_key(picked);
-            self.cursors.insert((c.inbox, self.routing_group(&c)), key);
+            self.cursors
+                .insert((c.inbox, self.routing_group(&c)), (key, picked));
         }
         Some(picked)
     }
@@ -1299,14 +1309,8 @@ impl Model {
             let agent = &mut self.agents[a.index()];
             agent.grace = None;
             agent.offline_at = None;
-            let old_key = std::mem::replace(&mut agent.online_key, self.online_seq);
-            if self.settings.rotation_order == RotationOrder::OnlineSince {
-                for k in self.cursors.values_mut() {
-                    if *k == old_key {
-                        *k = self.online_seq;
-                    }
-                }
-            }
+            // The cursor stays where it was (a position, not an agent).
+            agent.online_key = self.online_seq;
             let chats: Vec<ChatId> = self
                 .chats
                 .iter()
