@@ -60,6 +60,37 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
         );
     }
 
+    // The rebalance indexes: donors (available agents by load) and, per inbox, the count and
+    // total load of its available auto-assign agents — recomputed from scratch.
+    let rebalance_on = core.config.settings.rebalance_on_online;
+    let donors: BTreeSet<(std::cmp::Reverse<u32>, AgentId)> = core
+        .agents
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| rebalance_on && !a.removed && a.presence == crate::engine::Presence::Available)
+        .map(|(i, a)| (std::cmp::Reverse(engine.load_of(a)), AgentId(i as u32)))
+        .collect();
+    ensure!(engine.derived.balance.donors == donors, "the rebalance donor index is stale");
+    for (inbox, &(count, total)) in engine.derived.balance.means.iter().enumerate() {
+        let members: Vec<&crate::engine::Agent> = core
+            .agents
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| {
+                rebalance_on
+                    && Engine::routable(a)
+                    && engine.derived.agent_inboxes[*i].iter().any(|b| b.index() == inbox)
+            })
+            .map(|(_, a)| a)
+            .collect();
+        let want_total: u64 = members.iter().map(|a| u64::from(engine.load_of(a))).sum();
+        ensure!(
+            (count, total) == (members.len() as u64, want_total),
+            "inbox {inbox}: rebalance mean over ({count}, {total}), agents say ({}, {want_total})",
+            members.len()
+        );
+    }
+
     // Ownership: every open chat is in exactly one status with a consistent owner.
     let mut assigned_of = vec![BTreeSet::new(); core.agents.len()];
     let mut taken_of = vec![BTreeSet::new(); core.agents.len()];
