@@ -70,7 +70,10 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
         .filter(|(_, a)| rebalance_on && !a.removed && a.presence == crate::engine::Presence::Available)
         .map(|(i, a)| (std::cmp::Reverse(engine.load_of(a)), AgentId(i as u32)))
         .collect();
-    ensure!(engine.derived.balance.donors == donors, "the rebalance donor index is stale");
+    ensure!(
+        engine.derived.balance.donors == donors,
+        "the rebalance donor index is stale"
+    );
     for (inbox, &(count, total)) in engine.derived.balance.means.iter().enumerate() {
         let members: Vec<&crate::engine::Agent> = core
             .agents
@@ -79,7 +82,9 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
             .filter(|(i, a)| {
                 rebalance_on
                     && Engine::routable(a)
-                    && engine.derived.agent_inboxes[*i].iter().any(|b| b.index() == inbox)
+                    && engine.derived.agent_inboxes[*i]
+                        .iter()
+                        .any(|b| b.index() == inbox)
             })
             .map(|(_, a)| a)
             .collect();
