@@ -981,14 +981,24 @@ impl Engine {
                 }
             }
         }
+        let fallback = self.core.config.settings.target_fallback_after;
         for (&agent, places) in &self.derived.queues.by_target {
-            if let Some(&(_, id)) = places.first()
-                && self.eligible(agent, &self.core.chats[&id])
-            {
-                return Err(format!(
-                    "chat #{} waits for agent #{}, who could take it",
-                    id.0, agent.0
-                ));
+            for &(_, id) in places {
+                let chat = &self.core.chats[&id];
+                if self.eligible(agent, chat) {
+                    return Err(format!(
+                        "chat #{} waits for agent #{}, who could take it",
+                        id.0, agent.0
+                    ));
+                }
+                if !self.target_live(chat)
+                    || chat.needs_human_at.is_some_and(|t| t + fallback < self.core.now)
+                {
+                    return Err(format!(
+                        "chat #{} waits for agent #{}, who is not live or past the fallback",
+                        id.0, agent.0
+                    ));
+                }
             }
         }
         Ok(())
@@ -1023,6 +1033,24 @@ fn check_core(core: &Core) -> Result<(), String> {
         }
         if let Some(g) = a.groups.iter().find(|g| g.index() >= n_groups) {
             return Err(format!("agent #{i} is in unknown group #{}", g.0));
+        }
+        if a.groups.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(format!("agent #{i}'s groups are not sorted without repeats"));
+        }
+        if a.grace_deadline.is_some()
+            && (a.presence != Presence::Offline || !config.settings.reassign_on_offline)
+        {
+            return Err(format!(
+                "agent #{i} has a grace timer but is not offline with reassign_on_offline on"
+            ));
+        }
+        if let Some(t) = a.rebalance_at
+            && (t > core.now
+                || a.removed
+                || a.presence != Presence::Available
+                || !config.settings.rebalance_on_online)
+        {
+            return Err(format!("agent #{i} has a rebalance timer it cannot have"));
         }
         if let Some(Err(e)) = a.capacity.map(config::validate_capacity) {
             return Err(format!("agent #{i}: {e}"));
@@ -1064,6 +1092,21 @@ fn check_core(core: &Core) -> Result<(), String> {
         }
         if c.target_waiting && c.status != ChatStatus::Queued {
             return Err(at("waits for its target but is not queued"));
+        }
+        if c.target_waiting
+            && !c
+                .target
+                .is_some_and(|t| core.agents.get(t.index()).is_some_and(|a| !a.removed))
+        {
+            return Err(at("waits for a target that is not in the roster"));
+        }
+        if c.needs_human_at.is_some_and(|t| t > core.now)
+            || c.menu_deadline
+                .is_some_and(|_| c.status != ChatStatus::AwaitingMenu)
+        {
+            return Err(at(
+                "a routable time later than the snapshot's, or a menu deadline outside the menu",
+            ));
         }
         let owner = match (c.status, c.owner) {
             (ChatStatus::AwaitingMenu, None) if c.needs_human_at.is_none() && c.menu_deadline.is_some() => {

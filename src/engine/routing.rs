@@ -609,7 +609,11 @@ impl Engine {
             }
         }
         for (&agent, places) in &self.derived.queues.by_target {
-            if self.base_eligible(&self.core.agents[agent.index()])
+            if self
+                .core
+                .agents
+                .get(agent.index())
+                .is_some_and(|a| self.base_eligible(a))
                 && let Some(first) = places.first()
             {
                 heap.push(Reverse((*first, Source::Target(agent))));
@@ -637,7 +641,12 @@ impl Engine {
                         .and_then(|q| Queues::next_after(&q.open, Some(place)))
                 }
                 Source::Target(agent) => {
-                    if !self.base_eligible(&self.core.agents[agent.index()]) {
+                    if !self
+                        .core
+                        .agents
+                        .get(agent.index())
+                        .is_some_and(|a| self.base_eligible(a))
+                    {
                         continue;
                     }
                     self.checked_assign(id, agent, AssignReason::Target);

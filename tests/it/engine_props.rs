@@ -627,6 +627,42 @@ fn inconsistent_snapshots_are_refused_with_the_reason() {
         ),
     ];
     let fixture = snapshot_fixture();
+    // Two edits at once: chat 2 waits for a target the roster never had.
+    let edits = [
+        (
+            r#""target":null,"status":"queued""#,
+            r#""target":999,"status":"queued""#,
+        ),
+        (
+            r#""target_waiting":false,"excluded":null}}"#,
+            r#""target_waiting":true,"excluded":null}}"#,
+        ),
+    ];
+    let mut bad_target = fixture.clone();
+    for (from, to) in edits {
+        assert!(bad_target.contains(from), "the fixture has no {from}: {fixture}");
+        bad_target = bad_target.replacen(from, to, 1);
+    }
+    let e = restore(&bad_target)
+        .err()
+        .expect("a waiting chat with an unknown target is refused");
+    assert!(
+        e.contains("chat #2: waits for a target that is not in the roster"),
+        "{e}"
+    );
+    let unsorted = r#""groups":[],"auto_assign":true,"capacity":null,"presence":"available","online_key""#;
+    assert!(fixture.contains(unsorted));
+    let e = restore(&fixture.replacen(
+        unsorted,
+        r#""groups":[0,0],"auto_assign":true,"capacity":null,"presence":"available","online_key""#,
+        1,
+    ))
+    .err()
+    .expect("repeated groups are refused");
+    assert!(
+        e.contains("agent #0's groups are not sorted without repeats"),
+        "{e}"
+    );
     for (what, from, to, reason) in cases {
         assert!(
             fixture.contains(from),
