@@ -523,7 +523,8 @@ impl Engine {
                 c.overflowed = true;
                 c.overflowed_at = Some(self.core.now);
                 self.sync_chat(chat);
-                // Its target may not be in the group it leaves (docs/engine.md#targeted-chats).
+                // Overflow only widens who may take it; the wait is re-checked all the same
+                // (docs/engine.md#targeted-chats).
                 self.refresh_target_wait(chat);
                 self.drain(None);
             }

@@ -61,7 +61,7 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
     }
 
     // The rebalance indexes: donors (available agents by load) and, per inbox, the count and
-    // total load of its available auto-assign agents — recomputed from scratch.
+    // total load of its routable agents — recomputed from scratch.
     let rebalance_on = core.config.settings.rebalance_on_online;
     let donors: BTreeSet<(std::cmp::Reverse<u32>, AgentId)> = core
         .agents

@@ -15,7 +15,7 @@
 //! - After each call, drain [`Engine::poll_output`] until it returns `None`, then read
 //!   [`Engine::next_deadline`] and call `handle(deadline, Input::Timeout)` when that time
 //!   comes. `Input::Timeout` fires every timer due at or before `now`, in (deadline, kind,
-//!   id) order, draining after each one.
+//!   id) order, each applying its own rule (docs/engine.md#same-instant-order).
 //! - An input at the same instant as a deadline counts as *before* it: the timer fires only
 //!   on `Timeout`, so a host hands over every input of an instant, then sends `Timeout`
 //!   (docs/engine.md#same-instant-order). An input at a `now` *later* than a pending
@@ -175,7 +175,8 @@ pub enum Input {
         /// Its groups from now on.
         groups: Vec<GroupId>,
     },
-    /// An agent's role changed. An admin holding taken-over chats stays an admin.
+    /// An agent's role changed. Making an admin who holds taken-over chats an agent is
+    /// refused ([`EngineError::HoldsTakenOverChats`]).
     SetAgentRole {
         /// The agent.
         agent: AgentId,
@@ -296,7 +297,8 @@ struct Derived {
 struct Balance {
     /// Every available agent still in the roster, by (load desc, roster): the donors.
     donors: BTreeSet<(std::cmp::Reverse<u32>, AgentId)>,
-    /// Per inbox: (count, total load) of its available auto-assign agents, for the mean.
+    /// Per inbox: (count, total load) of its routable agents (role agent, `auto_assign` on,
+    /// available), for the mean.
     means: Vec<(u64, u64)>,
     /// Per inbox: its automatically assigned chats by (last message, id): rebalance looks
     /// at the idle ones (a prefix) instead of walking every donor's chats.
@@ -465,7 +467,8 @@ impl Engine {
     }
 
     /// The oldest chat queued in `inbox` that any eligible agent may take (not one waiting
-    /// for its target alone), with when it became routable: what a person claiming by hand
+    /// for its target alone), with the instant the engine received it (its queue place):
+    /// what a person claiming by hand
     /// picks first. O(groups · log n).
     pub fn oldest_queued(&self, inbox: InboxId) -> Option<(SimTime, ChatId)> {
         self.derived

@@ -106,7 +106,7 @@ impl Queues {
         set.range((lower, Bound::Unbounded)).next().copied()
     }
 
-    /// Every queued chat in global (`needs_human_at`, id) order.
+    /// Every queued chat in drain order: (received, id).
     pub(crate) fn all_in_order(&self) -> Vec<ChatId> {
         let mut places: Vec<Place> = self
             .by_key

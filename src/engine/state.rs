@@ -101,13 +101,15 @@ pub struct Agent {
 pub(crate) struct AgentIndex {
     /// Key in the strategy pools, while eligible.
     pub(crate) key: Option<AgentKey>,
-    /// Load in the rebalance index, while an available auto-assign agent.
+    /// Load in the rebalance donor index, while available (any role or `auto_assign`) and
+    /// rebalancing is on.
     pub(crate) avail_load: Option<u32>,
     /// Deadline of the scheduled grace timer.
     pub(crate) grace: Option<SimTime>,
     /// Deadline of the scheduled rebalance timer.
     pub(crate) rebalance: Option<SimTime>,
-    /// Load counted in the per-inbox rebalance means, while an available auto-assign agent.
+    /// Load counted in the per-inbox rebalance means, while routable (role agent,
+    /// `auto_assign` on, available) and rebalancing is on.
     pub(crate) mean_load: Option<u32>,
 }
 

@@ -93,7 +93,8 @@ pub struct AgentKey {
 pub struct PickContext<'a> {
     /// (rotation key, agent) of the last round-robin turn in this pool, if any.
     pub cursor: Option<(u64, AgentId)>,
-    /// An agent that must not be picked (the agent who just dropped the chat).
+    /// An agent that must not be picked (the agent who unassigned the chat, excluded until
+    /// its next assignment).
     pub exclude: Option<AgentId>,
     /// The engine's seeded generator.
     pub rng: &'a mut Pcg64Mcg,
