@@ -404,7 +404,8 @@ impl Engine {
         self.core.now
     }
 
-    /// The configuration in force.
+    /// The configuration in force. Its agent list holds every agent ever added, removed
+    /// ones included (see [`Agent::removed`]): ids are never reused.
     pub fn config(&self) -> &EngineConfig {
         &self.core.config
     }
