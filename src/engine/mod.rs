@@ -1098,9 +1098,8 @@ fn check_core(core: &Core) -> Result<(), String> {
             return Err(at("waits for its target but is not queued"));
         }
         if c.target_waiting
-            && !c
-                .target
-                .is_some_and(|t| core.agents.get(t.index()).is_some_and(|a| !a.removed))
+            && c.target
+                .is_none_or(|t| core.agents.get(t.index()).is_none_or(|a| a.removed))
         {
             return Err(at("waits for a target that is not in the roster"));
         }

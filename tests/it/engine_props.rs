@@ -643,9 +643,7 @@ fn inconsistent_snapshots_are_refused_with_the_reason() {
         assert!(bad_target.contains(from), "the fixture has no {from}: {fixture}");
         bad_target = bad_target.replacen(from, to, 1);
     }
-    let e = restore(&bad_target)
-        .err()
-        .expect("a waiting chat with an unknown target is refused");
+    let e = restore(&bad_target).expect_err("a waiting chat with an unknown target is refused");
     assert!(
         e.contains("chat #2: waits for a target that is not in the roster"),
         "{e}"
@@ -657,8 +655,7 @@ fn inconsistent_snapshots_are_refused_with_the_reason() {
         r#""groups":[0,0],"auto_assign":true,"capacity":null,"presence":"available","online_key""#,
         1,
     ))
-    .err()
-    .expect("repeated groups are refused");
+    .expect_err("repeated groups are refused");
     assert!(
         e.contains("agent #0's groups are not sorted without repeats"),
         "{e}"
