@@ -570,7 +570,19 @@ fn inconsistent_snapshots_are_refused_with_the_reason() {
         restore(&snapshot_fixture()).is_ok(),
         "the untouched snapshot is valid"
     );
-    let cases: [(&str, &str, &str, &str); 9] = [
+    let cases: [(&str, &str, &str, &str); 11] = [
+        (
+            "assignment number from the future",
+            r#""last_assigned":1,"assigned":[[1,1]]"#,
+            r#""last_assigned":9,"assigned":[[1,1]]"#,
+            "agent #0 has a sequence number from the future",
+        ),
+        (
+            "queued chat never routable",
+            r#""created_at":2000,"needs_human_at":2000"#,
+            r#""created_at":2000,"needs_human_at":null"#,
+            "chat #2: status Queued with owner None",
+        ),
         (
             "owner out of the roster",
             r#""owner":0"#,
