@@ -965,19 +965,24 @@ impl Engine {
                 self.core.now
             ));
         }
+        // Picks here only test whether anyone could be picked; a copy of the generator keeps
+        // the restored one untouched.
+        let mut rng = self.core.rng.clone();
         for (&key, queue) in &self.derived.queues.by_key {
+            let Some(pool) = self.derived.pools[key.0.index()]
+                .get(key.1.map_or(0, |g| g.index() + 1))
+                .and_then(Option::as_ref)
+            else {
+                continue;
+            };
             for &(_, id) in &queue.open {
                 let chat = &self.core.chats[&id];
-                let pool = self.derived.pools[key.0.index()]
-                    .get(key.1.map_or(0, |g| g.index() + 1))
-                    .and_then(Option::as_ref);
-                let mut rng = self.core.rng.clone();
                 let mut ctx = strategy::PickContext {
                     cursor: None,
                     exclude: chat.excluded,
                     rng: &mut rng,
                 };
-                if let Some(agent) = pool.and_then(|p| p.pick(&mut ctx)) {
+                if let Some(agent) = pool.pick(&mut ctx) {
                     return Err(format!(
                         "queued chat #{} has an eligible agent #{}",
                         id.0, agent.0
