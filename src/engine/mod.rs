@@ -81,6 +81,7 @@ pub mod config;
 pub mod error;
 pub mod event;
 pub mod invariants;
+pub mod id_map;
 mod queue;
 mod routing;
 pub mod settings;
@@ -96,6 +97,7 @@ pub use config::{
     NotifyAssignment, Presence, Role, RotationOrder, Settings,
 };
 pub use error::EngineError;
+pub use id_map::IdMap;
 pub use event::{
     AssignReason, CloseReason, Event, Move, Output, Recipient, Recipients, UnassignReason, ViolationRule,
 };
