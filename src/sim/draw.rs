@@ -7,7 +7,8 @@
 
 use crate::engine::{AgentId, ChatId, GroupId, InboxId, Role, SimTime};
 use crate::scenario::{Scenario, TraceArrival};
-use crate::workload::{Purpose, Rng, name_id, stream, unit};
+use crate::workload::{Purpose, Rng, entity_seed, name_id, purpose_key, stream, unit};
+use rand_core::SeedableRng;
 
 /// Chats added by a volume multiplier above 1 are numbered from here, so base chat k keeps
 /// id k (and its attribute streams) whatever the multiplier.
@@ -59,7 +60,13 @@ pub struct Draws<'s> {
     /// inbox routes to, roster order.
     targets: Vec<Vec<AgentId>>,
     admins: Vec<AgentId>,
+    /// Per purpose, the stream key hashed up to the entity: one mix per chat stream instead
+    /// of four ([`crate::workload::stream_seed`]).
+    keys: [u64; PURPOSES],
 }
+
+/// One more than the largest [`Purpose`] discriminant.
+const PURPOSES: usize = Purpose::TraceCopies as usize + 1;
 
 impl<'s> Draws<'s> {
     /// Draws for replication `replication` of `scenario`.
@@ -86,11 +93,16 @@ impl<'s> Draws<'s> {
                 }
             })
             .collect();
+        let mut keys = [0; PURPOSES];
+        for (p, key) in keys.iter_mut().enumerate() {
+            *key = purpose_key(scenario.seed, replication, p as u64);
+        }
         Self {
             scenario,
             replication,
             targets,
             admins: by_role(Role::Admin),
+            keys,
         }
     }
 
@@ -100,7 +112,7 @@ impl<'s> Draws<'s> {
     }
 
     fn stream(&self, purpose: Purpose, chat: ChatId) -> Rng {
-        stream(self.scenario.seed, self.replication, purpose, chat.0)
+        Rng::seed_from_u64(entity_seed(self.keys[purpose as usize], chat.0))
     }
 
     /// Chat `chat`'s attributes, arriving at `at`, from trace row `row` if it replays one.
@@ -135,23 +147,30 @@ impl<'s> Draws<'s> {
             .as_ref()
             .map(|d| d.sample_ms(&mut self.stream(Purpose::Patience, chat)));
         let c = &s.customers;
-        // Bot: resolved? phase, group, target.
-        let mut bot = self.stream(Purpose::Bot, chat);
-        let (u_resolved, u_bot_group, u_target, u_who) =
-            (unit(&mut bot), unit(&mut bot), unit(&mut bot), unit(&mut bot));
-        let bot_resolved = u_resolved < c.bot_resolved;
-        let bot_phase_ms = c.bot_phase.as_ref().map_or(0, |d| d.sample_ms(&mut bot));
-        if group.is_none() {
-            group = pick_share(&c.bot_groups, u_bot_group).map(|g| GroupId(g as u32));
-        }
-        let pool = &self.targets[inbox.index()];
-        if target.is_none() && u_target < c.bot_target && !pool.is_empty() {
-            target = Some(pool[(u_who * pool.len() as f64) as usize % pool.len()]);
+        // A stream whose draws cannot change anything (its behaviour is off) is not even
+        // seeded: every draw below is compared against a share or used only when its
+        // behaviour is on, so skipping it gives exactly the same chat.
+        let (mut bot_resolved, mut bot_phase_ms) = (false, 0);
+        let bot_on = c.bot_resolved > 0.0 || c.bot_phase.is_some() || !c.bot_groups.is_empty() || c.bot_target > 0.0;
+        if bot_on {
+            // Bot: resolved? phase, group, target.
+            let mut bot = self.stream(Purpose::Bot, chat);
+            let (u_resolved, u_bot_group, u_target, u_who) =
+                (unit(&mut bot), unit(&mut bot), unit(&mut bot), unit(&mut bot));
+            bot_resolved = u_resolved < c.bot_resolved;
+            bot_phase_ms = c.bot_phase.as_ref().map_or(0, |d| d.sample_ms(&mut bot));
+            if group.is_none() {
+                group = pick_share(&c.bot_groups, u_bot_group).map(|g| GroupId(g as u32));
+            }
+            let pool = &self.targets[inbox.index()];
+            if target.is_none() && u_target < c.bot_target && !pool.is_empty() {
+                target = Some(pool[(u_who * pool.len() as f64) as usize % pool.len()]);
+            }
         }
         // Menu: picks? when, which group.
-        let mut menu = self.stream(Purpose::Menu, chat);
-        let (u_pick, u_which) = (unit(&mut menu), unit(&mut menu));
         let menu = c.menu_delay.as_ref().and_then(|d| {
+            let mut menu = self.stream(Purpose::Menu, chat);
+            let (u_pick, u_which) = (unit(&mut menu), unit(&mut menu));
             let delay = d.sample_ms(&mut menu);
             let total: f64 = c.menu_weights.iter().sum();
             let g = pick_share(
@@ -161,20 +180,31 @@ impl<'s> Draws<'s> {
             .unwrap_or(c.menu_weights.len().saturating_sub(1));
             (u_pick < c.menu_choice && total > 0.0).then_some((delay, GroupId(g as u32)))
         });
-        let mut silent = self.stream(Purpose::Silent, chat);
-        let (u_silent, u_when) = (unit(&mut silent), unit(&mut silent));
-        let silent_after = (u_silent < c.silent_abandonment).then_some(u_when);
+        let silent_after = (c.silent_abandonment > 0.0)
+            .then(|| {
+                let mut silent = self.stream(Purpose::Silent, chat);
+                let (u_silent, u_when) = (unit(&mut silent), unit(&mut silent));
+                (u_silent < c.silent_abandonment).then_some(u_when)
+            })
+            .flatten();
         let b = &s.behaviour;
-        let mut reply = self.stream(Purpose::Reply, chat);
-        let first_response_ms = b.first_response.as_ref().map(|d| d.sample_ms(&mut reply));
-        let notice_ms = b.notice_delay.as_ref().map_or(0, |d| d.sample_ms(&mut reply));
-        let mut tk = self.stream(Purpose::Takeover, chat);
-        let (u_takeover, u_admin) = (unit(&mut tk), unit(&mut tk));
+        let (mut first_response_ms, mut notice_ms) = (None, 0);
+        if b.first_response.is_some() || b.notice_delay.is_some() {
+            let mut reply = self.stream(Purpose::Reply, chat);
+            first_response_ms = b.first_response.as_ref().map(|d| d.sample_ms(&mut reply));
+            notice_ms = b.notice_delay.as_ref().map_or(0, |d| d.sample_ms(&mut reply));
+        }
         let takeover = match &b.takeover_delay {
-            Some(d) if u_takeover < b.takeover && !self.admins.is_empty() => Some((
-                d.sample_ms(&mut tk),
-                self.admins[(u_admin * self.admins.len() as f64) as usize % self.admins.len()],
-            )),
+            Some(d) if b.takeover > 0.0 && !self.admins.is_empty() => {
+                let mut tk = self.stream(Purpose::Takeover, chat);
+                let (u_takeover, u_admin) = (unit(&mut tk), unit(&mut tk));
+                (u_takeover < b.takeover).then(|| {
+                    (
+                        d.sample_ms(&mut tk),
+                        self.admins[(u_admin * self.admins.len() as f64) as usize % self.admins.len()],
+                    )
+                })
+            }
             _ => None,
         };
         Some(ChatDraw {

@@ -68,10 +68,20 @@ pub fn splitmix64(mut z: u64) -> u64 {
 
 /// The seed of the stream for (`master`, `replication`, `purpose`, `entity`).
 pub fn stream_seed(master: u64, replication: u64, purpose: Purpose, entity: u64) -> u64 {
-    let mut h = splitmix64(master);
-    h = splitmix64(h ^ replication);
-    h = splitmix64(h ^ purpose as u64);
-    splitmix64(h ^ entity)
+    entity_seed(purpose_key(master, replication, purpose as u64), entity)
+}
+
+/// The part of a stream's key that does not depend on the entity: computed once per
+/// (replication, purpose) by code that seeds a stream per chat.
+pub fn purpose_key(master: u64, replication: u64, purpose: u64) -> u64 {
+    let h = splitmix64(master);
+    let h = splitmix64(h ^ replication);
+    splitmix64(h ^ purpose)
+}
+
+/// The seed of `entity`'s stream under a [`purpose_key`].
+pub fn entity_seed(key: u64, entity: u64) -> u64 {
+    splitmix64(key ^ entity)
 }
 
 /// A fresh generator for one keyed stream.
