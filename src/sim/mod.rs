@@ -27,7 +27,7 @@ pub use draw::{ChatDraw, Draws, EXTRA_CHAT_BASE, draw_chat};
 pub use presence::presence_plan;
 
 use crate::engine::{
-    AgentId, Capacity, ChatId, ChatStatus, CloseReason, EligibleAgents, Engine, Event, Input, Output,
+    AgentId, Capacity, ChatId, ChatStatus, CloseReason, EligibleAgents, Engine, Event, IdMap, Input, Output,
     Presence, Role, Settings, SimDuration, SimTime, StrategyKind,
 };
 use crate::metrics::{Collector, Plan, RunMetrics};
@@ -36,7 +36,7 @@ use crate::workload::arrivals::Segment;
 use crate::workload::{Purpose, Rng, stream, stream_seed, unit};
 use draw::COPY_STRIDE;
 use queue::{Class, EventQueue};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// What one replication produced.
 #[derive(Debug)]
@@ -260,8 +260,8 @@ struct Sim<'s> {
     engine: Engine,
     collector: Collector,
     queue: EventQueue<Ev>,
-    /// Open chats (boxed: the map's nodes stay small, so lookups and inserts stay fast).
-    chats: BTreeMap<ChatId, Box<ChatRt>>,
+    /// Open chats, by id (O(1) lookups; slots reused).
+    chats: IdMap<ChatRt>,
     agents: Vec<AgentRt>,
     generators: [Option<ArrivalGen>; 2],
     counts: Counts,
@@ -384,7 +384,7 @@ impl<'s> Sim<'s> {
             engine,
             collector,
             queue,
-            chats: BTreeMap::new(),
+            chats: IdMap::new(),
             agents,
             generators,
             counts: Counts::default(),
@@ -516,8 +516,8 @@ impl<'s> Sim<'s> {
         self.counts.open = self.engine.chats().count() as u64;
         self.counts.in_bot = self
             .chats
-            .keys()
-            .filter(|id| self.engine.chat(**id).is_none())
+            .iter_any_order()
+            .filter(|(id, _)| self.engine.chat(ChatId(*id)).is_none())
             .count() as u64;
         let metrics = self.collector.finish_at(end);
         self.counts.queue_area_ms = metrics.queue_area_ms;
@@ -534,14 +534,14 @@ impl<'s> Sim<'s> {
             Ev::Arrival { stream, index } => self.arrival(now, stream, index),
             Ev::Handoff { chat } => self.handoff(now, chat),
             Ev::MenuPick { chat } => {
-                if let Some((_, group)) = self.chats.get(&chat).and_then(|c| c.draw.menu) {
+                if let Some((_, group)) = self.chats.get(chat.0).and_then(|c| c.draw.menu) {
                     self.step(now, Input::MenuChoice { chat, group });
                 }
             }
             Ev::End { chat, version } => {
                 if self
                     .chats
-                    .get(&chat)
+                    .get(chat.0)
                     .is_some_and(|c| c.version == version && c.holder.is_some() && !c.left)
                 {
                     self.step(
@@ -556,7 +556,7 @@ impl<'s> Sim<'s> {
             Ev::Abandon { chat } => {
                 // Patience is for the first wait: a customer already served and put back
                 // in the queue (agent offline, unassign) waits for the next agent.
-                let never_served = self.chats.get(&chat).is_some_and(|c| !c.served);
+                let never_served = self.chats.get(chat.0).is_some_and(|c| !c.served);
                 if never_served && self.status(chat) == Some(ChatStatus::Queued) {
                     self.step(
                         now,
@@ -601,7 +601,7 @@ impl<'s> Sim<'s> {
             }
             Ev::Message { chat } => self.message(now, chat),
             Ev::FirstReply { chat, version } => {
-                let Some(c) = self.chats.get(&chat) else {
+                let Some(c) = self.chats.get(chat.0) else {
                     return;
                 };
                 if c.reply_version != version || c.responded {
@@ -609,7 +609,7 @@ impl<'s> Sim<'s> {
                 }
                 if let Some(agent) = c.holder {
                     self.sent(now, chat);
-                    if let Some(c) = self.chats.get_mut(&chat) {
+                    if let Some(c) = self.chats.get_mut(chat.0) {
                         c.responded = true;
                     }
                     self.reply_sent(chat, agent, now);
@@ -619,7 +619,7 @@ impl<'s> Sim<'s> {
             }
             Ev::Leave { chat } => self.leave(now, chat),
             Ev::Notice { chat } => {
-                let Some(c) = self.chats.get_mut(&chat) else {
+                let Some(c) = self.chats.get_mut(chat.0) else {
                     return;
                 };
                 c.notice_pending = false;
@@ -636,7 +636,7 @@ impl<'s> Sim<'s> {
             Ev::Takeover { chat } => {
                 let admin = self
                     .chats
-                    .get(&chat)
+                    .get(chat.0)
                     .and_then(|c| c.draw.takeover)
                     .map(|(_, a)| a);
                 if let Some(admin) = admin
@@ -688,8 +688,8 @@ impl<'s> Sim<'s> {
         }
         let phase = draw.bot_phase_ms;
         self.chats.insert(
-            id,
-            Box::new(ChatRt {
+            id.0,
+            ChatRt {
                 remaining: draw.work_ms as f64,
                 draw,
                 since: now,
@@ -710,7 +710,7 @@ impl<'s> Sim<'s> {
                 reply_version: 0,
                 reply_target: None,
                 reply_at: None,
-            }),
+            },
         );
         if phase > 0 {
             self.queue.push(
@@ -748,7 +748,7 @@ impl<'s> Sim<'s> {
 
     /// The chat reaches the engine (after the bot, if any).
     fn handoff(&mut self, now: SimTime, chat: ChatId) {
-        let Some(c) = self.chats.get_mut(&chat) else {
+        let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
         c.last_message_at = now;
@@ -780,7 +780,7 @@ impl<'s> Sim<'s> {
     /// The customer's message chain: one message, then the next gap for the chat's state.
     fn message(&mut self, now: SimTime, chat: ChatId) {
         let status = self.status(chat);
-        let Some(c) = self.chats.get_mut(&chat) else {
+        let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
         c.message_pending = false;
@@ -807,7 +807,7 @@ impl<'s> Sim<'s> {
 
     /// Records a message in `chat` now (either side).
     fn sent(&mut self, now: SimTime, chat: ChatId) {
-        if let Some(c) = self.chats.get_mut(&chat) {
+        if let Some(c) = self.chats.get_mut(chat.0) {
             c.last_message_at = now;
         }
         self.collector.on_message(chat);
@@ -819,7 +819,7 @@ impl<'s> Sim<'s> {
         let Some(gaps) = self.gaps(self.status(chat)) else {
             return;
         };
-        let Some(c) = self.chats.get_mut(&chat) else {
+        let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
         if c.message_pending || c.left {
@@ -838,7 +838,7 @@ impl<'s> Sim<'s> {
 
     /// A silent customer leaves: no more messages, no more work; the agent notices later.
     fn leave(&mut self, now: SimTime, chat: ChatId) {
-        let holder = match self.chats.get(&chat) {
+        let holder = match self.chats.get(chat.0) {
             Some(c) if !c.left => c.holder,
             _ => return,
         };
@@ -847,7 +847,7 @@ impl<'s> Sim<'s> {
         if let Some(agent) = holder {
             self.stop_needing_work(chat, agent, now);
         }
-        let Some(c) = self.chats.get_mut(&chat) else {
+        let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
         c.left = true;
@@ -860,7 +860,7 @@ impl<'s> Sim<'s> {
     }
 
     fn schedule_notice(&mut self, now: SimTime, chat: ChatId) {
-        let Some(c) = self.chats.get_mut(&chat) else {
+        let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
         if !c.left || c.notice_pending {
@@ -892,14 +892,14 @@ impl<'s> Sim<'s> {
                 Event::ChatTakenOver { chat, admin, .. } => self.attach(chat, admin, at),
                 Event::ChatUnassigned { chat, agent, .. } => {
                     self.detach(chat, agent, at);
-                    if let Some(c) = self.chats.get_mut(&chat) {
+                    if let Some(c) = self.chats.get_mut(chat.0) {
                         c.remaining = c.remaining.max(1.0);
                     }
                     self.refresh_claimer(agent, at);
                 }
                 Event::ChatQueued { chat, .. } => {
                     self.register(chat, at);
-                    if let Some(c) = self.chats.get_mut(&chat)
+                    if let Some(c) = self.chats.get_mut(chat.0)
                         && let (false, false, Some(p), Some(nha)) = (
                             c.served,
                             c.abandon_scheduled,
@@ -919,11 +919,11 @@ impl<'s> Sim<'s> {
                     }
                 }
                 Event::ChatClosed { chat, .. } => {
-                    let holder = self.chats.get(&chat).and_then(|c| c.holder);
+                    let holder = self.chats.get(chat.0).and_then(|c| c.holder);
                     if let Some(agent) = holder {
                         self.detach(chat, agent, at);
                     }
-                    self.chats.remove(&chat);
+                    self.chats.remove(chat.0);
                     self.counts.closed += 1;
                     if let Some(agent) = holder {
                         self.refresh_claimer(agent, at);
@@ -943,14 +943,14 @@ impl<'s> Sim<'s> {
     /// `agent` starts working on `chat` (assignment or takeover).
     fn attach(&mut self, chat: ChatId, agent: AgentId, at: SimTime) {
         self.register(chat, at);
-        let Some(c) = self.chats.get_mut(&chat) else {
+        let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
         let first = !c.served;
         c.served = true;
         c.holder = Some(agent);
         self.start_work(chat, agent, at);
-        let Some(c) = self.chats.get_mut(&chat) else {
+        let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
         if first {
@@ -993,7 +993,7 @@ impl<'s> Sim<'s> {
     /// `agent` stops working on `chat`: its work so far is kept, the others' rate changes.
     fn detach(&mut self, chat: ChatId, agent: AgentId, at: SimTime) {
         self.stop_work(chat, agent, at);
-        if let Some(c) = self.chats.get_mut(&chat) {
+        if let Some(c) = self.chats.get_mut(chat.0) {
             c.holder = None;
             if !c.responded {
                 c.reply_version += 1;
@@ -1003,7 +1003,7 @@ impl<'s> Sim<'s> {
 
     /// Tells the collector a chat needs a human, the first time it is routed.
     fn register(&mut self, chat: ChatId, at: SimTime) {
-        let Some(c) = self.chats.get_mut(&chat) else {
+        let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
         if c.registered {

@@ -68,7 +68,7 @@ impl Sim<'_> {
             && first.map(|(_, c, d)| (c, d)) != Some((previous, due))
         {
             w.scheduled = None;
-            if let Some(c) = self.chats.get_mut(&previous) {
+            if let Some(c) = self.chats.get_mut(previous.0) {
                 match due {
                     Due::End => {
                         c.version += 1;
@@ -87,7 +87,7 @@ impl Sim<'_> {
         w.scheduled = Some((chat, due));
         let left = (f64::from_bits(bits) - w.clock).max(0.0);
         let at = w.at + SimDuration((left * f).ceil() as u64);
-        let Some(c) = self.chats.get_mut(&chat) else {
+        let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
         match due {
@@ -115,7 +115,7 @@ impl Sim<'_> {
             self.advance_clock(agent, at);
         }
         self.agents[agent.index()].holding.push(chat);
-        let Some(c) = self.chats.get_mut(&chat) else {
+        let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
         if self.general_work {
@@ -176,7 +176,7 @@ impl Sim<'_> {
         }
         self.advance_clock(agent, at);
         let w = &mut self.agents[agent.index()].work;
-        if let Some(c) = self.chats.get_mut(&chat)
+        if let Some(c) = self.chats.get_mut(chat.0)
             && let Some(target) = c.reply_target.take()
         {
             w.finishing.remove(&(target.to_bits(), chat, Due::Reply));
@@ -191,7 +191,7 @@ impl Sim<'_> {
     /// Takes `chat`'s end (and, unless `end_only`, its reply) off `agent`'s clock (already
     /// brought up to `at`).
     fn finish_work(&mut self, chat: ChatId, agent: AgentId, at: SimTime, end_only: bool) {
-        let Some(c) = self.chats.get_mut(&chat) else {
+        let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
         c.version += 1;
