@@ -46,6 +46,7 @@ impl<V: std::fmt::Debug> std::fmt::Debug for IdMap<V> {
 }
 
 /// Fibonacci hashing: the id times 2^64/φ; the top bits pick the cell.
+#[inline]
 fn home(id: u64, mask: usize) -> usize {
     let h = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     (h >> 32) as usize & mask
@@ -72,11 +73,13 @@ impl<V> IdMap<V> {
         self.len == 0
     }
 
+    #[inline]
     fn mask(&self) -> usize {
         self.index.len() - 1
     }
 
     /// The index cell holding `id`, if present.
+    #[inline]
     fn find(&self, id: u64) -> Option<usize> {
         let mask = self.mask();
         let mut i = home(id, mask);
@@ -93,22 +96,26 @@ impl<V> IdMap<V> {
     }
 
     /// The slab slot of `id`, if present.
+    #[inline]
     pub fn slot(&self, id: u64) -> Option<u32> {
         self.find(id).map(|i| self.index[i].1)
     }
 
     /// Whether `id` is present.
+    #[inline]
     pub fn contains(&self, id: u64) -> bool {
         self.find(id).is_some()
     }
 
     /// The value of `id`.
+    #[inline]
     pub fn get(&self, id: u64) -> Option<&V> {
         let slot = self.slot(id)?;
         self.slab[slot as usize].as_ref().map(|(_, v)| v)
     }
 
     /// The value of `id`, mutably.
+    #[inline]
     pub fn get_mut(&mut self, id: u64) -> Option<&mut V> {
         let slot = self.slot(id)?;
         self.slab[slot as usize].as_mut().map(|(_, v)| v)
