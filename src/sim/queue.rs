@@ -29,10 +29,15 @@ pub enum Class {
     Arrival = 4,
 }
 
-/// A queued event: when, in which order, and what.
+/// Bits of [`Entry::order`] below the class: entity ids are below 2^61 (chat ids stay
+/// below 2^42, agent and schedule ids below 2^32).
+const ENTITY_BITS: u32 = 61;
+
+/// A queued event: when, in which order, and what. The key is three words — (time,
+/// class and entity packed, sequence) — so entries stay small and compare fast.
 #[derive(Debug)]
 struct Entry<E> {
-    key: (SimTime, Class, u64, u64),
+    key: (SimTime, u64, u64),
     event: E,
 }
 
@@ -73,8 +78,10 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time` in `class`, ordered by `entity` among its class.
     pub fn push(&mut self, time: SimTime, class: Class, entity: u64, event: E) {
         self.seq += 1;
+        assert!(entity < 1 << ENTITY_BITS, "entity id {entity} out of range");
+        let order = (class as u64) << ENTITY_BITS | entity;
         self.heap.push(Reverse(Entry {
-            key: (time, class, entity, self.seq),
+            key: (time, order, self.seq),
             event,
         }));
     }
