@@ -763,11 +763,12 @@ impl<'s> Sim<'s> {
                 target,
             },
         );
-        let awaits_menu = self
-            .engine
-            .chat(chat)
-            .is_some_and(|c| c.status == ChatStatus::AwaitingMenu);
-        if let (true, Some((delay, _))) = (awaits_menu, menu) {
+        if let Some((delay, _)) = menu
+            && self
+                .engine
+                .chat(chat)
+                .is_some_and(|c| c.status == ChatStatus::AwaitingMenu)
+        {
             self.queue.push(
                 now + SimDuration(delay),
                 Class::Message,
@@ -816,6 +817,10 @@ impl<'s> Sim<'s> {
     /// Schedules the customer's next message, if their chat's state has message activity
     /// and none is scheduled.
     fn schedule_message(&mut self, now: SimTime, chat: ChatId) {
+        let customers = &self.scenario.customers;
+        if customers.messages.is_none() && customers.queued_messages.is_none() {
+            return;
+        }
         let Some(gaps) = self.gaps(self.status(chat)) else {
             return;
         };
