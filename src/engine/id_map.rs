@@ -199,12 +199,16 @@ impl<V> IdMap<V> {
 
     /// Every entry, in an order that means nothing: only for order-independent work.
     pub fn iter_any_order(&self) -> impl Iterator<Item = (u64, &V)> {
-        self.slab.iter().filter_map(|e| e.as_ref().map(|(id, v)| (*id, v)))
+        self.slab
+            .iter()
+            .filter_map(|e| e.as_ref().map(|(id, v)| (*id, v)))
     }
 
     /// Every entry mutably, in an order that means nothing: only for order-independent work.
     pub fn iter_any_order_mut(&mut self) -> impl Iterator<Item = (u64, &mut V)> {
-        self.slab.iter_mut().filter_map(|e| e.as_mut().map(|(id, v)| (*id, v)))
+        self.slab
+            .iter_mut()
+            .filter_map(|e| e.as_mut().map(|(id, v)| (*id, v)))
     }
 
     /// Every id, ascending.
@@ -228,6 +232,14 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
+    /// SplitMix64 step (the engine imports nothing else of ours).
+    fn splitmix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
     /// Random inserts and removes, clustered ids included, agree with a BTreeMap.
     #[test]
     fn behaves_like_an_ordered_map() {
@@ -238,7 +250,7 @@ mod tests {
         for step in 0..200_000u64 {
             x = splitmix(x);
             // Ids from a small range (many collisions and re-inserts) and a few huge ones.
-            let id = if x % 7 == 0 { x } else { x % 3_000 };
+            let id = if x.is_multiple_of(7) { x } else { x % 3_000 };
             match x % 3 {
                 0 | 1 => assert_eq!(map.insert(id, step), model.insert(id, step)),
                 _ => assert_eq!(map.remove(id), model.remove(&id)),
@@ -257,13 +269,4 @@ mod tests {
         // Slots are reused: the slab grows only past the most entries present at once.
         assert_eq!(map.slab.len(), peak);
     }
-}
-
-/// A test helper: SplitMix64 step (the engine imports nothing else of ours).
-#[cfg(test)]
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }

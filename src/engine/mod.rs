@@ -80,8 +80,8 @@ mod actions;
 pub mod config;
 pub mod error;
 pub mod event;
-pub mod invariants;
 pub mod id_map;
+pub mod invariants;
 mod queue;
 mod routing;
 pub mod settings;
@@ -97,10 +97,10 @@ pub use config::{
     NotifyAssignment, Presence, Role, RotationOrder, Settings,
 };
 pub use error::EngineError;
-pub use id_map::IdMap;
 pub use event::{
     AssignReason, CloseReason, Event, Move, Output, Recipient, Recipients, UnassignReason, ViolationRule,
 };
+pub use id_map::IdMap;
 pub use settings::{SETTINGS, SettingSpec};
 pub use state::{Agent, AgentId, Chat, ChatId, ChatStatus, GroupId, InboxId};
 pub use strategy::StrategyKind;

@@ -18,13 +18,8 @@
 //! (remaining work rescheduled whenever an agent's number of chats changes), manual claims,
 //! admin takeovers, presence behaviour ([`presence`]) and the configuration schedule.
 
-pub mod draw;
-pub mod presence;
 pub mod queue;
 mod work;
-
-pub use draw::{ChatDraw, Draws, EXTRA_CHAT_BASE, draw_chat};
-pub use presence::presence_plan;
 
 use crate::engine::{
     AgentId, Capacity, ChatId, ChatStatus, CloseReason, EligibleAgents, Engine, Event, IdMap, Input, Output,
@@ -32,9 +27,10 @@ use crate::engine::{
 };
 use crate::metrics::{Collector, Plan, RunMetrics};
 use crate::scenario::{RunKind, Scenario, TraceArrival};
-use crate::workload::arrivals::Segment;
+use crate::workload::arrivals::PoissonArrivals;
+use crate::workload::draw::{COPY_STRIDE, ChatDraw, Draws, EXTRA_CHAT_BASE};
+use crate::workload::presence::presence_plan;
 use crate::workload::{Purpose, Rng, stream, stream_seed, unit};
-use draw::COPY_STRIDE;
 use queue::{Class, EventQueue};
 use std::collections::BTreeSet;
 
@@ -152,34 +148,6 @@ struct AgentRt {
     claims: Rng,
 }
 
-/// Poisson arrivals over piecewise-constant segments, drawn lazily one at a time.
-struct ArrivalGen {
-    segments: Vec<Segment>,
-    seg: usize,
-    t: f64,
-    scale: f64,
-    rng: Rng,
-}
-
-impl ArrivalGen {
-    fn next(&mut self) -> Option<SimTime> {
-        while let Some(seg) = self.segments.get(self.seg) {
-            let per_ms = seg.rate_per_hour * self.scale / 3_600_000.0;
-            self.t = self.t.max(seg.start.as_millis() as f64);
-            if per_ms > 0.0 {
-                self.t += -(1.0 - unit(&mut self.rng)).ln() / per_ms;
-                if self.t < seg.end.as_millis() as f64 {
-                    return Some(SimTime(self.t as u64));
-                }
-            }
-            // Memorylessness: restart the clock at the next segment's start.
-            self.seg += 1;
-            self.t = 0.0;
-        }
-        None
-    }
-}
-
 /// Runs replication `replication` of `scenario`.
 pub fn run(scenario: &Scenario, replication: u64) -> RunResult {
     run_with(scenario, replication, RunOptions::default())
@@ -263,7 +231,7 @@ struct Sim<'s> {
     /// Open chats, by id (O(1) lookups; slots reused).
     chats: IdMap<ChatRt>,
     agents: Vec<AgentRt>,
-    generators: [Option<ArrivalGen>; 2],
+    generators: [Option<PoissonArrivals>; 2],
     counts: Counts,
     last_end: SimTime,
     /// Current settings and inbox strategies (the schedule changes them).
@@ -362,19 +330,17 @@ impl<'s> Sim<'s> {
             [None, None]
         } else {
             let segments = scenario.arrivals.segments(scenario.calendar, scenario.horizon);
-            let base = ArrivalGen {
-                segments: segments.clone(),
-                seg: 0,
-                t: 0.0,
-                scale: 1.0,
-                rng: stream(scenario.seed, replication, Purpose::Arrivals, 0),
-            };
-            let extra = (scenario.volume > 1.0).then(|| ArrivalGen {
-                segments,
-                seg: 0,
-                t: 0.0,
-                scale: scenario.volume - 1.0,
-                rng: stream(scenario.seed, replication, Purpose::ExtraArrivals, 0),
+            let base = PoissonArrivals::new(
+                segments.clone(),
+                1.0,
+                stream(scenario.seed, replication, Purpose::Arrivals, 0),
+            );
+            let extra = (scenario.volume > 1.0).then(|| {
+                PoissonArrivals::new(
+                    segments,
+                    scenario.volume - 1.0,
+                    stream(scenario.seed, replication, Purpose::ExtraArrivals, 0),
+                )
             });
             [Some(base), extra]
         };

@@ -108,24 +108,50 @@ impl RateProfile {
     }
 }
 
-/// Poisson arrival times over `segments`, each rate multiplied by `scale`, in order.
-pub fn poisson_times(segments: &[Segment], scale: f64, rng: &mut Rng) -> Vec<SimTime> {
-    let mut out = Vec::new();
-    for seg in segments {
-        let per_ms = seg.rate_per_hour * scale / 3_600_000.0;
-        if per_ms <= 0.0 {
-            continue;
-        }
-        let mut t = seg.start.as_millis() as f64;
-        loop {
-            t += -(1.0 - unit(rng)).ln() / per_ms;
-            if t >= seg.end.as_millis() as f64 {
-                break;
-            }
-            out.push(SimTime(t as u64));
+/// Poisson arrivals over piecewise-constant segments, each rate multiplied by `scale`,
+/// drawn lazily one at a time (the simulator keeps one pending arrival per stream, so a
+/// run of 10^8 chats never holds their times).
+#[derive(Debug)]
+pub struct PoissonArrivals {
+    segments: Vec<Segment>,
+    seg: usize,
+    t: f64,
+    scale: f64,
+    rng: Rng,
+}
+
+impl PoissonArrivals {
+    /// The arrivals over `segments` at `scale` times their rates, drawn from `rng`.
+    pub fn new(segments: Vec<Segment>, scale: f64, rng: Rng) -> Self {
+        Self {
+            segments,
+            seg: 0,
+            t: 0.0,
+            scale,
+            rng,
         }
     }
-    out
+}
+
+impl Iterator for PoissonArrivals {
+    type Item = SimTime;
+
+    fn next(&mut self) -> Option<SimTime> {
+        while let Some(seg) = self.segments.get(self.seg) {
+            let per_ms = seg.rate_per_hour * self.scale / 3_600_000.0;
+            self.t = self.t.max(seg.start.as_millis() as f64);
+            if per_ms > 0.0 {
+                self.t += -(1.0 - unit(&mut self.rng)).ln() / per_ms;
+                if self.t < seg.end.as_millis() as f64 {
+                    return Some(SimTime(self.t as u64));
+                }
+            }
+            // Memorylessness: restart the clock at the next segment's start.
+            self.seg += 1;
+            self.t = 0.0;
+        }
+        None
+    }
 }
 
 /// Expected number of arrivals over `segments`.
@@ -201,7 +227,8 @@ mod tests {
         let segs = profile.segments(cal, SimTime(4 * H));
         let mut total_in_peak = 0;
         for rep in 0..50 {
-            let times = poisson_times(&segs, 1.0, &mut stream(5, rep, Purpose::Arrivals, 0));
+            let times: Vec<SimTime> =
+                PoissonArrivals::new(segs.clone(), 1.0, stream(5, rep, Purpose::Arrivals, 0)).collect();
             let in_peak = times
                 .iter()
                 .filter(|t| (2 * H..2 * H + 180_000).contains(&t.as_millis()))
@@ -220,7 +247,9 @@ mod tests {
     fn constant_rate_count_matches_poisson() {
         let segs = RateProfile::constant(120.0).segments(Calendar { start_in_week: 0 }, SimTime(10 * H));
         let counts: Vec<f64> = (0..200)
-            .map(|rep| poisson_times(&segs, 1.0, &mut stream(3, rep, Purpose::Arrivals, 0)).len() as f64)
+            .map(|rep| {
+                PoissonArrivals::new(segs.clone(), 1.0, stream(3, rep, Purpose::Arrivals, 0)).count() as f64
+            })
             .collect();
         let mean = counts.iter().sum::<f64>() / 200.0;
         let var = counts.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / 199.0;

@@ -10,6 +10,8 @@
 pub mod arrivals;
 pub mod calendar;
 pub mod dist;
+pub mod draw;
+pub mod presence;
 pub mod trace;
 
 use rand_core::SeedableRng;

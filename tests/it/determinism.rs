@@ -73,13 +73,13 @@ fn chat_attributes_do_not_depend_on_the_cell() {
     for id in 1..200 {
         let chat = chatsim::engine::ChatId(id);
         assert_eq!(
-            chatsim::sim::draw_chat(&a, 3, chat, t),
-            chatsim::sim::draw_chat(&b, 3, chat, t)
+            chatsim::workload::draw::draw_chat(&a, 3, chat, t),
+            chatsim::workload::draw::draw_chat(&b, 3, chat, t)
         );
     }
     assert_ne!(
-        chatsim::sim::draw_chat(&a, 3, chatsim::engine::ChatId(1), t),
-        chatsim::sim::draw_chat(&a, 4, chatsim::engine::ChatId(1), t)
+        chatsim::workload::draw::draw_chat(&a, 3, chatsim::engine::ChatId(1), t),
+        chatsim::workload::draw::draw_chat(&a, 4, chatsim::engine::ChatId(1), t)
     );
 }
 

@@ -212,7 +212,7 @@ fn issue_4_a_break_under_way_at_the_start_counts() {
     .replace("start = \"monday 08:00\"", "start = \"monday 12:40\"")
     .replace("size = 4", "size = 20");
     let s = chatsim::scenario::from_str(&text, Path::new("k.toml")).unwrap();
-    let plans = chatsim::sim::presence_plan(&s, 0, s.end());
+    let plans = chatsim::workload::presence::presence_plan(&s, 0, s.end());
     let away_at_start = plans
         .iter()
         .filter(|(initial, _)| *initial == chatsim::engine::Presence::Away)
@@ -236,7 +236,7 @@ fn issue_4_the_bot_aims_only_at_agents_the_inbox_routes_to() {
         "[[inboxes]]\nname = \"web\"\nagents = [\"a-01\", \"a-02\", \"a-03\", \"a-04\"]\n[bot]\ntarget = 1.0",
     );
     let s = chatsim::scenario::from_str(&text, Path::new("t.toml")).unwrap_or_else(|e| panic!("{e}"));
-    let draws = chatsim::sim::Draws::new(&s, 0);
+    let draws = chatsim::workload::draw::Draws::new(&s, 0);
     for (id, t) in chatsim::sim::arrival_times(&s, 0) {
         let target = draws.chat(id, t, None).unwrap().target.unwrap();
         assert!(s.engine.agents[target.index()].name.starts_with("a-"));
@@ -272,7 +272,7 @@ fn issue_4_traces_starting_late_in_the_week_or_early_are_placed_right() {
     let friday_9 = (4 * 24 + 1) * 3_600_000;
     assert_eq!(times, vec![friday_9, friday_9 + 300_000]);
     // Rows before the start set the initial presence (they share the arrivals' time 0).
-    let plans = chatsim::sim::presence_plan(&s, 0, s.end());
+    let plans = chatsim::workload::presence::presence_plan(&s, 0, s.end());
     assert_eq!(plans[0].0, chatsim::engine::Presence::Offline);
 }
 

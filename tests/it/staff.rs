@@ -389,7 +389,7 @@ fn staff_duty_spans_replace_shifts() {
     let h = |x: u64| SimTime::ZERO + SimDuration::from_hours(x);
     s.agents[0].duty = Some(vec![(h(1), h(3)), (h(3), h(5))]);
     s.agents[1].duty = Some(Vec::new());
-    let plans = chatsim::sim::presence_plan(&s, 0, h(9));
+    let plans = chatsim::workload::presence::presence_plan(&s, 0, h(9));
     let (initial, changes) = &plans[0];
     assert_eq!(*initial, Presence::Offline);
     let away = h(5).as_millis() - SimDuration::from_mins(10).as_millis();

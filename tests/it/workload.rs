@@ -4,7 +4,9 @@
 use chatsim::engine::{AgentId, ChatId, Presence, SimTime};
 use chatsim::metrics::summary::estimate;
 use chatsim::scenario::{Scenario, experiment_from_str};
-use chatsim::sim::{Draws, RunOptions, arrival_times, presence_plan, run, run_with};
+use chatsim::sim::{RunOptions, arrival_times, run, run_with};
+use chatsim::workload::draw::Draws;
+use chatsim::workload::presence::presence_plan;
 use std::path::Path;
 
 /// A scenario with every behaviour of docs/workload.md switched on.
@@ -95,7 +97,7 @@ fn mean(s: &Scenario, metric: &str, n: u64) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
-fn drawn(s: &Scenario, replication: u64) -> Vec<chatsim::sim::ChatDraw> {
+fn drawn(s: &Scenario, replication: u64) -> Vec<chatsim::workload::draw::ChatDraw> {
     let draws = Draws::new(s, replication);
     arrival_times(s, replication)
         .into_iter()
@@ -416,7 +418,8 @@ fn volume_thins_or_copies_trace_rows() {
         let copies: Vec<SimTime> = all
             .iter()
             .filter(|(id, _)| {
-                id.0 >= chatsim::sim::EXTRA_CHAT_BASE && (id.0 - chatsim::sim::EXTRA_CHAT_BASE) / 128 == index
+                id.0 >= chatsim::workload::draw::EXTRA_CHAT_BASE
+                    && (id.0 - chatsim::workload::draw::EXTRA_CHAT_BASE) / 128 == index
             })
             .map(|(_, t)| *t)
             .collect();
@@ -817,7 +820,7 @@ fn volume_keeps_the_base_chats_and_scales_the_count() {
     let base = at(1.0);
     let less = at(0.6);
     let more = at(1.4);
-    let is_base = |id: &ChatId| id.0 < chatsim::sim::EXTRA_CHAT_BASE;
+    let is_base = |id: &ChatId| id.0 < chatsim::workload::draw::EXTRA_CHAT_BASE;
     assert!(
         less.iter().all(|c| base.contains(c)),
         "thinning keeps base chats at their times"

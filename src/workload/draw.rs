@@ -151,7 +151,8 @@ impl<'s> Draws<'s> {
         // seeded: every draw below is compared against a share or used only when its
         // behaviour is on, so skipping it gives exactly the same chat.
         let (mut bot_resolved, mut bot_phase_ms) = (false, 0);
-        let bot_on = c.bot_resolved > 0.0 || c.bot_phase.is_some() || !c.bot_groups.is_empty() || c.bot_target > 0.0;
+        let bot_on =
+            c.bot_resolved > 0.0 || c.bot_phase.is_some() || !c.bot_groups.is_empty() || c.bot_target > 0.0;
         if bot_on {
             // Bot: resolved? phase, group, target.
             let mut bot = self.stream(Purpose::Bot, chat);
