@@ -113,22 +113,43 @@ struct ChatRt {
     holder: Option<AgentId>,
     /// When its scheduled end falls (`None` = not scheduled).
     end_at: Option<SimTime>,
+    /// Bumped whenever its scheduled end stops counting (lazy cancellation of `End`).
     version: u32,
-    served: bool,
+    /// Where it is in its life.
+    stage: Stage,
+    /// Its patience clock is running (first wait only).
     abandon_scheduled: bool,
-    registered: bool,
+    /// When the engine first routed it (set on entering [`Stage::Routed`]).
     needs_human_at: Option<SimTime>,
+    /// Its customer's message gaps, seeded at the first message.
     messages: Option<Rng>,
     message_pending: bool,
     last_message_at: SimTime,
-    left: bool,
     notice_pending: bool,
+    /// The agent's first reply was sent.
     responded: bool,
+    /// Bumped whenever a scheduled first reply stops counting (lazy cancellation).
     reply_version: u32,
     /// General path: the holder's clock reading at which the first reply is due, and when
     /// its event is scheduled.
     reply_target: Option<f64>,
     reply_at: Option<SimTime>,
+}
+
+/// Where a chat is in its life as the simulator plays it. The stages only move forward,
+/// and each implies the ones before it: a served chat was routed, a chat whose customer
+/// left was served (the customer leaves mid-conversation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    /// With the bot, or awaiting its menu choice: not routed yet.
+    Unrouted,
+    /// Routed (it needs a human since `needs_human_at`), never held by an agent yet.
+    Routed,
+    /// Held by an agent at least once (a reassigned chat stays served).
+    Served,
+    /// Its customer left without a word: no more messages or work; it waits for the
+    /// agent (or auto-close) to close it.
+    Left,
 }
 
 /// Simulator-side state of an agent.
@@ -508,7 +529,7 @@ impl<'s> Sim<'s> {
                 if self
                     .chats
                     .get(chat.0)
-                    .is_some_and(|c| c.version == version && c.holder.is_some() && !c.left)
+                    .is_some_and(|c| c.version == version && c.holder.is_some() && c.stage != Stage::Left)
                 {
                     self.step(
                         now,
@@ -522,7 +543,7 @@ impl<'s> Sim<'s> {
             Ev::Abandon { chat } => {
                 // Patience is for the first wait: a customer already served and put back
                 // in the queue (agent offline, unassign) waits for the next agent.
-                let never_served = self.chats.get(chat.0).is_some_and(|c| !c.served);
+                let never_served = self.chats.get(chat.0).is_some_and(|c| c.stage < Stage::Served);
                 if never_served && self.status(chat) == Some(ChatStatus::Queued) {
                     self.step(
                         now,
@@ -663,14 +684,12 @@ impl<'s> Sim<'s> {
                 holder: None,
                 end_at: None,
                 version: 0,
-                served: false,
+                stage: Stage::Unrouted,
                 abandon_scheduled: false,
-                registered: false,
                 needs_human_at: None,
                 messages: None,
                 message_pending: false,
                 last_message_at: now,
-                left: false,
                 notice_pending: false,
                 responded: false,
                 reply_version: 0,
@@ -751,7 +770,7 @@ impl<'s> Sim<'s> {
             return;
         };
         c.message_pending = false;
-        if c.left {
+        if c.stage == Stage::Left {
             return;
         }
         if self.gaps(status).is_none() {
@@ -793,7 +812,7 @@ impl<'s> Sim<'s> {
         let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
-        if c.message_pending || c.left {
+        if c.message_pending || c.stage == Stage::Left {
             return;
         }
         let rng = c.messages.get_or_insert_with(|| self.draws.messages(chat));
@@ -810,7 +829,7 @@ impl<'s> Sim<'s> {
     /// A silent customer leaves: no more messages, no more work; the agent notices later.
     fn leave(&mut self, now: SimTime, chat: ChatId) {
         let holder = match self.chats.get(chat.0) {
-            Some(c) if !c.left => c.holder,
+            Some(c) if c.stage != Stage::Left => c.holder,
             _ => return,
         };
         // The chat stays with its agent (and in their count) until someone closes it, but
@@ -821,7 +840,7 @@ impl<'s> Sim<'s> {
         let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
-        c.left = true;
+        c.stage = Stage::Left;
         c.version += 1;
         c.end_at = None;
         self.collector.on_silent_left(chat);
@@ -834,7 +853,7 @@ impl<'s> Sim<'s> {
         let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
-        if !c.left || c.notice_pending {
+        if c.stage != Stage::Left || c.notice_pending {
             return;
         }
         c.notice_pending = true;
@@ -872,7 +891,7 @@ impl<'s> Sim<'s> {
                     self.register(chat, at);
                     if let Some(c) = self.chats.get_mut(chat.0)
                         && let (false, false, Some(p), Some(nha)) = (
-                            c.served,
+                            c.stage >= Stage::Served,
                             c.abandon_scheduled,
                             c.draw.patience_ms,
                             c.needs_human_at,
@@ -917,8 +936,8 @@ impl<'s> Sim<'s> {
         let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
-        let first = !c.served;
-        c.served = true;
+        let first = c.stage < Stage::Served;
+        c.stage = c.stage.max(Stage::Served);
         c.holder = Some(agent);
         self.start_work(chat, agent, at);
         let Some(c) = self.chats.get_mut(chat.0) else {
@@ -977,10 +996,10 @@ impl<'s> Sim<'s> {
         let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
-        if c.registered {
+        if c.stage >= Stage::Routed {
             return;
         }
-        c.registered = true;
+        c.stage = Stage::Routed;
         c.needs_human_at = Some(at);
         let inbox = c.draw.inbox;
         let group = self.engine.chat(chat).and_then(|c| c.group);

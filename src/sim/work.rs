@@ -17,7 +17,7 @@
 //! instead, and with α = 0 both give identical results (all clock arithmetic is on whole
 //! milliseconds, exact in `f64`).
 
-use super::{Class, Ev, Sim};
+use super::{Class, Ev, Sim, Stage};
 use crate::engine::{AgentId, ChatId, SimDuration, SimTime};
 use std::collections::BTreeSet;
 
@@ -128,13 +128,13 @@ impl Sim<'_> {
                 w.finishing.insert((target.to_bits(), chat, Due::Reply));
                 c.reply_target = Some(target);
             }
-            if !c.left {
+            if c.stage != Stage::Left {
                 let target = w.clock + c.remaining;
                 w.finishing.insert((target.to_bits(), chat, Due::End));
                 c.target = Some(target);
             }
             // (A silent customer's chat needs nothing more but counts in k.)
-        } else if !c.left {
+        } else if c.stage != Stage::Left {
             c.since = at;
             c.version += 1;
             let end = at + SimDuration(c.remaining.ceil() as u64);
@@ -215,7 +215,7 @@ impl Sim<'_> {
                 }
             }
             self.schedule_next_end(agent);
-        } else if !c.left {
+        } else if c.stage != Stage::Left {
             let worked = at.saturating_since(c.since).as_millis() as f64;
             c.remaining = (c.remaining - worked).max(0.0);
         }
