@@ -23,7 +23,7 @@ mod work;
 
 use crate::engine::{
     AgentId, Capacity, ChatId, ChatStatus, CloseReason, EligibleAgents, Engine, Event, IdMap, Input, Output,
-    Presence, Role, Settings, SimDuration, SimTime, StrategyKind,
+    Presence, Role, SimDuration, SimTime, StrategyKind,
 };
 use crate::metrics::{Collector, Plan, RunMetrics};
 use crate::scenario::{RunKind, Scenario, TraceArrival};
@@ -255,9 +255,6 @@ struct Sim<'s> {
     generators: [Option<PoissonArrivals>; 2],
     counts: Counts,
     last_end: SimTime,
-    /// Current settings and inbox strategies (the schedule changes them).
-    settings: Settings,
-    strategies: Vec<StrategyKind>,
     /// Available agents with a free slot and no claim scheduled, by (load, id).
     claimers: BTreeSet<(u32, AgentId)>,
     /// Whether agents claim chats by hand in some inbox now.
@@ -376,8 +373,6 @@ impl<'s> Sim<'s> {
             generators,
             counts: Counts::default(),
             last_end: SimTime::ZERO,
-            settings: scenario.engine.settings.clone(),
-            strategies: scenario.engine.inboxes.iter().map(|i| i.strategy).collect(),
             claimers: BTreeSet::new(),
             claiming: false,
             general_work: scenario.behaviour.slowdown > 0.0,
@@ -575,11 +570,9 @@ impl<'s> Sim<'s> {
             }
             Ev::Config { index } => {
                 let change = &self.scenario.schedule[index];
-                self.settings = change.settings.clone();
                 self.step(now, Input::Configure(change.settings.clone()));
                 if let Some(strategy) = change.strategy {
-                    for inbox in 0..self.strategies.len() {
-                        self.strategies[inbox] = strategy;
+                    for inbox in 0..self.scenario.engine.inboxes.len() {
                         let inbox = crate::engine::InboxId(inbox as u32);
                         self.step(now, Input::SetStrategy { inbox, strategy });
                     }
@@ -1013,7 +1006,7 @@ impl<'s> Sim<'s> {
     /// Re-reads which inboxes are claimed by hand (after a strategy or `enabled` change).
     fn update_claiming(&mut self, now: SimTime) {
         self.claiming = self.scenario.behaviour.claim_delay.is_some()
-            && (0..self.strategies.len()).any(|i| self.claims_inbox(i));
+            && (0..self.scenario.engine.inboxes.len()).any(|i| self.claims_inbox(i));
         self.claimers.clear();
         for agent in &mut self.agents {
             agent.claimer_key = None;
@@ -1026,7 +1019,8 @@ impl<'s> Sim<'s> {
     }
 
     fn claims_inbox(&self, inbox: usize) -> bool {
-        self.strategies[inbox] == StrategyKind::Manual || !self.settings.enabled
+        // The engine's configuration is the live one (the schedule changes it).
+        self.engine.config().inboxes[inbox].strategy == StrategyKind::Manual || !self.engine.settings().enabled
     }
 
     fn eligible(&self, agent: AgentId, inbox: usize) -> bool {
@@ -1055,7 +1049,7 @@ impl<'s> Sim<'s> {
 
     /// The oldest queued chat `agent` may claim.
     fn claimable(&self, agent: AgentId) -> Option<ChatId> {
-        (0..self.strategies.len())
+        (0..self.scenario.engine.inboxes.len())
             .filter(|&i| self.claims_inbox(i) && self.eligible(agent, i))
             .filter_map(|i| self.engine.oldest_queued(crate::engine::InboxId(i as u32)))
             .min()
@@ -1098,7 +1092,7 @@ impl<'s> Sim<'s> {
 
     /// Wakes an idle claimer for every claimed-by-hand inbox with a queued chat.
     fn wake_for_queued(&mut self, now: SimTime) {
-        for inbox in 0..self.strategies.len() {
+        for inbox in 0..self.scenario.engine.inboxes.len() {
             let id = crate::engine::InboxId(inbox as u32);
             if self.claims_inbox(inbox) && self.engine.oldest_queued(id).is_some() {
                 self.wake_claimer(id, now);
