@@ -16,11 +16,10 @@ pub mod catalogue;
 pub mod summary;
 
 use crate::engine::{
-    AgentId, AssignReason, Capacity, ChatId, CloseReason, Event, GroupId, InboxId, Output, Presence,
+    AgentId, AssignReason, Capacity, ChatId, CloseReason, Event, GroupId, IdMap, InboxId, Output, Presence,
     SimDuration, SimTime, UnassignReason,
 };
 use hdrhistogram::Histogram;
-use std::collections::BTreeMap;
 
 /// What the collector needs to know about the run.
 #[derive(Clone, Debug)]
@@ -267,7 +266,8 @@ impl RunMetrics {
 #[derive(Debug)]
 pub struct Collector {
     plan: Plan,
-    chats: BTreeMap<ChatId, ChatTrack>,
+    /// Open chats by id (only those: memory is bounded by open chats, not by the run).
+    chats: IdMap<ChatTrack>,
     agents: Vec<AgentTrack>,
     last: SimTime,
     // Current levels.
@@ -372,7 +372,7 @@ impl Collector {
             .collect();
         Self {
             agents: vec![AgentTrack::default(); plan.capacities.len()],
-            chats: BTreeMap::new(),
+            chats: IdMap::new(),
             last: SimTime::ZERO,
             queue_len: 0,
             in_service: 0,
@@ -593,7 +593,7 @@ impl Collector {
             self.inboxes[inbox.index()].chats.arrivals += 1;
         }
         self.chats.insert(
-            chat,
+            chat.0,
             ChatTrack {
                 needs_human_at: now,
                 measured,
@@ -640,7 +640,7 @@ impl Collector {
     /// response time runs from when the chat needed a human.
     pub fn on_first_reply(&mut self, chat: ChatId) {
         let now = self.last;
-        if let Some(c) = self.chats.get(&chat)
+        if let Some(c) = self.chats.get(chat.0)
             && c.measured
         {
             let ms = now.saturating_since(c.needs_human_at).as_millis();
@@ -652,7 +652,7 @@ impl Collector {
     /// A served customer left without a word, after `advance(now)`.
     pub fn on_silent_left(&mut self, chat: ChatId) {
         let now = self.last;
-        if let Some(c) = self.chats.get_mut(&chat) {
+        if let Some(c) = self.chats.get_mut(chat.0) {
             c.left_at = Some(now);
         }
     }
@@ -660,7 +660,7 @@ impl Collector {
     /// A message in a chat (for the recent-rebalance check), after `advance(now)`.
     pub fn on_message(&mut self, chat: ChatId) {
         let now = self.last;
-        if let Some(c) = self.chats.get_mut(&chat) {
+        if let Some(c) = self.chats.get_mut(chat.0) {
             c.last_message_at = now;
         }
     }
@@ -676,13 +676,13 @@ impl Collector {
                     self.rebalance_moves += 1;
                     let recent = self
                         .chats
-                        .get(&chat)
+                        .get(chat.0)
                         .zip(self.plan.rebalance_idle_threshold)
                         .is_some_and(|(c, t)| now.saturating_since(c.last_message_at) < t);
                     self.rebalance_recent += u64::from(recent);
                 }
                 let mut enters = None;
-                if let Some(c) = self.chats.get_mut(&chat) {
+                if let Some(c) = self.chats.get_mut(chat.0) {
                     match c.first_agent {
                         None => c.first_agent = Some(agent),
                         Some(first) if first != agent && !c.multi_agent => {
@@ -715,7 +715,7 @@ impl Collector {
                     self.unassigned[unassign_index(reason)] += 1;
                 }
                 let mut leaves = None;
-                if let Some(c) = self.chats.get_mut(&chat) {
+                if let Some(c) = self.chats.get_mut(chat.0) {
                     c.holder = None;
                     if c.in_service {
                         c.in_service = false;
@@ -728,7 +728,7 @@ impl Collector {
                 self.change_load(agent, false);
             }
             Event::ChatQueued { chat, .. } => {
-                if let Some(c) = self.chats.get_mut(&chat)
+                if let Some(c) = self.chats.get_mut(chat.0)
                     && c.queued_since.is_none()
                 {
                     c.queued_since = Some(now);
@@ -747,7 +747,7 @@ impl Collector {
             Event::ChatTakenOver { chat, .. } => {
                 self.leave_queue(chat);
                 self.serve(chat);
-                if let Some(c) = self.chats.get_mut(&chat)
+                if let Some(c) = self.chats.get_mut(chat.0)
                     && !c.in_service
                 {
                     c.in_service = true;
@@ -757,7 +757,7 @@ impl Collector {
             }
             Event::ChatClosed { chat, reason } => {
                 self.leave_queue(chat);
-                if let Some(c) = self.chats.remove(&chat) {
+                if let Some(c) = self.chats.remove(chat.0) {
                     if c.measured {
                         if let Some(since) = c.served_at
                             && reason != CloseReason::Abandoned
@@ -803,7 +803,7 @@ impl Collector {
     fn leave_queue(&mut self, chat: ChatId) {
         let now = self.last;
         let from = self.plan.measure_from;
-        if let Some(c) = self.chats.get_mut(&chat)
+        if let Some(c) = self.chats.get_mut(chat.0)
             && let Some(since) = c.queued_since.take()
         {
             self.queue_len -= 1;
@@ -822,7 +822,7 @@ impl Collector {
 
     fn serve(&mut self, chat: ChatId) {
         let now = self.last;
-        let Some(c) = self.chats.get_mut(&chat) else {
+        let Some(c) = self.chats.get_mut(chat.0) else {
             return;
         };
         if c.served {
@@ -859,21 +859,25 @@ impl Collector {
         for i in 0..self.agents.len() {
             self.touch_agent(AgentId(i as u32));
         }
-        // Chats still queued at the end: their episodes count up to the end.
-        let open: Vec<ChatId> = self
+        // Chats still queued at the end: their episodes count up to the end, in id order
+        // (the sums are floating-point: their order must not depend on the map's layout).
+        let mut open: Vec<u64> = self
             .chats
-            .iter()
+            .iter_any_order()
             .filter(|(_, c)| c.queued_since.is_some())
-            .map(|(&id, _)| id)
+            .map(|(id, _)| id)
             .collect();
+        open.sort_unstable();
         for id in open {
-            self.leave_queue(id);
+            self.leave_queue(ChatId(id));
         }
         // Unserved chats still waiting at the end, for no longer than a target: censored.
         let end = self.plan.end;
         let waiting: Vec<(usize, Option<GroupId>, InboxId, u64)> = self
             .chats
-            .values()
+            .iter_any_order()
+            .map(|(_, c)| c)
+            // Only counted: the order does not matter.
             .filter(|c| c.measured && !c.served)
             .map(|c| {
                 (
@@ -909,7 +913,7 @@ impl Collector {
         put("abandoned", Some(all.abandoned as f64));
         put(
             "open_at_end",
-            Some(self.chats.values().filter(|c| c.measured).count() as f64),
+            Some(self.chats.iter_any_order().filter(|(_, c)| c.measured).count() as f64),
         );
         put("wait_mean", ratio(all.wait_sum_ms / 1_000.0, all.served as f64));
         let q = |h: &Histogram<u64>, p: f64| (!h.is_empty()).then(|| h.value_at_quantile(p) as f64 / 1_000.0);
