@@ -147,6 +147,20 @@ pub struct Levels {
     pub span_ms: f64,
 }
 
+impl Levels {
+    /// Adds `dt` ms at these levels (queue, in service, available, their load, their
+    /// capacity).
+    #[inline]
+    fn add(&mut self, levels: &[f64; 5], dt: f64) {
+        self.queue += levels[0] * dt;
+        self.in_service += levels[1] * dt;
+        self.available += levels[2] * dt;
+        self.avail_load += levels[3] * dt;
+        self.avail_capacity += levels[4] * dt;
+        self.span_ms += dt;
+    }
+}
+
 /// One interval's row of the planner's table.
 #[derive(Clone, Debug)]
 pub struct IntervalRow {
@@ -204,6 +218,39 @@ impl Part {
             agents_available_mean: mean(self.available_area),
             chats: self.chats,
         }
+    }
+}
+
+/// A list of indices per agent, all in one vector (one allocation for the roster, not one
+/// per agent).
+#[derive(Clone, Debug, Default)]
+struct Rows {
+    items: Vec<usize>,
+    /// Where each row ends in `items` (a row starts where the previous one ends).
+    ends: Vec<usize>,
+}
+
+impl Rows {
+    /// `n` rows, row `i` as `fill(i, row)` leaves `row` (handed over empty).
+    fn build(n: usize, mut fill: impl FnMut(usize, &mut Vec<usize>)) -> Self {
+        let mut rows = Self {
+            items: Vec::new(),
+            ends: Vec::with_capacity(n),
+        };
+        let mut row = Vec::new();
+        for i in 0..n {
+            row.clear();
+            fill(i, &mut row);
+            rows.items.extend_from_slice(&row);
+            rows.ends.push(rows.items.len());
+        }
+        rows
+    }
+
+    /// Row `i`.
+    fn row(&self, i: usize) -> &[usize] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.items[start..self.ends[i]]
     }
 }
 
@@ -310,9 +357,9 @@ struct Books {
     inboxes: Vec<Part>,
     /// Per agent: the group slots whose availability it counts in (its groups, and the
     /// no-group slot: a chat without a group may go to anyone).
-    agent_group_slots: Vec<Vec<usize>>,
+    agent_group_slots: Rows,
     /// Per agent: the inboxes that route to it.
-    agent_inbox_slots: Vec<Vec<usize>>,
+    agent_inbox_slots: Rows,
     all: Slice,
     // Waits.
     waits: Histogram<u64>,
@@ -360,37 +407,19 @@ impl Collector {
             chats: slice(),
             ..Part::default()
         };
-        let agent_group_slots = (0..n_agents)
-            .map(|i| {
-                let mut slots: Vec<usize> = plan
-                    .agent_groups
-                    .get(i)
-                    .map_or(&[][..], Vec::as_slice)
-                    .iter()
-                    .map(|g| g.index())
-                    .filter(|&g| g < plan.n_groups)
-                    .collect();
-                slots.sort_unstable();
-                slots.dedup();
-                slots.push(plan.n_groups);
-                slots
-            })
-            .collect();
-        let agent_inbox_slots = (0..n_agents)
-            .map(|i| {
-                let mut slots: Vec<usize> = plan
-                    .agent_inboxes
-                    .get(i)
-                    .map_or(&[][..], Vec::as_slice)
-                    .iter()
-                    .map(|b| b.index())
-                    .filter(|&b| b < plan.n_inboxes)
-                    .collect();
-                slots.sort_unstable();
-                slots.dedup();
-                slots
-            })
-            .collect();
+        let agent_group_slots = Rows::build(n_agents, |i, row| {
+            let groups = plan.agent_groups.get(i).map_or(&[][..], Vec::as_slice);
+            row.extend(groups.iter().map(|g| g.index()).filter(|&g| g < plan.n_groups));
+            row.sort_unstable();
+            row.dedup();
+            row.push(plan.n_groups);
+        });
+        let agent_inbox_slots = Rows::build(n_agents, |i, row| {
+            let inboxes = plan.agent_inboxes.get(i).map_or(&[][..], Vec::as_slice);
+            row.extend(inboxes.iter().map(|b| b.index()).filter(|&b| b < plan.n_inboxes));
+            row.sort_unstable();
+            row.dedup();
+        });
         let agents = (0..n_agents)
             .map(|i| AgentTrack {
                 capacity: plan.capacities[i],
@@ -618,20 +647,15 @@ impl Books {
             let from = self.last.max(self.plan.measure_from);
             if seg_end > from {
                 let dt = (seg_end.as_millis() - from.as_millis()) as f64;
-                let (queue, in_service, available) = (
+                let levels = [
                     self.queue_len as f64,
                     self.in_service as f64,
                     self.available as f64,
-                );
-                let (avail_load, avail_capacity) = (self.avail_load as f64, self.avail_capacity as f64);
-                for l in [&mut self.intervals[self.interval], &mut self.total] {
-                    l.queue += queue * dt;
-                    l.in_service += in_service * dt;
-                    l.available += available * dt;
-                    l.avail_load += avail_load * dt;
-                    l.avail_capacity += avail_capacity * dt;
-                    l.span_ms += dt;
-                }
+                    self.avail_load as f64,
+                    self.avail_capacity as f64,
+                ];
+                self.intervals[self.interval].add(&levels, dt);
+                self.total.add(&levels, dt);
                 self.orphan_area += self.orphaned as f64 * dt;
             }
             self.last = seg_end;
@@ -730,12 +754,12 @@ impl Books {
     fn availability_changed(&mut self, agent: AgentId, up: bool) {
         let (now, from) = (self.last, self.plan.measure_from);
         let i = agent.index();
-        for &g in &self.agent_group_slots[i] {
+        for &g in self.agent_group_slots.row(i) {
             let part = &mut self.groups[g];
             part.touch(now, from);
             bump(&mut part.available, up);
         }
-        for &b in &self.agent_inbox_slots[i] {
+        for &b in self.agent_inbox_slots.row(i) {
             let part = &mut self.inboxes[b];
             part.touch(now, from);
             bump(&mut part.available, up);
@@ -1149,13 +1173,20 @@ impl Books {
             wait_cdf: if self.waits.is_empty() {
                 Vec::new()
             } else {
+                // `count_between(0, x)` for each x, summed as it goes: each step adds the
+                // buckets after the last one counted (from the lowest value of the next
+                // bucket), so the histogram is walked once, not once per point.
+                let mut below = 0u64;
+                let mut next = 0u64;
                 (0..=120u64)
                     .map(|i| {
                         let x = i * 5;
-                        (
-                            x as f64,
-                            self.waits.count_between(0, x * 1_000) as f64 / self.waits.len() as f64,
-                        )
+                        let high = x * 1_000;
+                        if high >= next {
+                            below += self.waits.count_between(next, high);
+                            next = self.waits.highest_equivalent(high) + 1;
+                        }
+                        (x as f64, below as f64 / self.waits.len() as f64)
                     })
                     .collect()
             },
