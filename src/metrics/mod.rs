@@ -16,11 +16,10 @@ pub mod catalogue;
 pub mod summary;
 
 use crate::engine::{
-    AgentId, AssignReason, Capacity, ChatId, CloseReason, Event, GroupId, InboxId, Output, Presence,
+    AgentId, AssignReason, Capacity, ChatId, CloseReason, Event, GroupId, IdMap, InboxId, Output, Presence,
     SimDuration, SimTime, UnassignReason,
 };
 use hdrhistogram::Histogram;
-use std::collections::BTreeMap;
 
 /// What the collector needs to know about the run.
 #[derive(Clone, Debug)]
@@ -66,7 +65,6 @@ struct ChatTrack {
     interval: usize,
     served: bool,
     queued_since: Option<SimTime>,
-    episodes: u32,
     /// Whether the current queue episode follows a service (a re-queue).
     requeued: bool,
     /// Whether the chat waited in the queue before its first service.
@@ -83,8 +81,12 @@ struct ChatTrack {
     left_at: Option<SimTime>,
 }
 
-#[derive(Clone, Debug, Default)]
+/// One agent's figures while the run goes, with what its updates need of the plan (kept
+/// here so that an update touches one record).
+#[derive(Clone, Debug)]
 struct AgentTrack {
+    capacity: Capacity,
+    admin: bool,
     load: u32,
     presence: Option<Presence>,
     since: SimTime,
@@ -143,6 +145,20 @@ pub struct Levels {
     pub avail_capacity: f64,
     /// Measured length (ms).
     pub span_ms: f64,
+}
+
+impl Levels {
+    /// Adds `dt` ms at these levels (queue, in service, available, their load, their
+    /// capacity).
+    #[inline]
+    fn add(&mut self, levels: &[f64; 5], dt: f64) {
+        self.queue += levels[0] * dt;
+        self.in_service += levels[1] * dt;
+        self.available += levels[2] * dt;
+        self.avail_load += levels[3] * dt;
+        self.avail_capacity += levels[4] * dt;
+        self.span_ms += dt;
+    }
 }
 
 /// One interval's row of the planner's table.
@@ -205,6 +221,39 @@ impl Part {
     }
 }
 
+/// A list of indices per agent, all in one vector (one allocation for the roster, not one
+/// per agent).
+#[derive(Clone, Debug, Default)]
+struct Rows {
+    items: Vec<usize>,
+    /// Where each row ends in `items` (a row starts where the previous one ends).
+    ends: Vec<usize>,
+}
+
+impl Rows {
+    /// `n` rows, row `i` as `fill(i, row)` leaves `row` (handed over empty).
+    fn build(n: usize, mut fill: impl FnMut(usize, &mut Vec<usize>)) -> Self {
+        let mut rows = Self {
+            items: Vec::new(),
+            ends: Vec::with_capacity(n),
+        };
+        let mut row = Vec::new();
+        for i in 0..n {
+            row.clear();
+            fill(i, &mut row);
+            rows.items.extend_from_slice(&row);
+            rows.ends.push(rows.items.len());
+        }
+        rows
+    }
+
+    /// Row `i`.
+    fn row(&self, i: usize) -> &[usize] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.items[start..self.ends[i]]
+    }
+}
+
 /// Everything one run measured.
 #[derive(Clone, Debug)]
 pub struct RunMetrics {
@@ -264,12 +313,31 @@ impl RunMetrics {
 }
 
 /// Observes one run.
+///
+/// Cost: every input and output costs O(1) — at most one lookup of its chat in an
+/// [`IdMap`], and updates of what it touches (the chat, its agent, its group and inbox, the
+/// current interval); a presence change also one update per group and inbox of that agent.
+/// Nothing scans the roster, the groups, the inboxes, the intervals or the open chats before
+/// [`Collector::finish_at`].
 #[derive(Debug)]
 pub struct Collector {
+    /// Open chats by id (only those: memory is bounded by open chats, not by the run).
+    chats: IdMap<ChatTrack>,
+    /// Everything else, kept apart from the chats so that a chat looked up once can be
+    /// updated together with the books.
+    books: Books,
+}
+
+/// The collector's levels, integrals and counters: everything but the open chats.
+#[derive(Debug)]
+struct Books {
     plan: Plan,
-    chats: BTreeMap<ChatId, ChatTrack>,
     agents: Vec<AgentTrack>,
     last: SimTime,
+    /// The interval `last` is in (`interval_index(last)`) and where it ends, kept so that
+    /// integrating divides only when a boundary is crossed.
+    interval: usize,
+    interval_end: u64,
     // Current levels.
     queue_len: u64,
     in_service: u64,
@@ -289,9 +357,9 @@ pub struct Collector {
     inboxes: Vec<Part>,
     /// Per agent: the group slots whose availability it counts in (its groups, and the
     /// no-group slot: a chat without a group may go to anyone).
-    agent_group_slots: Vec<Vec<usize>>,
+    agent_group_slots: Rows,
     /// Per agent: the inboxes that route to it.
-    agent_inbox_slots: Vec<Vec<usize>>,
+    agent_inbox_slots: Rows,
     all: Slice,
     // Waits.
     waits: Histogram<u64>,
@@ -339,41 +407,38 @@ impl Collector {
             chats: slice(),
             ..Part::default()
         };
-        let agent_group_slots = (0..n_agents)
-            .map(|i| {
-                let mut slots: Vec<usize> = plan
-                    .agent_groups
-                    .get(i)
-                    .map_or(&[][..], Vec::as_slice)
-                    .iter()
-                    .map(|g| g.index())
-                    .filter(|&g| g < plan.n_groups)
-                    .collect();
-                slots.sort_unstable();
-                slots.dedup();
-                slots.push(plan.n_groups);
-                slots
+        let agent_group_slots = Rows::build(n_agents, |i, row| {
+            let groups = plan.agent_groups.get(i).map_or(&[][..], Vec::as_slice);
+            row.extend(groups.iter().map(|g| g.index()).filter(|&g| g < plan.n_groups));
+            row.sort_unstable();
+            row.dedup();
+            row.push(plan.n_groups);
+        });
+        let agent_inbox_slots = Rows::build(n_agents, |i, row| {
+            let inboxes = plan.agent_inboxes.get(i).map_or(&[][..], Vec::as_slice);
+            row.extend(inboxes.iter().map(|b| b.index()).filter(|&b| b < plan.n_inboxes));
+            row.sort_unstable();
+            row.dedup();
+        });
+        let agents = (0..n_agents)
+            .map(|i| AgentTrack {
+                capacity: plan.capacities[i],
+                admin: plan.admins[i],
+                load: 0,
+                presence: None,
+                since: SimTime::ZERO,
+                available_ms: 0,
+                held_ms: 0,
+                at_capacity_ms: 0,
+                auto_assignments: 0,
             })
             .collect();
-        let agent_inbox_slots = (0..n_agents)
-            .map(|i| {
-                let mut slots: Vec<usize> = plan
-                    .agent_inboxes
-                    .get(i)
-                    .map_or(&[][..], Vec::as_slice)
-                    .iter()
-                    .map(|b| b.index())
-                    .filter(|&b| b < plan.n_inboxes)
-                    .collect();
-                slots.sort_unstable();
-                slots.dedup();
-                slots
-            })
-            .collect();
-        Self {
-            agents: vec![AgentTrack::default(); plan.capacities.len()],
-            chats: BTreeMap::new(),
+        let interval = interval_index(&plan, 0);
+        let books = Books {
+            agents,
             last: SimTime::ZERO,
+            interval,
+            interval_end: interval_end(&plan, interval),
             queue_len: 0,
             in_service: 0,
             available: 0,
@@ -417,36 +482,188 @@ impl Collector {
             silent_hold_sum_ms: 0.0,
             silent_closed: 0,
             plan,
+        };
+        Self {
+            chats: IdMap::new(),
+            books,
         }
     }
 
-    /// Integrates every level up to `now` (at most the run's end).
+    /// Integrates every level up to `now` (at most the run's end). Called before every
+    /// event and output: when the time has not moved (several outputs at one instant) it
+    /// costs one comparison.
+    #[inline]
     pub fn advance(&mut self, now: SimTime) {
+        if now > self.books.last {
+            self.books.integrate(now);
+        }
+    }
+
+    /// An agent's presence (initial or changed), after `advance(now)`.
+    pub fn on_presence(&mut self, agent: AgentId, presence: Presence) {
+        self.books.on_presence(agent, presence);
+    }
+
+    /// A chat of `inbox` needs a human from now on (its arrival or hand-off), with the group
+    /// it is routed with, after `advance(now)`.
+    pub fn on_arrival(&mut self, chat: ChatId, inbox: InboxId, group: Option<GroupId>) {
+        let b = &mut self.books;
+        let now = b.last;
+        let measured = now >= b.plan.measure_from;
+        // `interval_index(now)`, kept by `integrate`.
+        let interval = b.interval;
+        if measured {
+            b.all.arrivals += 1;
+            b.interval_chats[interval].arrivals += 1;
+            let g = b.group_slot(group);
+            b.groups[g].chats.arrivals += 1;
+            b.inboxes[inbox.index()].chats.arrivals += 1;
+        }
+        self.chats.insert(
+            chat.0,
+            ChatTrack {
+                needs_human_at: now,
+                measured,
+                group,
+                inbox,
+                interval,
+                served: false,
+                queued_since: None,
+                requeued: false,
+                ever_queued: false,
+                holder: None,
+                in_service: false,
+                first_agent: None,
+                multi_agent: false,
+                last_message_at: now,
+                served_at: None,
+                left_at: None,
+            },
+        );
+    }
+
+    /// The engine refused an input the simulator sent (a bug, like a VIOLATION): counted in
+    /// `violations`, so it can never pass unnoticed.
+    pub fn on_engine_error(&mut self) {
+        self.books.violations += 1;
+    }
+
+    /// A customer starts a chat (with the bot, if there is one), after `advance(now)`.
+    pub fn on_created(&mut self) {
+        if self.books.measured_now() {
+            self.books.created += 1;
+        }
+    }
+
+    /// The bot resolved a chat alone (it never needs a human), after `advance(now)`.
+    pub fn on_bot_resolved(&mut self) {
+        if self.books.measured_now() {
+            self.books.bot_resolved += 1;
+        }
+    }
+
+    /// The agent's first reply in a chat, after `advance(now)`: the customer's first
+    /// response time runs from when the chat needed a human.
+    pub fn on_first_reply(&mut self, chat: ChatId) {
+        let b = &mut self.books;
+        let now = b.last;
+        if let Some(c) = self.chats.get(chat.0)
+            && c.measured
+        {
+            let ms = now.saturating_since(c.needs_human_at).as_millis();
+            b.first_replies.saturating_record(ms);
+            b.first_reply_sum_ms += ms as f64;
+        }
+    }
+
+    /// A served customer left without a word, after `advance(now)`.
+    pub fn on_silent_left(&mut self, chat: ChatId) {
+        let now = self.books.last;
+        if let Some(c) = self.chats.get_mut(chat.0) {
+            c.left_at = Some(now);
+        }
+    }
+
+    /// A message in a chat (for the recent-rebalance check), after `advance(now)`.
+    pub fn on_message(&mut self, chat: ChatId) {
+        let now = self.books.last;
+        if let Some(c) = self.chats.get_mut(chat.0) {
+            c.last_message_at = now;
+        }
+    }
+
+    /// One engine output, after `advance(output.at)`: one lookup of its chat, then updates
+    /// of what it touches.
+    pub fn on_output(&mut self, output: &Output) {
+        let b = &mut self.books;
+        match output.event {
+            Event::ChatAssigned { chat, agent, reason } => {
+                b.assigned(self.chats.get_mut(chat.0), agent, reason);
+            }
+            Event::ChatUnassigned { chat, agent, reason } => {
+                b.unassigned(self.chats.get_mut(chat.0), agent, reason);
+            }
+            Event::ChatQueued { chat, .. } => {
+                if let Some(c) = self.chats.get_mut(chat.0) {
+                    b.queued(c);
+                }
+            }
+            Event::ChatTakenOver { chat, .. } => {
+                if let Some(c) = self.chats.get_mut(chat.0) {
+                    b.taken_over(c);
+                }
+            }
+            Event::ChatClosed { chat, reason } => {
+                if let Some(c) = self.chats.remove(chat.0) {
+                    b.closed(c, reason);
+                }
+            }
+            Event::Violation { .. } => b.violations += 1,
+            Event::AgentChatsReassigned { .. } | Event::ChatAssignmentSync { .. } => {}
+        }
+    }
+
+    /// Closes the books at `end` (at most the planned end).
+    pub fn finish_at(self, end: SimTime) -> RunMetrics {
+        let Self { mut chats, books } = self;
+        books.finish_at(&mut chats, end)
+    }
+
+    /// Current queue length as the collector sees it (checked against the engine in tests).
+    pub fn queue_len(&self) -> u64 {
+        self.books.queue_len
+    }
+}
+
+impl Books {
+    /// Integrates every level from `last` up to `now` (at most the run's end), split at
+    /// interval boundaries: per segment, one addition to each of the interval's and the
+    /// run's integrals.
+    fn integrate(&mut self, now: SimTime) {
         let now = now.min(self.plan.end);
         while self.last < now {
-            let idx = interval_index(&self.plan, self.last.as_millis());
-            let boundary = interval_end(&self.plan, idx);
+            let boundary = self.interval_end;
             let seg_end = now.min(SimTime(boundary));
             let from = self.last.max(self.plan.measure_from);
             if seg_end > from {
                 let dt = (seg_end.as_millis() - from.as_millis()) as f64;
-                let add = |l: &mut Levels, c: &Self| {
-                    l.queue += c.queue_len as f64 * dt;
-                    l.in_service += c.in_service as f64 * dt;
-                    l.available += c.available as f64 * dt;
-                    l.avail_load += c.avail_load as f64 * dt;
-                    l.avail_capacity += c.avail_capacity as f64 * dt;
-                    l.span_ms += dt;
-                };
-                let mut iv = std::mem::take(&mut self.intervals[idx]);
-                add(&mut iv, self);
-                self.intervals[idx] = iv;
-                let mut total = std::mem::take(&mut self.total);
-                add(&mut total, self);
-                self.total = total;
+                let levels = [
+                    self.queue_len as f64,
+                    self.in_service as f64,
+                    self.available as f64,
+                    self.avail_load as f64,
+                    self.avail_capacity as f64,
+                ];
+                self.intervals[self.interval].add(&levels, dt);
+                self.total.add(&levels, dt);
                 self.orphan_area += self.orphaned as f64 * dt;
             }
             self.last = seg_end;
+            if seg_end.as_millis() >= boundary {
+                // `interval_index(boundary)` is the next interval.
+                self.interval += 1;
+                self.interval_end = interval_end(&self.plan, self.interval);
+            }
         }
     }
 
@@ -464,7 +681,7 @@ impl Collector {
             let dt = now.as_millis() - start.as_millis();
             a.available_ms += dt;
             a.held_ms += u64::from(a.load) * dt;
-            if !self.plan.capacities[agent.index()].admits(a.load) {
+            if !a.capacity.admits(a.load) {
                 a.at_capacity_ms += dt;
             }
         }
@@ -479,39 +696,26 @@ impl Collector {
         } else {
             a.load = a.load.saturating_sub(1);
         }
-        if self.plan.admins[agent.index()] {
+        if a.admin {
             return;
         }
         match a.presence {
-            Some(Presence::Available) => {
-                if up {
-                    self.avail_load += 1
-                } else {
-                    self.avail_load -= 1
-                }
-            }
-            Some(Presence::Offline) | None => {
-                if up {
-                    self.orphaned += 1
-                } else {
-                    self.orphaned -= 1
-                }
-            }
+            Some(Presence::Available) => bump(&mut self.avail_load, up),
+            Some(Presence::Offline) | None => bump(&mut self.orphaned, up),
             Some(Presence::Away) => {}
         }
     }
 
-    /// An agent's presence (initial or changed), after `advance(now)`.
-    pub fn on_presence(&mut self, agent: AgentId, presence: Presence) {
+    fn on_presence(&mut self, agent: AgentId, presence: Presence) {
         self.touch_agent(agent);
-        let cap = match self.plan.capacities[agent.index()] {
+        let a = &mut self.agents[agent.index()];
+        let cap = match a.capacity {
             Capacity::Limited(k) => u64::from(k),
             Capacity::Unlimited => 0,
         };
-        let a = &mut self.agents[agent.index()];
         let load = u64::from(a.load);
         let old = a.presence.replace(presence);
-        if self.plan.admins[agent.index()] {
+        if a.admin {
             return;
         }
         let was = old == Some(Presence::Available);
@@ -550,12 +754,12 @@ impl Collector {
     fn availability_changed(&mut self, agent: AgentId, up: bool) {
         let (now, from) = (self.last, self.plan.measure_from);
         let i = agent.index();
-        for &g in &self.agent_group_slots[i] {
+        for &g in self.agent_group_slots.row(i) {
             let part = &mut self.groups[g];
             part.touch(now, from);
             bump(&mut part.available, up);
         }
-        for &b in &self.agent_inbox_slots[i] {
+        for &b in self.agent_inbox_slots.row(i) {
             let part = &mut self.inboxes[b];
             part.touch(now, from);
             bump(&mut part.available, up);
@@ -579,233 +783,133 @@ impl Collector {
         group.map_or(self.plan.n_groups, GroupId::index)
     }
 
-    /// A chat of `inbox` needs a human from now on (its arrival or hand-off), with the group
-    /// it is routed with, after `advance(now)`.
-    pub fn on_arrival(&mut self, chat: ChatId, inbox: InboxId, group: Option<GroupId>) {
+    /// CHAT_ASSIGNED (`c`: the chat, if tracked).
+    fn assigned(&mut self, mut c: Option<&mut ChatTrack>, agent: AgentId, reason: AssignReason) {
         let now = self.last;
-        let measured = now >= self.plan.measure_from;
-        let interval = interval_index(&self.plan, now.as_millis());
-        if measured {
-            self.all.arrivals += 1;
-            self.interval_chats[interval].arrivals += 1;
-            let g = self.group_slot(group);
-            self.groups[g].chats.arrivals += 1;
-            self.inboxes[inbox.index()].chats.arrivals += 1;
+        if let Some(c) = c.as_deref_mut() {
+            self.leave_queue(c);
+            self.serve(c);
         }
-        self.chats.insert(
-            chat,
-            ChatTrack {
-                needs_human_at: now,
-                measured,
-                group,
-                inbox,
-                interval,
-                served: false,
-                queued_since: None,
-                episodes: 0,
-                requeued: false,
-                ever_queued: false,
-                holder: None,
-                in_service: false,
-                first_agent: None,
-                multi_agent: false,
-                last_message_at: now,
-                served_at: None,
-                left_at: None,
-            },
-        );
-    }
-
-    /// The engine refused an input the simulator sent (a bug, like a VIOLATION): counted in
-    /// `violations`, so it can never pass unnoticed.
-    pub fn on_engine_error(&mut self) {
-        self.violations += 1;
-    }
-
-    /// A customer starts a chat (with the bot, if there is one), after `advance(now)`.
-    pub fn on_created(&mut self) {
-        if self.measured_now() {
-            self.created += 1;
+        if reason == AssignReason::Rebalance && self.measured_now() {
+            self.rebalance_moves += 1;
+            let recent = c
+                .as_deref()
+                .zip(self.plan.rebalance_idle_threshold)
+                .is_some_and(|(c, t)| now.saturating_since(c.last_message_at) < t);
+            self.rebalance_recent += u64::from(recent);
         }
-    }
-
-    /// The bot resolved a chat alone (it never needs a human), after `advance(now)`.
-    pub fn on_bot_resolved(&mut self) {
-        if self.measured_now() {
-            self.bot_resolved += 1;
-        }
-    }
-
-    /// The agent's first reply in a chat, after `advance(now)`: the customer's first
-    /// response time runs from when the chat needed a human.
-    pub fn on_first_reply(&mut self, chat: ChatId) {
-        let now = self.last;
-        if let Some(c) = self.chats.get(&chat)
-            && c.measured
-        {
-            let ms = now.saturating_since(c.needs_human_at).as_millis();
-            self.first_replies.saturating_record(ms);
-            self.first_reply_sum_ms += ms as f64;
-        }
-    }
-
-    /// A served customer left without a word, after `advance(now)`.
-    pub fn on_silent_left(&mut self, chat: ChatId) {
-        let now = self.last;
-        if let Some(c) = self.chats.get_mut(&chat) {
-            c.left_at = Some(now);
-        }
-    }
-
-    /// A message in a chat (for the recent-rebalance check), after `advance(now)`.
-    pub fn on_message(&mut self, chat: ChatId) {
-        let now = self.last;
-        if let Some(c) = self.chats.get_mut(&chat) {
-            c.last_message_at = now;
-        }
-    }
-
-    /// One engine output, after `advance(output.at)`.
-    pub fn on_output(&mut self, output: &Output) {
-        let now = self.last;
-        match output.event {
-            Event::ChatAssigned { chat, agent, reason } => {
-                self.leave_queue(chat);
-                self.serve(chat);
-                if reason == AssignReason::Rebalance && self.measured_now() {
-                    self.rebalance_moves += 1;
-                    let recent = self
-                        .chats
-                        .get(&chat)
-                        .zip(self.plan.rebalance_idle_threshold)
-                        .is_some_and(|(c, t)| now.saturating_since(c.last_message_at) < t);
-                    self.rebalance_recent += u64::from(recent);
-                }
-                let mut enters = None;
-                if let Some(c) = self.chats.get_mut(&chat) {
-                    match c.first_agent {
-                        None => c.first_agent = Some(agent),
-                        Some(first) if first != agent && !c.multi_agent => {
-                            c.multi_agent = true;
-                            if c.measured {
-                                self.multi_agent += 1;
-                            }
-                        }
-                        Some(_) => {}
-                    }
-                    c.holder = Some(agent);
-                    if !c.in_service {
-                        c.in_service = true;
-                        enters = Some((c.group, c.inbox));
-                    }
-                }
-                if let Some((group, inbox)) = enters {
-                    self.in_service_changed(group, inbox, true);
-                }
-                self.change_load(agent, true);
-                if reason.is_auto() && self.measured_now() {
-                    self.agents[agent.index()].auto_assignments += 1;
-                }
-                if self.first_login == Some((agent, now)) {
-                    self.first_login_backlog += 1;
-                }
-            }
-            Event::ChatUnassigned { chat, agent, reason } => {
-                if self.measured_now() {
-                    self.unassigned[unassign_index(reason)] += 1;
-                }
-                let mut leaves = None;
-                if let Some(c) = self.chats.get_mut(&chat) {
-                    c.holder = None;
-                    if c.in_service {
-                        c.in_service = false;
-                        leaves = Some((c.group, c.inbox));
-                    }
-                }
-                if let Some((group, inbox)) = leaves {
-                    self.in_service_changed(group, inbox, false);
-                }
-                self.change_load(agent, false);
-            }
-            Event::ChatQueued { chat, .. } => {
-                if let Some(c) = self.chats.get_mut(&chat)
-                    && c.queued_since.is_none()
-                {
-                    c.queued_since = Some(now);
-                    c.episodes += 1;
-                    // A wait before first service makes the chat "queued"; one after it is a
-                    // re-queue (agent offline, unassign).
-                    c.requeued = c.served;
-                    if !c.served && !c.ever_queued && c.measured {
-                        self.queued_chats += 1;
-                    }
-                    c.ever_queued |= !c.served;
-                    self.queue_len += 1;
-                    self.queue_max = self.queue_max.max(self.queue_len);
-                }
-            }
-            Event::ChatTakenOver { chat, .. } => {
-                self.leave_queue(chat);
-                self.serve(chat);
-                if let Some(c) = self.chats.get_mut(&chat)
-                    && !c.in_service
-                {
-                    c.in_service = true;
-                    let (group, inbox) = (c.group, c.inbox);
-                    self.in_service_changed(group, inbox, true);
-                }
-            }
-            Event::ChatClosed { chat, reason } => {
-                self.leave_queue(chat);
-                if let Some(c) = self.chats.remove(&chat) {
+        if let Some(c) = c {
+            match c.first_agent {
+                None => c.first_agent = Some(agent),
+                Some(first) if first != agent && !c.multi_agent => {
+                    c.multi_agent = true;
                     if c.measured {
-                        if let Some(since) = c.served_at
-                            && reason != CloseReason::Abandoned
-                        {
-                            self.handle_sum_ms += now.saturating_since(since).as_millis() as f64;
-                            self.handled += 1;
-                        }
-                        if let Some(left) = c.left_at {
-                            self.silent_hold_sum_ms += now.saturating_since(left).as_millis() as f64;
-                            self.silent_closed += 1;
-                        }
-                        self.auto_closed += u64::from(reason == CloseReason::AutoClosed);
-                    }
-                    if let Some(agent) = c.holder {
-                        self.change_load(agent, false);
-                    }
-                    if c.in_service {
-                        self.in_service_changed(c.group, c.inbox, false);
-                    }
-                    if reason == CloseReason::Abandoned && !c.served && c.measured {
-                        let waited = now.saturating_since(c.needs_human_at);
-                        let targets = self.plan.sl_targets.clone();
-                        let g = self.group_slot(c.group);
-                        for slice in [
-                            &mut self.all,
-                            &mut self.interval_chats[c.interval],
-                            &mut self.groups[g].chats,
-                            &mut self.inboxes[c.inbox.index()].chats,
-                        ] {
-                            slice.abandoned += 1;
-                            for (i, t) in targets.iter().enumerate() {
-                                slice.abandoned_before[i] += u64::from(waited < *t);
-                            }
-                        }
+                        self.multi_agent += 1;
                     }
                 }
+                Some(_) => {}
             }
-            Event::Violation { .. } => self.violations += 1,
-            Event::AgentChatsReassigned { .. } | Event::ChatAssignmentSync { .. } => {}
+            c.holder = Some(agent);
+            if !c.in_service {
+                c.in_service = true;
+                self.in_service_changed(c.group, c.inbox, true);
+            }
+        }
+        self.change_load(agent, true);
+        if reason.is_auto() && self.measured_now() {
+            self.agents[agent.index()].auto_assignments += 1;
+        }
+        if self.first_login == Some((agent, now)) {
+            self.first_login_backlog += 1;
         }
     }
 
-    fn leave_queue(&mut self, chat: ChatId) {
+    /// CHAT_UNASSIGNED (`c`: the chat, if tracked).
+    fn unassigned(&mut self, c: Option<&mut ChatTrack>, agent: AgentId, reason: UnassignReason) {
+        if self.measured_now() {
+            self.unassigned[unassign_index(reason)] += 1;
+        }
+        if let Some(c) = c {
+            c.holder = None;
+            if c.in_service {
+                c.in_service = false;
+                self.in_service_changed(c.group, c.inbox, false);
+            }
+        }
+        self.change_load(agent, false);
+    }
+
+    /// CHAT_QUEUED.
+    fn queued(&mut self, c: &mut ChatTrack) {
+        if c.queued_since.is_none() {
+            c.queued_since = Some(self.last);
+            // A wait before first service makes the chat "queued"; one after it is a
+            // re-queue (agent offline, unassign).
+            c.requeued = c.served;
+            if !c.served && !c.ever_queued && c.measured {
+                self.queued_chats += 1;
+            }
+            c.ever_queued |= !c.served;
+            self.queue_len += 1;
+            self.queue_max = self.queue_max.max(self.queue_len);
+        }
+    }
+
+    /// CHAT_TAKEN_OVER.
+    fn taken_over(&mut self, c: &mut ChatTrack) {
+        self.leave_queue(c);
+        self.serve(c);
+        if !c.in_service {
+            c.in_service = true;
+            self.in_service_changed(c.group, c.inbox, true);
+        }
+    }
+
+    /// CHAT_CLOSED (`c`: the chat, no longer tracked).
+    fn closed(&mut self, mut c: ChatTrack, reason: CloseReason) {
+        let now = self.last;
+        self.leave_queue(&mut c);
+        if c.measured {
+            if let Some(since) = c.served_at
+                && reason != CloseReason::Abandoned
+            {
+                self.handle_sum_ms += now.saturating_since(since).as_millis() as f64;
+                self.handled += 1;
+            }
+            if let Some(left) = c.left_at {
+                self.silent_hold_sum_ms += now.saturating_since(left).as_millis() as f64;
+                self.silent_closed += 1;
+            }
+            self.auto_closed += u64::from(reason == CloseReason::AutoClosed);
+        }
+        if let Some(agent) = c.holder {
+            self.change_load(agent, false);
+        }
+        if c.in_service {
+            self.in_service_changed(c.group, c.inbox, false);
+        }
+        if reason == CloseReason::Abandoned && !c.served && c.measured {
+            let waited = now.saturating_since(c.needs_human_at);
+            let g = self.group_slot(c.group);
+            for slice in [
+                &mut self.all,
+                &mut self.interval_chats[c.interval],
+                &mut self.groups[g].chats,
+                &mut self.inboxes[c.inbox.index()].chats,
+            ] {
+                slice.abandoned += 1;
+                for (i, t) in self.plan.sl_targets.iter().enumerate() {
+                    slice.abandoned_before[i] += u64::from(waited < *t);
+                }
+            }
+        }
+    }
+
+    /// The chat leaves the queue, if it is in it: its episode counts.
+    fn leave_queue(&mut self, c: &mut ChatTrack) {
         let now = self.last;
         let from = self.plan.measure_from;
-        if let Some(c) = self.chats.get_mut(&chat)
-            && let Some(since) = c.queued_since.take()
-        {
+        if let Some(since) = c.queued_since.take() {
             self.queue_len -= 1;
             // Only the measured part of an episode counts, like the queue-length area.
             let d = now.saturating_since(since.max(from)).as_millis() as f64;
@@ -820,11 +924,9 @@ impl Collector {
         }
     }
 
-    fn serve(&mut self, chat: ChatId) {
+    /// The chat is served (assigned or taken over), if it was not yet: its wait counts.
+    fn serve(&mut self, c: &mut ChatTrack) {
         let now = self.last;
-        let Some(c) = self.chats.get_mut(&chat) else {
-            return;
-        };
         if c.served {
             return;
         }
@@ -852,46 +954,41 @@ impl Collector {
         }
     }
 
-    /// Closes the books at `end` (at most the planned end).
-    pub fn finish_at(mut self, end: SimTime) -> RunMetrics {
+    /// Closes the books at `end` (at most the planned end), with the chats still open.
+    fn finish_at(mut self, chats: &mut IdMap<ChatTrack>, end: SimTime) -> RunMetrics {
         self.plan.end = end.min(self.plan.end);
-        self.advance(self.plan.end);
+        self.integrate(self.plan.end);
         for i in 0..self.agents.len() {
             self.touch_agent(AgentId(i as u32));
         }
-        // Chats still queued at the end: their episodes count up to the end.
-        let open: Vec<ChatId> = self
-            .chats
-            .iter()
+        // Chats still queued at the end: their episodes count up to the end, in id order
+        // (the sums are floating-point: their order must not depend on the map's layout).
+        let mut open: Vec<u64> = chats
+            .iter_any_order()
             .filter(|(_, c)| c.queued_since.is_some())
-            .map(|(&id, _)| id)
+            .map(|(id, _)| id)
             .collect();
+        open.sort_unstable();
         for id in open {
-            self.leave_queue(id);
+            if let Some(c) = chats.get_mut(id) {
+                self.leave_queue(c);
+            }
         }
-        // Unserved chats still waiting at the end, for no longer than a target: censored.
+        // Unserved chats still waiting at the end, for no longer than a target: censored
+        // (only counted: the order does not matter).
         let end = self.plan.end;
-        let waiting: Vec<(usize, Option<GroupId>, InboxId, u64)> = self
-            .chats
-            .values()
-            .filter(|c| c.measured && !c.served)
-            .map(|c| {
-                (
-                    c.interval,
-                    c.group,
-                    c.inbox,
-                    end.saturating_since(c.needs_human_at).as_millis(),
-                )
-            })
-            .collect();
-        for (interval, group, inbox, waited) in waiting {
-            let group = self.group_slot(group);
+        for (_, c) in chats.iter_any_order() {
+            if !c.measured || c.served {
+                continue;
+            }
+            let waited = end.saturating_since(c.needs_human_at).as_millis();
+            let group = self.group_slot(c.group);
             for (i, t) in self.plan.sl_targets.iter().enumerate() {
                 if waited <= t.as_millis() {
                     self.all.censored[i] += 1;
-                    self.interval_chats[interval].censored[i] += 1;
+                    self.interval_chats[c.interval].censored[i] += 1;
                     self.groups[group].chats.censored[i] += 1;
-                    self.inboxes[inbox.index()].chats.censored[i] += 1;
+                    self.inboxes[c.inbox.index()].chats.censored[i] += 1;
                 }
             }
         }
@@ -909,7 +1006,7 @@ impl Collector {
         put("abandoned", Some(all.abandoned as f64));
         put(
             "open_at_end",
-            Some(self.chats.values().filter(|c| c.measured).count() as f64),
+            Some(chats.iter_any_order().filter(|(_, c)| c.measured).count() as f64),
         );
         put("wait_mean", ratio(all.wait_sum_ms / 1_000.0, all.served as f64));
         let q = |h: &Histogram<u64>, p: f64| (!h.is_empty()).then(|| h.value_at_quantile(p) as f64 / 1_000.0);
@@ -1076,22 +1173,24 @@ impl Collector {
             wait_cdf: if self.waits.is_empty() {
                 Vec::new()
             } else {
+                // `count_between(0, x)` for each x, summed as it goes: each step adds the
+                // buckets after the last one counted (from the lowest value of the next
+                // bucket), so the histogram is walked once, not once per point.
+                let mut below = 0u64;
+                let mut next = 0u64;
                 (0..=120u64)
                     .map(|i| {
                         let x = i * 5;
-                        (
-                            x as f64,
-                            self.waits.count_between(0, x * 1_000) as f64 / self.waits.len() as f64,
-                        )
+                        let high = x * 1_000;
+                        if high >= next {
+                            below += self.waits.count_between(next, high);
+                            next = self.waits.highest_equivalent(high) + 1;
+                        }
+                        (x as f64, below as f64 / self.waits.len() as f64)
                     })
                     .collect()
             },
         }
-    }
-
-    /// Current queue length as the collector sees it (checked against the engine in tests).
-    pub fn queue_len(&self) -> u64 {
-        self.queue_len
     }
 }
 
