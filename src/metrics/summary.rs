@@ -100,6 +100,11 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
     }
     for _ in 0..200 {
         let mid = (lo + hi) / 2.0;
+        // Adjacent floats: no later step can move the midpoint any more, so it is the
+        // answer the remaining steps would reach (about 60 steps instead of 200).
+        if mid == lo || mid == hi {
+            return mid;
+        }
         if t_cdf(mid, df) < p {
             lo = mid;
         } else {
