@@ -1020,7 +1020,8 @@ impl<'s> Sim<'s> {
 
     fn claims_inbox(&self, inbox: usize) -> bool {
         // The engine's configuration is the live one (the schedule changes it).
-        self.engine.config().inboxes[inbox].strategy == StrategyKind::Manual || !self.engine.settings().enabled
+        self.engine.config().inboxes[inbox].strategy == StrategyKind::Manual
+            || !self.engine.settings().enabled
     }
 
     fn eligible(&self, agent: AgentId, inbox: usize) -> bool {
