@@ -192,12 +192,16 @@ impl<V> IdMap<V> {
 
     /// Every entry, in an order that means nothing: only for order-independent work.
     pub fn iter_any_order(&self) -> impl Iterator<Item = (u64, &V)> {
-        self.slab.iter().filter_map(|e| e.as_ref().map(|(id, v)| (*id, v)))
+        self.slab
+            .iter()
+            .filter_map(|e| e.as_ref().map(|(id, v)| (*id, v)))
     }
 
     /// Every entry mutably, in an order that means nothing: only for order-independent work.
     pub fn iter_any_order_mut(&mut self) -> impl Iterator<Item = (u64, &mut V)> {
-        self.slab.iter_mut().filter_map(|e| e.as_mut().map(|(id, v)| (*id, v)))
+        self.slab
+            .iter_mut()
+            .filter_map(|e| e.as_mut().map(|(id, v)| (*id, v)))
     }
 
     /// Every id, ascending.
