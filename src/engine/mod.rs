@@ -81,8 +81,8 @@ mod chats;
 pub mod config;
 pub mod error;
 pub mod event;
-pub mod invariants;
 pub mod id_map;
+pub mod invariants;
 mod queue;
 mod routing;
 pub mod settings;
@@ -98,10 +98,10 @@ pub use config::{
     NotifyAssignment, Presence, Role, RotationOrder, Settings,
 };
 pub use error::EngineError;
-pub use id_map::IdMap;
 pub use event::{
     AssignReason, CloseReason, Event, Move, Output, Recipient, Recipients, UnassignReason, ViolationRule,
 };
+pub use id_map::IdMap;
 pub use settings::{SETTINGS, SettingSpec};
 pub use state::{Agent, AgentId, Chat, ChatId, ChatStatus, GroupId, InboxId};
 pub use strategy::StrategyKind;
@@ -112,7 +112,8 @@ use queue::{Queues, Timer};
 use rand_core::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use strategy::Strategy;
 
 /// One input to the engine.
@@ -294,13 +295,15 @@ struct Derived {
     timers: BTreeSet<(SimTime, Timer)>,
     /// Live agents by name.
     names: BTreeMap<String, AgentId>,
+    /// The drain's merge of queue heads, kept so a drain allocates nothing.
+    drain_heap: BinaryHeap<Reverse<(queue::Place, routing::Source)>>,
 }
 
 /// The indexes of docs/engine.md#rebalance.
 #[derive(Debug, Default)]
 struct Balance {
     /// Every available agent still in the roster, by (load desc, roster): the donors.
-    donors: BTreeSet<(std::cmp::Reverse<u32>, AgentId)>,
+    donors: BTreeSet<(Reverse<u32>, AgentId)>,
     /// Per inbox: (count, total load) of its routable agents (role agent, `auto_assign` on,
     /// available), for the mean.
     means: Vec<(u64, u64)>,
@@ -465,7 +468,7 @@ impl Engine {
 
     /// The chat's 1-based position in its (inbox, routing group) queue right now, chats
     /// waiting for their target included (docs/engine.md#queue); `None` unless it is
-    /// queued. O(log n), for admin screens.
+    /// queued. O(log n) (a short queue is walked), for admin screens.
     pub fn queue_position(&self, chat: ChatId) -> Option<u32> {
         let (slot, place) = self.core.chats.get(&chat)?.idx.slot?;
         Some(self.derived.queues.position(slot, place))
@@ -895,6 +898,7 @@ impl Engine {
             queues: Queues::default(),
             timers: BTreeSet::new(),
             names,
+            drain_heap: BinaryHeap::new(),
         };
         for i in 0..self.core.agents.len() {
             self.core.agents[i].idx = Default::default();
