@@ -225,6 +225,14 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
+    /// SplitMix64 step (the engine imports nothing else of ours).
+    fn splitmix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
     /// Random inserts and removes, clustered ids included, agree with a BTreeMap.
     #[test]
     fn behaves_like_an_ordered_map() {
@@ -235,7 +243,7 @@ mod tests {
         for step in 0..200_000u64 {
             x = splitmix(x);
             // Ids from a small range (many collisions and re-inserts) and a few huge ones.
-            let id = if x % 7 == 0 { x } else { x % 3_000 };
+            let id = if x.is_multiple_of(7) { x } else { x % 3_000 };
             match x % 3 {
                 0 | 1 => assert_eq!(map.insert(id, step), model.insert(id, step)),
                 _ => assert_eq!(map.remove(id), model.remove(&id)),
@@ -254,13 +262,4 @@ mod tests {
         // Slots are reused: the slab grows only past the most entries present at once.
         assert_eq!(map.slab.len(), peak);
     }
-}
-
-/// A test helper: SplitMix64 step (the engine imports nothing else of ours).
-#[cfg(test)]
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }

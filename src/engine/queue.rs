@@ -348,10 +348,12 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             // Phases that grow (most steps insert) and shrink (most steps remove).
             let grow = (step / 2_000) % 2 == 0;
-            let insert = naive.is_empty() || ((x >> 40) % 4 != 0) == grow;
+            let insert = naive.is_empty() || (x >> 40).is_multiple_of(4) != grow;
             if insert {
                 let place = (SimTime((x >> 33) % 500), ChatId(step));
-                let target = ((x >> 20) % 5 == 0).then_some(AgentId(((x >> 24) % 3) as u32));
+                let target = (x >> 20)
+                    .is_multiple_of(5)
+                    .then_some(AgentId(((x >> 24) % 3) as u32));
                 queues.insert(Slot { key, target }, place);
                 naive.push((place, target));
             } else {
