@@ -45,14 +45,14 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
     for (i, by_message) in engine.derived.balance.by_message.iter().enumerate() {
         let expected: BTreeSet<(crate::engine::SimTime, crate::engine::ChatId)> = core
             .chats
-            .iter()
+            .iter_any_order()
             .filter(|(_, c)| {
                 core.config.settings.rebalance_on_online
                     && c.status == ChatStatus::Assigned
                     && c.auto
                     && c.inbox.index() == i
             })
-            .map(|(&id, c)| (c.last_message_at, id))
+            .map(|(id, c)| (c.last_message_at, id))
             .collect();
         ensure!(
             *by_message == expected,
@@ -100,7 +100,7 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
     let mut assigned_of = vec![BTreeSet::new(); core.agents.len()];
     let mut taken_of = vec![BTreeSet::new(); core.agents.len()];
     let mut n_queued = 0;
-    for (&id, chat) in &core.chats {
+    for (id, chat) in core.chats.iter() {
         match chat.status {
             ChatStatus::AwaitingMenu => {
                 ensure!(
@@ -172,7 +172,7 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
         "queues hold {} chats, {n_queued} are queued",
         engine.derived.queues.len()
     );
-    for (&id, chat) in &core.chats {
+    for (id, chat) in core.chats.iter() {
         ensure!(
             chat.idx.slot == engine.desired_slot(id, chat),
             "chat {id:?} is indexed at {:?}",
@@ -223,7 +223,7 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
             want.insert((t, Timer::Rebalance(AgentId(i as u32))));
         }
     }
-    for (&id, chat) in &core.chats {
+    for (id, chat) in core.chats.iter() {
         let timers = engine.desired_timers(chat);
         for (kind, t) in timers.iter().enumerate().take(CHAT_TIMER_KINDS) {
             if let Some(t) = t {
@@ -239,7 +239,7 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
 
     // No queued chat has an eligible agent: every drain ran to completion, so no agent was
     // ever given a newer chat while an older one they could take stayed queued.
-    for (&id, chat) in &core.chats {
+    for (id, chat) in core.chats.iter() {
         if chat.status != ChatStatus::Queued {
             continue;
         }

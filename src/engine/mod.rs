@@ -77,6 +77,7 @@
 //! notifications, or keep closed chats: memory is bounded by open chats and agents.
 
 mod actions;
+mod chats;
 pub mod config;
 pub mod error;
 pub mod event;
@@ -106,11 +107,13 @@ pub use state::{Agent, AgentId, Chat, ChatId, ChatStatus, GroupId, InboxId};
 pub use strategy::StrategyKind;
 pub use time::{SimDuration, SimTime};
 
+use chats::Chats;
 use queue::{Queues, Timer};
 use rand_core::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use strategy::Strategy;
 
 /// One input to the engine.
@@ -267,7 +270,7 @@ struct Core {
     config: EngineConfig,
     now: SimTime,
     agents: Vec<Agent>,
-    chats: BTreeMap<ChatId, Chat>,
+    chats: Chats,
     /// Round-robin cursors, per queue: the rotation key of the last pick, and who got it.
     #[serde(with = "as_pairs")]
     cursors: BTreeMap<(InboxId, Option<GroupId>), (u64, AgentId)>,
@@ -292,13 +295,15 @@ struct Derived {
     timers: BTreeSet<(SimTime, Timer)>,
     /// Live agents by name.
     names: BTreeMap<String, AgentId>,
+    /// The drain's merge of queue heads, kept so a drain allocates nothing.
+    drain_heap: BinaryHeap<Reverse<(queue::Place, routing::Source)>>,
 }
 
 /// The indexes of docs/engine.md#rebalance.
 #[derive(Debug, Default)]
 struct Balance {
     /// Every available agent still in the roster, by (load desc, roster): the donors.
-    donors: BTreeSet<(std::cmp::Reverse<u32>, AgentId)>,
+    donors: BTreeSet<(Reverse<u32>, AgentId)>,
     /// Per inbox: (count, total load) of its routable agents (role agent, `auto_assign` on,
     /// available), for the mean.
     means: Vec<(u64, u64)>,
@@ -352,7 +357,7 @@ impl Engine {
             config,
             now: SimTime::ZERO,
             agents,
-            chats: BTreeMap::new(),
+            chats: Chats::default(),
             cursors: BTreeMap::new(),
             assign_seq: 0,
             online_seq,
@@ -441,9 +446,14 @@ impl Engine {
         self.core.chats.get(&chat)
     }
 
-    /// Every open chat, by id.
+    /// Every open chat, by id. Sorts the ids first: O(n log n).
     pub fn chats(&self) -> impl Iterator<Item = (ChatId, &Chat)> {
-        self.core.chats.iter().map(|(&id, c)| (id, c))
+        self.core.chats.iter()
+    }
+
+    /// Number of open chats: O(1).
+    pub fn open_chats(&self) -> usize {
+        self.core.chats.len()
     }
 
     /// Number of queued chats.
@@ -458,7 +468,7 @@ impl Engine {
 
     /// The chat's 1-based position in its (inbox, routing group) queue right now, chats
     /// waiting for their target included (docs/engine.md#queue); `None` unless it is
-    /// queued. O(log n), for admin screens.
+    /// queued. O(log n) (a short queue is walked), for admin screens.
     pub fn queue_position(&self, chat: ChatId) -> Option<u32> {
         let (slot, place) = self.core.chats.get(&chat)?.idx.slot?;
         Some(self.derived.queues.position(slot, place))
@@ -780,9 +790,9 @@ impl Engine {
             let mut waiting: Vec<(SimTime, ChatId)> = self
                 .core
                 .chats
-                .iter()
+                .iter_any_order()
                 .filter(|(_, c)| c.status == ChatStatus::AwaitingMenu)
-                .map(|(&id, c)| (c.created_at, id))
+                .map(|(id, c)| (c.created_at, id))
                 .collect();
             waiting.sort_unstable();
             for (_, id) in waiting {
@@ -808,7 +818,7 @@ impl Engine {
     /// Recomputes the time- and settings-dependent flags of every chat, then rebuilds every
     /// index, after a change of settings or strategies. The caller drains.
     fn reconfigure(&mut self) {
-        let ids: Vec<ChatId> = self.core.chats.keys().copied().collect();
+        let ids = self.core.chats.sorted_ids();
         for &id in &ids {
             if self.core.chats[&id].status == ChatStatus::Queued {
                 self.refresh_overflow(id);
@@ -888,13 +898,13 @@ impl Engine {
             queues: Queues::default(),
             timers: BTreeSet::new(),
             names,
+            drain_heap: BinaryHeap::new(),
         };
         for i in 0..self.core.agents.len() {
             self.core.agents[i].idx = Default::default();
             self.reindex_agent(AgentId(i as u32));
         }
-        let ids: Vec<ChatId> = self.core.chats.keys().copied().collect();
-        for id in ids {
+        for id in self.core.chats.sorted_ids() {
             if let Some(c) = self.core.chats.get_mut(&id) {
                 c.idx = Default::default();
             }
@@ -1087,7 +1097,7 @@ fn check_core(core: &Core) -> Result<(), String> {
     }
     let mut assigned = vec![BTreeSet::new(); n_agents];
     let mut taken = vec![BTreeSet::new(); n_agents];
-    for (&id, c) in &core.chats {
+    for (id, c) in core.chats.iter() {
         let at = |what: &str| format!("chat #{}: {what}", id.0);
         if c.inbox.index() >= n_inboxes {
             return Err(at("unknown inbox"));

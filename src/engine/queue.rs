@@ -33,9 +33,14 @@ pub(crate) struct Queue {
     pub(crate) open: BTreeSet<Place>,
     /// Chats waiting for their target alone.
     pub(crate) targeted: BTreeSet<Place>,
-    /// Both sets again, counted, for positions in O(log n).
-    ranks: RankSet,
+    /// Both sets again, counted, for positions in O(log n): built once the queue grows past
+    /// [`RANKED_FROM`] chats, dropped when it empties. A short queue counts positions by
+    /// walking its sets, cheaper than keeping the treap in step with every insert and remove.
+    ranks: Option<RankSet>,
 }
+
+/// Queue length past which positions come from a [`RankSet`] rather than a walk.
+const RANKED_FROM: usize = 64;
 
 /// Every queued chat, indexed for drains and positions.
 #[derive(Debug, Default)]
@@ -56,7 +61,19 @@ impl Queues {
             None => queue.open.insert(place),
         };
         if fresh {
-            queue.ranks.insert(place);
+            match &mut queue.ranks {
+                Some(ranks) => ranks.insert(place),
+                None if queue.open.len() + queue.targeted.len() > RANKED_FROM => {
+                    let mut ranks = RankSet::default();
+                    queue
+                        .open
+                        .iter()
+                        .chain(&queue.targeted)
+                        .for_each(|&p| ranks.insert(p));
+                    queue.ranks = Some(ranks);
+                }
+                None => {}
+            }
         }
         self.len += usize::from(fresh);
     }
@@ -77,22 +94,28 @@ impl Queues {
             }
             None => queue.open.remove(&place),
         };
-        if removed {
-            queue.ranks.remove(place);
+        if removed && let Some(ranks) = &mut queue.ranks {
+            ranks.remove(place);
         }
         self.len -= usize::from(removed);
         if queue.open.is_empty() && queue.targeted.is_empty() {
-            self.by_key.remove(&slot.key);
+            // The empty queue stays (so a queue that keeps emptying and refilling allocates
+            // nothing); every reader skips it, as it finds no chat in it.
+            queue.ranks = None;
         }
     }
 
     /// 1-based position in its (inbox, routing group) queue, targeted chats included:
-    /// O(log n).
+    /// O(log n), or a walk of at most [`RANKED_FROM`] chats in a short queue.
     pub(crate) fn position(&self, slot: Slot, place: Place) -> u32 {
         let Some(queue) = self.by_key.get(&slot.key) else {
             return 0;
         };
-        u32::try_from(queue.ranks.rank(place)).unwrap_or(u32::MAX)
+        let rank = match &queue.ranks {
+            Some(ranks) => ranks.rank(place),
+            None => queue.open.range(..=place).count() + queue.targeted.range(..=place).count(),
+        };
+        u32::try_from(rank).unwrap_or(u32::MAX)
     }
 
     /// Number of queued chats.
@@ -310,6 +333,40 @@ impl RankSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Positions agree with a sorted list while a queue grows past the ranked length,
+    /// shrinks, empties and grows again, targeted chats included.
+    #[test]
+    fn positions_count_like_a_sorted_list_at_every_length() {
+        let key = (InboxId(0), None);
+        let mut queues = Queues::default();
+        let mut naive: Vec<(Place, Option<AgentId>)> = Vec::new();
+        let mut x: u64 = 7;
+        for step in 0..20_000u64 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            // Phases that grow (most steps insert) and shrink (most steps remove).
+            let grow = (step / 2_000) % 2 == 0;
+            let insert = naive.is_empty() || (x >> 40).is_multiple_of(4) != grow;
+            if insert {
+                let place = (SimTime((x >> 33) % 500), ChatId(step));
+                let target = (x >> 20)
+                    .is_multiple_of(5)
+                    .then_some(AgentId(((x >> 24) % 3) as u32));
+                queues.insert(Slot { key, target }, place);
+                naive.push((place, target));
+            } else {
+                let (place, target) = naive.swap_remove((x >> 12) as usize % naive.len());
+                queues.remove(Slot { key, target }, place);
+            }
+            assert_eq!(queues.len(), naive.len());
+            if let Some(&(place, target)) = naive.get((x >> 8) as usize % naive.len().max(1)) {
+                let want = naive.iter().filter(|(p, _)| *p <= place).count() as u32;
+                assert_eq!(queues.position(Slot { key, target }, place), want, "step {step}");
+            }
+        }
+    }
 
     #[test]
     fn rank_set_counts_like_a_sorted_list() {

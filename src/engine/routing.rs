@@ -14,11 +14,10 @@ use crate::engine::{
     Role, RotationOrder, SimTime, ViolationRule,
 };
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 /// Where a drain takes its next chat from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Source {
+pub(crate) enum Source {
     /// A queue's open chats, taken by its pool.
     Pool(QueueKey),
     /// Chats waiting for this agent alone.
@@ -180,7 +179,7 @@ impl Engine {
     }
 
     fn set_agent_index(&mut self, id: AgentId, new: AgentIndex) {
-        let old = self.core.agents[id.index()].idx.clone();
+        let old = self.core.agents[id.index()].idx;
         if old.key != new.key {
             let group_routing = self.core.config.settings.group_routing;
             let groups = &self.core.agents[id.index()].groups;
@@ -282,7 +281,7 @@ impl Engine {
     pub(crate) fn sync_chat(&mut self, id: ChatId) {
         let (old, new_slot, new_timers, new_idle) = match self.core.chats.get(&id) {
             Some(chat) => (
-                chat.idx.clone(),
+                chat.idx,
                 self.desired_slot(id, chat),
                 self.desired_timers(chat),
                 self.rebalance_indexed(chat),
@@ -600,7 +599,12 @@ impl Engine {
     /// when nobody is free. `reroute` is the chat an unassign just returned: its
     /// assignment, if any, has reason `reroute`.
     pub(crate) fn drain(&mut self, reroute: Option<ChatId>) {
-        let mut heap = BinaryHeap::new();
+        if self.derived.queues.len() == 0 {
+            return;
+        }
+        // The heap's buffer is kept between drains: no allocation per call.
+        let mut heap = std::mem::take(&mut self.derived.drain_heap);
+        heap.clear();
         for (&key, queue) in &self.derived.queues.by_key {
             if self.pool_has_agents(key)
                 && let Some(first) = queue.open.first()
@@ -661,6 +665,7 @@ impl Engine {
                 heap.push(Reverse((next, source)));
             }
         }
+        self.derived.drain_heap = heap;
     }
 
     fn pool_has_agents(&self, (inbox, group): QueueKey) -> bool {

@@ -97,7 +97,7 @@ pub struct Agent {
 }
 
 /// Where the derived indexes hold an agent: what was inserted, so it can be removed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct AgentIndex {
     /// Key in the strategy pools, while eligible.
     pub(crate) key: Option<AgentKey>,
@@ -114,7 +114,7 @@ pub(crate) struct AgentIndex {
 }
 
 /// Where the derived indexes hold a chat.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ChatIndex {
     /// Its queue slot and place, while queued.
     pub(crate) slot: Option<(Slot, Place)>,

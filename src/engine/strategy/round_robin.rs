@@ -24,6 +24,14 @@ impl Strategy for RoundRobin {
         self.by_rotation.remove(&(key.rotation, key.agent));
     }
 
+    fn update(&mut self, old: AgentKey, new: AgentKey) {
+        // Only the rotation key orders the pool: a load change costs nothing.
+        if (old.rotation, old.agent) != (new.rotation, new.agent) {
+            self.remove(old);
+            self.insert(new);
+        }
+    }
+
     fn len(&self) -> usize {
         self.by_rotation.len()
     }
