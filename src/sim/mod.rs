@@ -495,7 +495,7 @@ impl<'s> Sim<'s> {
                 }
             }
         };
-        self.counts.open = self.engine.chats().count() as u64;
+        self.counts.open = self.engine.open_chats() as u64;
         self.counts.in_bot = self
             .chats
             .iter_any_order()
