@@ -70,9 +70,7 @@ impl Engine {
     }
 
     pub(crate) fn message(&mut self, id: ChatId) {
-        let now = self.core.now;
-        self.core.chats.get_mut(&id).expect("validated").last_message_at = now;
-        self.sync_chat(id);
+        self.touch_chat(id);
     }
 
     pub(crate) fn agent_message(&mut self, id: ChatId, agent: AgentId) {

@@ -122,6 +122,7 @@ impl<V> IdMap<V> {
     }
 
     /// Inserts or replaces the value of `id`; returns the value it replaced.
+    #[inline]
     pub fn insert(&mut self, id: u64, value: V) -> Option<V> {
         if let Some(slot) = self.slot(id) {
             let entry = self.slab[slot as usize].as_mut().expect("indexed slots are full");
@@ -166,6 +167,7 @@ impl<V> IdMap<V> {
     }
 
     /// Removes `id`; returns its value.
+    #[inline]
     pub fn remove(&mut self, id: u64) -> Option<V> {
         let mut hole = self.find(id)?;
         let slot = self.index[hole].1;

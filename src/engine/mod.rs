@@ -442,6 +442,7 @@ impl Engine {
     }
 
     /// An open chat.
+    #[inline]
     pub fn chat(&self, chat: ChatId) -> Option<&Chat> {
         self.core.chats.get(&chat)
     }

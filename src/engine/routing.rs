@@ -321,6 +321,49 @@ impl Engine {
         }
     }
 
+    /// Records a message on the chat: moves `last_message_at` to now and updates only what
+    /// depends on it — the rebalance idle entry and the auto-close timer — exactly as
+    /// [`Engine::sync_chat`] would (its slot and other timers do not read
+    /// `last_message_at`, and are in sync between inputs).
+    pub(crate) fn touch_chat(&mut self, id: ChatId) {
+        const AUTO_CLOSE: usize = CHAT_TIMER_KINDS - 1;
+        let now = self.core.now;
+        let settings = &self.core.config.settings;
+        let (rebalance_on, auto_close_after) = (settings.rebalance_on_online, settings.auto_close_after);
+        let chat = self.core.chats.get_mut(&id).expect("validated");
+        chat.last_message_at = now;
+        let new_idle =
+            (rebalance_on && chat.status == ChatStatus::Assigned && chat.auto).then_some((chat.inbox, now));
+        let new_close = auto_close_after
+            .filter(|_| chat.status != ChatStatus::AwaitingMenu)
+            .map(|d| now + d);
+        let old_idle = std::mem::replace(&mut chat.idx.idle, new_idle);
+        let old_close = std::mem::replace(&mut chat.idx.timers[AUTO_CLOSE], new_close);
+        if old_idle != new_idle {
+            if let Some((inbox, t)) = old_idle {
+                self.derived.balance.by_message[inbox.index()].remove(&(t, id));
+            }
+            if let Some((inbox, t)) = new_idle {
+                self.derived.balance.by_message[inbox.index()].insert((t, id));
+            }
+        }
+        if old_close != new_close {
+            if let Some(t) = old_close {
+                self.derived.timers.remove(&(t, Timer::AutoClose(id)));
+            }
+            if let Some(t) = new_close {
+                self.derived.timers.insert((t, Timer::AutoClose(id)));
+            }
+        }
+        #[cfg(debug_assertions)]
+        {
+            let chat = &self.core.chats[&id];
+            debug_assert_eq!(chat.idx.slot, self.desired_slot(id, chat));
+            debug_assert_eq!(chat.idx.timers, self.desired_timers(chat));
+            debug_assert_eq!(chat.idx.idle, self.rebalance_indexed(chat));
+        }
+    }
+
     /// The chat's key in the rebalance index: kept only while rebalancing is on (a
     /// configuration change rebuilds every index), for chats assigned automatically — the
     /// only ones rebalance may move.
