@@ -16,7 +16,7 @@
 //! picks, customer messages (in conversation and, optionally, while queued), silent
 //! abandonment noticed by the agent, the agent's first reply, concurrency slowdown
 //! (remaining work rescheduled whenever an agent's number of chats changes), manual claims,
-//! admin takeovers, presence behaviour ([`presence`]) and the configuration schedule.
+//! admin takeovers, presence behaviour ([`crate::workload::presence`]) and the configuration schedule.
 
 pub mod queue;
 mod work;
