@@ -11,7 +11,7 @@ use crate::engine::state::{Agent, AgentId, AgentIndex, Chat, ChatId, ChatStatus,
 use crate::engine::strategy::{AgentKey, PickContext, Strategy};
 use crate::engine::{
     AssignReason, Capacity, CapacityCounts, Engine, Event, NotifyAssignment, Presence, Recipient, Recipients,
-    Role, RotationOrder, SimTime, ViolationRule,
+    Role, RotationOrder, Settings, SimTime, ViolationRule,
 };
 use std::cmp::Reverse;
 
@@ -270,11 +270,7 @@ impl Engine {
             }
             _ => None,
         };
-        let auto_close = settings
-            .auto_close_after
-            .filter(|_| chat.status != ChatStatus::AwaitingMenu)
-            .map(|d| chat.last_message_at + d);
-        [menu, target, overflow, auto_close]
+        [menu, target, overflow, auto_close_at(settings, chat)]
     }
 
     /// Brings the queues and timers in line with the chat.
@@ -288,14 +284,7 @@ impl Engine {
             ),
             None => return,
         };
-        if old.idle != new_idle {
-            if let Some((inbox, t)) = old.idle {
-                self.derived.balance.by_message[inbox.index()].remove(&(t, id));
-            }
-            if let Some((inbox, t)) = new_idle {
-                self.derived.balance.by_message[inbox.index()].insert((t, id));
-            }
-        }
+        self.move_idle(id, old.idle, new_idle);
         if old.slot != new_slot {
             if let Some((slot, place)) = old.slot {
                 self.derived.queues.remove(slot, place);
@@ -304,15 +293,8 @@ impl Engine {
                 self.derived.queues.insert(slot, place);
             }
         }
-        for (kind, (old_t, new_t)) in old.timers.iter().zip(&new_timers).enumerate() {
-            if old_t != new_t {
-                if let Some(t) = *old_t {
-                    self.derived.timers.remove(&(t, Timer::for_chat(kind, id)));
-                }
-                if let Some(t) = *new_t {
-                    self.derived.timers.insert((t, Timer::for_chat(kind, id)));
-                }
-            }
+        for (kind, (old_t, new_t)) in old.timers.into_iter().zip(new_timers).enumerate() {
+            self.move_timer(id, kind, old_t, new_t);
         }
         if let Some(chat) = self.core.chats.get_mut(&id) {
             chat.idx.slot = new_slot;
@@ -329,32 +311,13 @@ impl Engine {
         const AUTO_CLOSE: usize = CHAT_TIMER_KINDS - 1;
         let now = self.core.now;
         let settings = &self.core.config.settings;
-        let (rebalance_on, auto_close_after) = (settings.rebalance_on_online, settings.auto_close_after);
         let chat = self.core.chats.get_mut(&id).expect("validated");
         chat.last_message_at = now;
-        let new_idle =
-            (rebalance_on && chat.status == ChatStatus::Assigned && chat.auto).then_some((chat.inbox, now));
-        let new_close = auto_close_after
-            .filter(|_| chat.status != ChatStatus::AwaitingMenu)
-            .map(|d| now + d);
+        let (new_idle, new_close) = (idle_key(settings, chat), auto_close_at(settings, chat));
         let old_idle = std::mem::replace(&mut chat.idx.idle, new_idle);
         let old_close = std::mem::replace(&mut chat.idx.timers[AUTO_CLOSE], new_close);
-        if old_idle != new_idle {
-            if let Some((inbox, t)) = old_idle {
-                self.derived.balance.by_message[inbox.index()].remove(&(t, id));
-            }
-            if let Some((inbox, t)) = new_idle {
-                self.derived.balance.by_message[inbox.index()].insert((t, id));
-            }
-        }
-        if old_close != new_close {
-            if let Some(t) = old_close {
-                self.derived.timers.remove(&(t, Timer::AutoClose(id)));
-            }
-            if let Some(t) = new_close {
-                self.derived.timers.insert((t, Timer::AutoClose(id)));
-            }
-        }
+        self.move_idle(id, old_idle, new_idle);
+        self.move_timer(id, AUTO_CLOSE, old_close, new_close);
         #[cfg(debug_assertions)]
         {
             let chat = &self.core.chats[&id];
@@ -368,9 +331,33 @@ impl Engine {
     /// configuration change rebuilds every index), for chats assigned automatically — the
     /// only ones rebalance may move.
     pub(crate) fn rebalance_indexed(&self, chat: &Chat) -> Option<(InboxId, SimTime)> {
-        let settings = &self.core.config.settings;
-        (settings.rebalance_on_online && chat.status == ChatStatus::Assigned && chat.auto)
-            .then_some((chat.inbox, chat.last_message_at))
+        idle_key(&self.core.config.settings, chat)
+    }
+
+    /// Moves chat `id`'s entry in the rebalance idle index from `old` to `new`.
+    fn move_idle(&mut self, id: ChatId, old: Option<(InboxId, SimTime)>, new: Option<(InboxId, SimTime)>) {
+        if old == new {
+            return;
+        }
+        if let Some((inbox, t)) = old {
+            self.derived.balance.by_message[inbox.index()].remove(&(t, id));
+        }
+        if let Some((inbox, t)) = new {
+            self.derived.balance.by_message[inbox.index()].insert((t, id));
+        }
+    }
+
+    /// Moves chat `id`'s timer of kind `kind` from deadline `old` to `new`.
+    fn move_timer(&mut self, id: ChatId, kind: usize, old: Option<SimTime>, new: Option<SimTime>) {
+        if old == new {
+            return;
+        }
+        if let Some(t) = old {
+            self.derived.timers.remove(&(t, Timer::for_chat(kind, id)));
+        }
+        if let Some(t) = new {
+            self.derived.timers.insert((t, Timer::for_chat(kind, id)));
+        }
     }
 
     /// Removes a chat from every index before it leaves the engine.
@@ -382,13 +369,9 @@ impl Engine {
         if let Some((slot, place)) = idx.slot {
             self.derived.queues.remove(slot, place);
         }
-        if let Some((inbox, t)) = idx.idle {
-            self.derived.balance.by_message[inbox.index()].remove(&(t, id));
-        }
-        for (kind, deadline) in idx.timers.iter().enumerate() {
-            if let Some(t) = deadline {
-                self.derived.timers.remove(&(*t, Timer::for_chat(kind, id)));
-            }
+        self.move_idle(id, idx.idle, None);
+        for (kind, deadline) in idx.timers.into_iter().enumerate() {
+            self.move_timer(id, kind, deadline, None);
         }
     }
 
@@ -717,4 +700,20 @@ impl Engine {
             .and_then(Option::as_ref)
             .is_some_and(|p| !p.is_empty())
     }
+}
+
+/// The chat's key in the rebalance idle index under `settings` (see
+/// [`Engine::rebalance_indexed`]).
+fn idle_key(settings: &Settings, chat: &Chat) -> Option<(InboxId, SimTime)> {
+    (settings.rebalance_on_online && chat.status == ChatStatus::Assigned && chat.auto)
+        .then_some((chat.inbox, chat.last_message_at))
+}
+
+/// When the chat auto-closes under `settings` (docs/engine.md#auto-close): a fixed time
+/// after its last message, never while it awaits the menu.
+fn auto_close_at(settings: &Settings, chat: &Chat) -> Option<SimTime> {
+    settings
+        .auto_close_after
+        .filter(|_| chat.status != ChatStatus::AwaitingMenu)
+        .map(|d| chat.last_message_at + d)
 }
