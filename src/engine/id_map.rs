@@ -97,7 +97,7 @@ impl<V> IdMap<V> {
 
     /// The slab slot of `id`, if present.
     #[inline]
-    pub fn slot(&self, id: u64) -> Option<u32> {
+    fn slot(&self, id: u64) -> Option<u32> {
         self.find(id).map(|i| self.index[i].1)
     }
 
@@ -206,26 +206,11 @@ impl<V> IdMap<V> {
             .filter_map(|e| e.as_ref().map(|(id, v)| (*id, v)))
     }
 
-    /// Every entry mutably, in an order that means nothing: only for order-independent work.
-    pub fn iter_any_order_mut(&mut self) -> impl Iterator<Item = (u64, &mut V)> {
-        self.slab
-            .iter_mut()
-            .filter_map(|e| e.as_mut().map(|(id, v)| (*id, v)))
-    }
-
     /// Every id, ascending.
     pub fn sorted_ids(&self) -> Vec<u64> {
         let mut ids: Vec<u64> = self.iter_any_order().map(|(id, _)| id).collect();
         ids.sort_unstable();
         ids
-    }
-
-    /// Removes everything (keeping the allocation).
-    pub fn clear(&mut self) {
-        self.index.iter_mut().for_each(|cell| *cell = (0, EMPTY));
-        self.slab.clear();
-        self.free.clear();
-        self.len = 0;
     }
 }
 
