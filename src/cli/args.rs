@@ -72,6 +72,44 @@ pub enum Command {
                             chatsim trace scenarios/quickstart.toml --diff strategy=least-busy"
     )]
     Trace(TraceArgs),
+    /// Combine the output folders of `run --shard i/n` (or interrupted runs) of one
+    /// scenario and seed into the report of the whole run, identical to the unsharded one.
+    ///
+    /// Every run must be in exactly one folder. The scenario file is read from the path the
+    /// shards recorded (or --scenario) and must be the one they ran.
+    #[command(
+        after_help = "Example:\n  for i in 1 2 3; do chatsim run scenarios/quickstart.toml --shard $i/3 --out shards/$i; done\n  \
+                            chatsim merge shards/1 shards/2 shards/3 --out reports/quickstart"
+    )]
+    Merge(MergeArgs),
+}
+
+/// The options of `chatsim merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' output folders.
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Output folder for the whole report.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The scenario file, when it is no longer at the path the shards recorded.
+    #[arg(long, value_name = "SCENARIO")]
+    pub scenario: Option<PathBuf>,
+    /// Write into an existing --out folder that holds other files.
+    #[arg(long)]
+    pub force: bool,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The most worker threads `--jobs` takes: more only spends time starting threads.
+pub const MAX_JOBS: u64 = 1024;
+
+/// `--jobs`: 0 (one per core) to [`MAX_JOBS`]; more is refused, never silently clamped.
+fn jobs_parser() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(0..=MAX_JOBS)
 }
 
 /// The options of `chatsim trace`.
@@ -143,8 +181,8 @@ pub struct CheckArgs {
     /// Master seed (overrides the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads (default: one per core); results do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads, at most 1024 (default: one per core); results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = jobs_parser())]
     pub jobs: usize,
     /// Print nothing but errors (the exit code says it all).
     #[arg(long)]
@@ -177,9 +215,14 @@ pub struct StaffArgs {
     /// at least 50).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_agents: Option<u32>,
-    /// Output folder (default: reports/NAME-staffing/, NAME being the file's stem).
+    /// Output folder (default: reports/NAME-staffing/, NAME being the file's stem);
+    /// replaced as a whole when it holds a report (README.md, "Output folders").
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Write into an existing --out folder that holds other files (they are left alone;
+    /// files of chatsim's names are replaced).
+    #[arg(long)]
+    pub force: bool,
     /// Replications per staffing level to start with (default: the scenario's); more are
     /// added in batches until every target is decided at the level, or the cap.
     #[arg(long, value_parser = clap::value_parser!(u32).range(2..=100_000))]
@@ -191,8 +234,8 @@ pub struct StaffArgs {
     /// Master seed (overrides the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads (default: one per core); results do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads, at most 1024 (default: one per core); results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = jobs_parser())]
     pub jobs: usize,
     /// Print nothing but errors (the exit code says it all).
     #[arg(long)]
@@ -205,17 +248,33 @@ pub struct RunArgs {
     /// The scenario file.
     #[arg(value_name = "SCENARIO")]
     pub path: PathBuf,
-    /// Output folder (default: reports/NAME/, NAME being the scenario name).
-    #[arg(long)]
+    /// Output folder (default: reports/NAME/, NAME being the file's stem; with --shard i/n,
+    /// reports/NAME-shard-i-of-n/). Replaced as a whole when the run is complete (README.md,
+    /// "Output folders").
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     pub out: Option<PathBuf>,
+    /// Run only the slice i of n of the runs (1 <= i <= n), leaving their per-run records
+    /// for `chatsim merge` (README.md, "Running at scale").
+    #[arg(long, value_name = "i/n")]
+    pub shard: Option<String>,
+    /// Finish the run whose output folder is DIR: reuse its finished runs (kept by an
+    /// interrupted or killed run, or a shard's), run only what is missing. With nothing
+    /// there it is a plain run into DIR, so a scheduler can always pass it.
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+    /// Write into an existing --out folder that holds other files (they are left alone;
+    /// files of chatsim's names are replaced), and discard finished runs an interrupted run
+    /// left for --resume.
+    #[arg(long)]
+    pub force: bool,
     /// Number of replications (overrides the scenario's).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub replications: Option<u32>,
     /// Master seed (overrides the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Worker threads (default: one per core); results do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads, at most 1024 (default: one per core); results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = jobs_parser())]
     pub jobs: usize,
     /// Print nothing but errors (and no progress bar).
     #[arg(long)]

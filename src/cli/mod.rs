@@ -5,15 +5,21 @@
 //! (the metric catalogue), `init` (write a starter scenario from `scenarios/templates/`),
 //! `check` (a scenario's expectations as a regression check), `staff` (the fewest agents
 //! meeting service targets, per configuration or per interval), `trace` (one run's event
-//! log, streamed, or the chats whose fate differs between two configurations) and
-//! `engine-script` (replay an engine script).
+//! log, streamed, or the chats whose fate differs between two configurations), `merge`
+//! (the shards of a run into its whole report) and `engine-script` (replay an engine
+//! script). Report folders are written as one unit (`outdir`).
 
 mod args;
 mod check;
+mod outdir;
 mod progress;
+mod run;
 mod staff;
 
-pub use args::{CheckArgs, Cli, Command, InitArgs, RunArgs, StaffArgs, Template, TraceArgs, TraceFormat};
+pub use args::{
+    CheckArgs, Cli, Command, InitArgs, MAX_JOBS, MergeArgs, RunArgs, StaffArgs, Template, TraceArgs, TraceFormat,
+};
+pub use run::{MAX_CHATS, MAX_RUNS, SHOW_ESTIMATE_FROM};
 
 use clap::Parser as _;
 use std::ffi::OsString;
@@ -74,6 +80,35 @@ pub enum Error {
     /// A staffing request does not fit the scenario: no or bad targets, an unknown or
     /// ambiguous team, shrinkage out of range (exit 2).
     Staffing(String),
+    /// The output folder cannot be used as asked: a folder of other files without
+    /// `--force`, a file, finished runs left there, a plan that does not match `--resume`
+    /// or a bad `--shard` (exit 2).
+    OutDir(String),
+    /// The output folder could not be prepared or put in place (exit 3).
+    Output {
+        /// The output folder.
+        path: PathBuf,
+        /// What failed.
+        what: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Another command is writing into the output folder (exit 3).
+    Locked {
+        /// The output folder.
+        dir: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+        /// Who holds it, as the lock says.
+        owner: String,
+    },
+    /// The run was stopped (SIGINT, SIGTERM) before the end; finished runs are kept
+    /// (exit 3). How to finish it.
+    Interrupted(String),
+    /// The run is larger than chatsim attempts, with the estimate (exit 2).
+    TooBig(String),
+    /// Shards that do not merge: other plans, a run missing or given twice (exit 2).
+    Merge(String),
 }
 
 impl Error {
@@ -90,8 +125,17 @@ impl Error {
             | Self::NoExpectations(_)
             | Self::Exists { .. }
             | Self::Selection(_)
-            | Self::Staffing(_) => 2,
-            Self::Write(_) | Self::Report(_) | Self::Threads(_) | Self::Chart(..) => 3,
+            | Self::Staffing(_)
+            | Self::OutDir(_)
+            | Self::TooBig(_)
+            | Self::Merge(_) => 2,
+            Self::Write(_)
+            | Self::Report(_)
+            | Self::Threads(_)
+            | Self::Chart(..)
+            | Self::Output { .. }
+            | Self::Locked { .. }
+            | Self::Interrupted(_) => 3,
         }
     }
 }
@@ -132,7 +176,20 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Self::Failed(what) => f.write_str(what),
-            Self::Selection(message) | Self::Staffing(message) => f.write_str(message),
+            Self::Selection(message)
+            | Self::Staffing(message)
+            | Self::OutDir(message)
+            | Self::Interrupted(message)
+            | Self::TooBig(message)
+            | Self::Merge(message) => f.write_str(message),
+            Self::Output { path, what, .. } => write!(f, "output folder '{}': {what}", path.display()),
+            Self::Locked { dir, lock, owner } => write!(
+                f,
+                "another chatsim command is writing into '{}' (its lock '{}' says: {}); wait for it to finish, or if no such command is running, delete the lock file",
+                dir.display(),
+                lock.display(),
+                if owner.is_empty() { "nothing" } else { owner }
+            ),
         }
     }
 }
@@ -143,6 +200,7 @@ impl std::error::Error for Error {
             Self::Read { source, .. } => Some(source),
             Self::Write(e) => Some(e),
             Self::Report(e) => e.source.source().or(Some(&e.source)),
+            Self::Output { source, .. } => Some(source),
             Self::Usage(_)
             | Self::Script { .. }
             | Self::Scenario(_)
@@ -153,7 +211,12 @@ impl std::error::Error for Error {
             | Self::NoExpectations(_)
             | Self::Failed(_)
             | Self::Selection(_)
-            | Self::Staffing(_) => None,
+            | Self::Staffing(_)
+            | Self::OutDir(_)
+            | Self::Locked { .. }
+            | Self::Interrupted(_)
+            | Self::TooBig(_)
+            | Self::Merge(_) => None,
         }
     }
 }
@@ -170,7 +233,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
     };
     match cli.command {
         Command::Validate { scenarios } => validate(&scenarios),
-        Command::Run(args) => run_scenario(&args),
+        Command::Run(args) => run::run_scenario(&args),
+        Command::Merge(args) => run::merge(&args),
         Command::Check(args) => check::check(&args),
         Command::Staff(args) => staff::staff(&args),
         Command::Metrics { markdown } => print_out(&if markdown {
@@ -399,85 +463,4 @@ fn load_with(
         }
     }
     Ok(experiment)
-}
-
-fn run_scenario(args: &RunArgs) -> Result<(), Error> {
-    use crate::experiment::stats::Adjustment;
-    let started = std::time::Instant::now();
-    let experiment = load_with(&args.path, args.replications, args.seed)?;
-    let per_cell = experiment
-        .base
-        .sequential
-        .as_ref()
-        .map_or(experiment.base.replications, |q| q.max_replications);
-    let bar = progress::bar(experiment.cells.len() as u64 * u64::from(per_cell), args.quiet);
-    let (results, outcome) = crate::experiment::run_sequential(&experiment, args.jobs, &|| bar.inc(1))
-        .map_err(|e| Error::Threads(e.to_string()))?;
-    bar.finish_and_clear();
-    let runs: Vec<Vec<crate::metrics::RunMetrics>> = results
-        .into_iter()
-        .map(|cell| cell.into_iter().map(|r| r.metrics).collect())
-        .collect();
-    let adjustment = if args.bonferroni {
-        Adjustment::Bonferroni
-    } else {
-        Adjustment::Unadjusted
-    };
-    let results = crate::report::Results::new(&experiment, runs, adjustment);
-    // The default folder follows the file's stem, never the free-text `name` (README.md, "What is where").
-    let stem = args
-        .path
-        .file_stem()
-        .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(stem));
-    let files = crate::report::files(&results).map_err(|(name, e)| Error::Chart(name, e))?;
-    for (name, bytes) in &files {
-        crate::report::write_atomic(&dir.join(name), bytes).map_err(Error::Report)?;
-    }
-    // The manifest is the one file allowed to differ between equivalent runs.
-    let manifest = serde_json::json!({
-        "tool": "chatsim",
-        "version": env!("CARGO_PKG_VERSION"),
-        "scenario": args.path.display().to_string(),
-        "scenario_hash": format!("{:016x}", crate::workload::name_id(&std::fs::read_to_string(&args.path).unwrap_or_default())),
-        "seed": experiment.base.seed,
-        "replications": outcome.replications,
-        "sequential_targets_met": experiment.base.sequential.as_ref().map(|_| outcome.targets_met),
-        "cells": experiment.cells.iter().map(|c| c.label.clone()).collect::<Vec<_>>(),
-        "baseline": experiment.cells[experiment.baseline].label,
-        "command_line": std::env::args().collect::<Vec<_>>(),
-        "jobs": if args.jobs == 0 { rayon::current_num_threads() } else { args.jobs },
-        "wall_time_seconds": started.elapsed().as_secs_f64(),
-    });
-    let manifest = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
-    crate::report::write_atomic(&dir.join("manifest.json"), manifest.as_bytes()).map_err(Error::Report)?;
-    if !args.quiet {
-        let mut text = crate::report::text::terminal_summary(&results);
-        if let Some(plan) = &experiment.base.sequential {
-            text.push_str(&format!(
-                "\nsequential: {} replications per configuration; {}\n",
-                outcome.replications,
-                if outcome.targets_met {
-                    "every target half-width reached".to_owned()
-                } else {
-                    format!(
-                        "stopped at the cap of {} before every target half-width was reached",
-                        plan.max_replications
-                    )
-                }
-            ));
-        }
-        let names: Vec<&str> = crate::report::OUTPUTS.iter().map(|o| o.name).collect();
-        text.push_str(&format!(
-            "\nwrote {}/: {} ({:.1} s)\n",
-            dir.display(),
-            names.join(", "),
-            started.elapsed().as_secs_f64()
-        ));
-        print_out(&text)?;
-    }
-    Ok(())
 }

@@ -102,6 +102,19 @@ pub(super) fn staff(args: &StaffArgs) -> Result<(), Error> {
             .max(start),
         jobs: args.jobs,
     };
+    let stem = args
+        .path
+        .file_stem()
+        .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{stem}-staffing")));
+    // Writability, the lock and a foreign folder are settled before the search (README.md,
+    // "Output folders"); a search has no per-run records to resume, so what an earlier
+    // one left is discarded.
+    let out = super::outdir::open(&dir, args.force)?;
+    out.start(false)?;
     let bar = progress::counter(args.quiet, "staffing");
     let done = || bar.inc(1);
     let mut staffer = Staffer::new(&experiment, options, &done).map_err(staff_error)?;
@@ -124,16 +137,8 @@ pub(super) fn staff(args: &StaffArgs) -> Result<(), Error> {
         max_agents,
         answers: &answers,
     };
-    let stem = args
-        .path
-        .file_stem()
-        .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{stem}-staffing")));
     for (name, bytes) in report.files().map_err(|(name, e)| Error::Chart(name, e))? {
-        crate::report::write_atomic(&dir.join(name), &bytes).map_err(Error::Report)?;
+        out.write(&name, &bytes)?;
     }
     let manifest = serde_json::json!({
         "tool": "chatsim",
@@ -152,7 +157,9 @@ pub(super) fn staff(args: &StaffArgs) -> Result<(), Error> {
         "wall_time_seconds": started.elapsed().as_secs_f64(),
     });
     let manifest = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
-    crate::report::write_atomic(&dir.join("manifest.json"), manifest.as_bytes()).map_err(Error::Report)?;
+    out.write("manifest.json", manifest.as_bytes())?;
+    let _ = std::fs::remove_dir(out.build().join(super::outdir::RUNS));
+    out.commit()?;
     if !args.quiet {
         let mut text = report.text();
         let names: Vec<&str> = STAFF_OUTPUTS.iter().map(|o| o.name).collect();

@@ -5,11 +5,14 @@
 //! Every cell shares the seed, so replication r of every cell sees the same customers
 //! (common random numbers) and differences against the baseline are paired.
 
+pub mod record;
 pub mod stats;
 
+use crate::metrics::RunMetrics;
 use crate::scenario::{Experiment, Scenario};
 use crate::sim::{self, RunResult};
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 
 /// Runs replications `0..scenario.replications` on `jobs` threads (0 = one per core).
 pub fn run_replications(
@@ -136,6 +139,16 @@ fn targets_met(results: &[Vec<RunResult>], targets: &[(String, f64)]) -> bool {
     })
 }
 
+/// The same on metrics indexed `[cell][replication]`.
+fn targets_met_metrics(runs: &[Vec<&RunMetrics>], targets: &[(String, f64)]) -> bool {
+    runs.iter().all(|cell| {
+        targets.iter().all(|(id, target)| {
+            let values: Vec<f64> = cell.iter().filter_map(|m| m.get(id)).collect();
+            stats_half_width(&values).is_some_and(|h| h <= *target)
+        })
+    })
+}
+
 fn stats_half_width(values: &[f64]) -> Option<f64> {
     crate::metrics::summary::estimate(values).and_then(|e| e.half_width)
 }
@@ -186,4 +199,186 @@ fn run_range(
         by_cell[c].push(result);
     }
     by_cell
+}
+
+/// One run of an experiment: (configuration index, replication).
+pub type Task = (usize, u64);
+
+/// A deterministic slice of an experiment's runs (`--shard i/n`, README.md, "Running at
+/// scale"): the runs are numbered configuration by configuration, replication by
+/// replication (`cell × replications + replication`), and shard `index` of `count` takes
+/// every run whose number is `index − 1` modulo `count`, so every shard gets a share of
+/// every configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// Which shard, from 1.
+    pub index: u32,
+    /// How many.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Parses `i/n` (1 ≤ i ≤ n).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let bad = || format!("--shard \"{text}\" is not i/n with 1 <= i <= n (e.g. 2/8: the second of 8 shards)");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (
+            i.trim().parse::<u32>().map_err(|_| bad())?,
+            n.trim().parse::<u32>().map_err(|_| bad())?,
+        );
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Self { index, count })
+    }
+
+    /// Whether run (`cell`, `replication`) of an experiment of `replications` per cell is
+    /// in this shard.
+    pub fn contains(self, (cell, replication): Task, replications: u64) -> bool {
+        let number = cell as u64 * replications + replication;
+        number % u64::from(self.count) == u64::from(self.index - 1)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// What a resumable run is told and asked while it goes.
+pub struct Hooks<'a> {
+    /// Called with each run's metrics the moment it finishes (from any thread): the command
+    /// line persists its record there.
+    pub finished: &'a (dyn Fn(Task, &RunMetrics) + Sync),
+    /// Asked before each run starts; `true` stops scheduling runs (those under way finish).
+    pub stop: &'a (dyn Fn() -> bool + Sync),
+}
+
+/// How a resumable run ended.
+#[derive(Debug)]
+pub enum Progress {
+    /// Every run asked for is done: the metrics of each (known or new), and how the
+    /// sequential plan ended.
+    Done {
+        /// Metrics by run.
+        runs: BTreeMap<Task, RunMetrics>,
+        /// Replications per configuration and whether the sequential targets were met.
+        outcome: SequentialOutcome,
+    },
+    /// Stopped before the end (`Hooks::stop`): how many of the runs asked for so far are done.
+    Stopped {
+        /// Runs done (known ones included).
+        finished: usize,
+        /// Runs asked for so far.
+        wanted: usize,
+    },
+}
+
+/// The runs an experiment asks for, as [`run_sequential`] would make them, but reusing
+/// the `known` ones (records of an earlier, interrupted run), restricted to `shard`, and
+/// stoppable: each finished run is handed to [`Hooks::finished`] at once. Sequential mode
+/// decides at the same batch boundaries on the same metrics, so a resumed run stops where
+/// an uninterrupted one does. A shard of a sequential experiment cannot be decided alone:
+/// the command line refuses that combination, and here `shard` is then ignored.
+pub fn run_resumable(
+    experiment: &Experiment,
+    jobs: usize,
+    mut known: BTreeMap<Task, RunMetrics>,
+    shard: Option<Shard>,
+    hooks: &Hooks<'_>,
+) -> Result<Progress, rayon::ThreadPoolBuildError> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
+    let cells = experiment.cells.len();
+    let run = |range: std::ops::Range<u64>, in_scope: &dyn Fn(Task) -> bool, known: &mut BTreeMap<Task, RunMetrics>| {
+        let tasks: Vec<Task> = (0..cells)
+            .flat_map(|c| range.clone().map(move |r| (c, r)))
+            .filter(|&t| in_scope(t) && !known.contains_key(&t))
+            .collect();
+        let results = pool.install(|| {
+            tasks
+                .par_iter()
+                .map(|&(c, r)| {
+                    if (hooks.stop)() {
+                        return None;
+                    }
+                    let metrics = sim::run(&experiment.cells[c].scenario, r).metrics;
+                    (hooks.finished)((c, r), &metrics);
+                    Some(metrics)
+                })
+                .collect::<Vec<_>>()
+        });
+        let complete = results.iter().all(Option::is_some);
+        for (task, metrics) in tasks.into_iter().zip(results) {
+            if let Some(m) = metrics {
+                known.insert(task, m);
+            }
+        }
+        complete
+    };
+    let stopped = |known: &BTreeMap<Task, RunMetrics>, wanted: &dyn Fn(Task) -> bool, n: u64| {
+        let all: Vec<Task> = (0..cells).flat_map(|c| (0..n).map(move |r| (c, r))).filter(|&t| wanted(t)).collect();
+        Progress::Stopped {
+            finished: all.iter().filter(|t| known.contains_key(t)).count(),
+            wanted: all.len(),
+        }
+    };
+    match &experiment.base.sequential {
+        Some(plan) => {
+            let everything = |_: Task| true;
+            let cap = u64::from(plan.max_replications.max(1));
+            let mut n = u64::from(experiment.base.replications.max(2)).min(cap);
+            let mut from = 0;
+            loop {
+                if !run(from..n, &everything, &mut known) {
+                    return Ok(stopped(&known, &everything, n));
+                }
+                let by_cell: Vec<Vec<&RunMetrics>> = (0..cells)
+                    .map(|c| (0..n).filter_map(|r| known.get(&(c, r))).collect())
+                    .collect();
+                let met = targets_met_metrics(&by_cell, &plan.half_widths);
+                if met || n >= cap {
+                    known.retain(|&(_, r), _| r < n);
+                    return Ok(Progress::Done {
+                        runs: known,
+                        outcome: SequentialOutcome {
+                            replications: n as u32,
+                            targets_met: met,
+                        },
+                    });
+                }
+                from = n;
+                n = (n + u64::from(plan.batch.max(1))).min(cap);
+            }
+        }
+        None => {
+            let n = u64::from(experiment.base.replications);
+            let in_scope = |t: Task| shard.is_none_or(|s| s.contains(t, n));
+            if !run(0..n, &in_scope, &mut known) {
+                return Ok(stopped(&known, &in_scope, n));
+            }
+            known.retain(|&(c, r), _| c < cells && r < n && in_scope((c, r)));
+            Ok(Progress::Done {
+                runs: known,
+                outcome: SequentialOutcome {
+                    replications: n as u32,
+                    targets_met: true,
+                },
+            })
+        }
+    }
+}
+
+/// The expected number of chats of one run of `scenario`: its arrival trace's rows, or the
+/// integral of its arrival rate over the horizon, times the volume multiplier. The work
+/// estimate `run` shows before a long run and refuses an absurd one with (README.md,
+/// "Sizes").
+pub fn expected_chats(scenario: &Scenario) -> f64 {
+    let per_run = match &scenario.arrival_trace {
+        Some(rows) => rows.len() as f64,
+        None => crate::workload::arrivals::expected_count(
+            &scenario.arrivals.segments(scenario.calendar, scenario.horizon),
+        ),
+    };
+    per_run * scenario.volume
 }

@@ -198,7 +198,16 @@ impl std::error::Error for ReportError {
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced, then
 /// renamed over the final name.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    write_via_temporary(path, bytes, |tmp| std::fs::rename(tmp, path))
+    write_via_temporary(path, bytes, true, |tmp| std::fs::rename(tmp, path))
+}
+
+/// [`write_atomic`] without the sync, for per-run records (README.md, "Running at
+/// scale"): a killed process still never leaves a half-written file under the final name,
+/// but a machine that loses power may lose the last records written, which are then run
+/// again (an unreadable record counts as missing). One sync per run would cost more than a
+/// short run itself.
+pub fn write_atomic_unsynced(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    write_via_temporary(path, bytes, false, |tmp| std::fs::rename(tmp, path))
 }
 
 /// Writes `bytes` to a new file `path`, atomically, and never replaces anything already
@@ -207,7 +216,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 /// Where the filesystem has no hard links, the file is created with `create_new` and
 /// written in place instead (still never replacing anything). Missing folders are created.
 pub fn write_atomic_new(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    write_via_temporary(path, bytes, |tmp| {
+    write_via_temporary(path, bytes, true, |tmp| {
         let linked = std::fs::hard_link(tmp, path);
         let _ = std::fs::remove_file(tmp);
         match linked {
@@ -224,11 +233,12 @@ pub fn write_atomic_new(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     })
 }
 
-/// Writes `bytes` to a synced temporary file beside `path` (creating the folder), then
-/// `finish`es with its name; the temporary file is removed if anything fails.
+/// Writes `bytes` to a temporary file beside `path` (creating the folder), synced when
+/// `sync`, then `finish`es with its name; the temporary file is removed if anything fails.
 fn write_via_temporary(
     path: &Path,
     bytes: &[u8],
+    sync: bool,
     finish: impl FnOnce(&Path) -> std::io::Result<()>,
 ) -> Result<(), ReportError> {
     let err = |source| ReportError {
@@ -247,7 +257,9 @@ fn write_via_temporary(
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if sync {
+            file.sync_all()?;
+        }
         finish(&tmp)
     })();
     if result.is_err() {

@@ -24,6 +24,10 @@ use std::path::Path;
 use toml::Value;
 use toml::de::{DeTable, DeValue};
 
+/// The most configurations a `[compare]` matrix may make: each is validated, simulated
+/// and reported (README.md, "Sizes").
+pub const MAX_CONFIGURATIONS: usize = 10_000;
+
 /// A validated experiment: the cells to compare and which one is the baseline.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Experiment {
@@ -230,8 +234,26 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
     let full: toml::Table = toml::from_str(text).map_err(|_| ScenarioErrors(Vec::new()))?;
     let mut cells = Vec::new();
     // A value refused already would only be refused again by every cell that takes it.
-    if !axes.is_empty() && !any_refused {
-        let n: usize = axes.iter().map(|a| a.values.len()).product();
+    // Each configuration is validated and simulated: a matrix beyond the limit is refused
+    // here, before any is built (README.md, "Sizes").
+    let n = axes
+        .iter()
+        .try_fold(1usize, |n, a| n.checked_mul(a.values.len()))
+        .filter(|&n| n <= MAX_CONFIGURATIONS);
+    if n.is_none() && !any_refused {
+        let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+        let product = axes.iter().map(|a| a.values.len() as f64).product::<f64>();
+        p.add(
+            compare.span(),
+            error::OUT_OF_RANGE,
+            format!(
+                "[compare] makes {} configurations ({}), more than chatsim runs in one experiment (at most {MAX_CONFIGURATIONS}): compare fewer values, or split the sweep into several scenarios",
+                if product < 1e15 { format!("{product:.0}") } else { format!("{product:.1e}") },
+                sizes.join(" × ")
+            ),
+        );
+    }
+    if let (false, false, Some(n)) = (axes.is_empty(), any_refused, n) {
         for index in 0..n {
             // Mixed-radix digits, the last axis varying fastest.
             let mut rest = index;
