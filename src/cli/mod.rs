@@ -17,7 +17,8 @@ mod run;
 mod staff;
 
 pub use args::{
-    CheckArgs, Cli, Command, InitArgs, MAX_JOBS, MergeArgs, RunArgs, StaffArgs, Template, TraceArgs, TraceFormat,
+    CheckArgs, Cli, Command, InitArgs, MAX_JOBS, MergeArgs, RunArgs, StaffArgs, Template, TraceArgs,
+    TraceFormat,
 };
 pub use run::{MAX_CHATS, MAX_RUNS, SHOW_ESTIMATE_FROM};
 

@@ -110,7 +110,10 @@ pub(super) fn open(dir: &Path, force: bool) -> Result<OutDir, Error> {
     };
     std::fs::create_dir_all(&parent).map_err(|e| {
         io(
-            format!("could not create the folder '{}' to write it in", parent.display()),
+            format!(
+                "could not create the folder '{}' to write it in",
+                parent.display()
+            ),
             e,
         )
     })?;
@@ -121,7 +124,12 @@ pub(super) fn open(dir: &Path, force: bool) -> Result<OutDir, Error> {
             dir.display()
         )));
     }
-    let lock = Lock::take(&parent.join(format!(".{name}.lock")), dir)?;
+    let lock_path = if parent == Path::new(".") {
+        PathBuf::from(format!(".{name}.lock"))
+    } else {
+        parent.join(format!(".{name}.lock"))
+    };
+    let lock = Lock::take(&lock_path, dir)?;
     restore_old(&parent, &name, &target);
     let existing = inspect(&target).map_err(|e| io("could not read the output folder".into(), e))?;
     let meta = std::fs::symlink_metadata(&target).ok();
@@ -157,9 +165,17 @@ pub(super) fn open(dir: &Path, force: bool) -> Result<OutDir, Error> {
             .and_then(|_| std::fs::remove_file(&probe))
             .map_err(|e| io("could not write in the output folder".into(), e))?;
     }
+    // Beside a folder in the working directory, messages name `.NAME.partial`, not `./.NAME.partial`.
+    let beside = |file: String| {
+        if parent == Path::new(".") {
+            PathBuf::from(file)
+        } else {
+            parent.join(file)
+        }
+    };
     Ok(OutDir {
         shown: dir.to_owned(),
-        build: parent.join(format!(".{name}.partial")),
+        build: beside(format!(".{name}.partial")),
         target,
         existing,
         mode,
@@ -190,7 +206,8 @@ impl OutDir {
             std::fs::remove_dir_all(&self.build)
                 .map_err(|e| io("could not remove what an earlier run left beside it", e))?;
         }
-        std::fs::create_dir_all(self.build.join(RUNS)).map_err(|e| io("could not create the folder to build it in", e))
+        std::fs::create_dir_all(self.build.join(RUNS))
+            .map_err(|e| io("could not create the folder to build it in", e))
     }
 
     /// Writes a file into the build folder (atomically: a temporary name, then a rename).
@@ -210,7 +227,8 @@ impl OutDir {
             Mode::Swap => {
                 if std::fs::symlink_metadata(&self.target).is_ok() {
                     let old = old_name(&self.target, std::process::id());
-                    std::fs::rename(&self.target, &old).map_err(|e| io("could not move the old report aside", e))?;
+                    std::fs::rename(&self.target, &old)
+                        .map_err(|e| io("could not move the old report aside", e))?;
                     if let Err(e) = std::fs::rename(&self.build, &self.target) {
                         let _ = std::fs::rename(&old, &self.target);
                         return Err(io("could not move the new report into place", e));
@@ -239,7 +257,8 @@ impl OutDir {
                         let _ = std::fs::remove_dir_all(self.target.join(sub));
                     }
                 }
-                move_tree(&self.build, &self.target, true).map_err(|e| io("could not move the new report in", e))?;
+                move_tree(&self.build, &self.target, true)
+                    .map_err(|e| io("could not move the new report in", e))?;
                 if self.build.join("manifest.json").exists() {
                     move_file(&self.build.join("manifest.json"), &manifest)
                         .map_err(|e| io("could not move the new report in", e))?;
@@ -253,7 +272,9 @@ impl OutDir {
 
 /// `.NAME.old-PID` beside `target`.
 fn old_name(target: &Path, pid: u32) -> PathBuf {
-    let name = target.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = target
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     target.with_file_name(format!(".{name}.old-{pid}"))
 }
 
@@ -309,9 +330,7 @@ pub(super) fn inspect(path: &Path) -> std::io::Result<Existing> {
     let manifest = read_manifest(&path.join("manifest.json"));
     match manifest {
         Some(m) if foreign.is_empty() => Ok(Existing::Report(m)),
-        _ if foreign.is_empty() => Ok(Existing::Foreign(vec![
-            "no chatsim manifest.json".to_owned(),
-        ])),
+        _ if foreign.is_empty() => Ok(Existing::Foreign(vec!["no chatsim manifest.json".to_owned()])),
         _ => Ok(Existing::Foreign(foreign)),
     }
 }
@@ -381,11 +400,17 @@ impl Lock {
     fn take(path: &Path, dir: &Path) -> Result<Self, Error> {
         let me = format!("pid {}\nhost {}\n", std::process::id(), host());
         for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+            {
                 Ok(mut file) => {
                     // A lock without its owner still locks; the owner is for messages.
                     let _ = file.write_all(me.as_bytes());
-                    return Ok(Self { path: path.to_owned() });
+                    return Ok(Self {
+                        path: path.to_owned(),
+                    });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     let held = std::fs::read_to_string(path).unwrap_or_default();

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The most runs (configurations × replications, or × the sequential cap) one experiment
 /// may have: the report holds every run's metrics in memory.
-pub const MAX_RUNS: u64 = 1_000_000;
+pub const MAX_RUNS: u64 = 200_000;
 /// The most chats one command may simulate (the estimate of its runs, or its shard's); a
 /// larger sweep is split with `--shard`.
 pub const MAX_CHATS: f64 = 1e11;
@@ -108,7 +108,12 @@ fn fingerprint(path: &Path) -> Result<String, Error> {
 /// `chatsim run`.
 pub(super) fn run_scenario(args: &RunArgs) -> Result<(), Error> {
     let started = std::time::Instant::now();
-    let shard = args.shard.as_deref().map(Shard::parse).transpose().map_err(Error::OutDir)?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(Error::OutDir)?;
     let stem = args
         .path
         .file_stem()
@@ -116,7 +121,9 @@ pub(super) fn run_scenario(args: &RunArgs) -> Result<(), Error> {
     // The default folder follows the file's stem, never the free-text `name` (README.md, "What is where").
     let dir = match (&args.resume, &args.out, shard) {
         (Some(d), _, _) | (None, Some(d), _) => d.clone(),
-        (None, None, Some(s)) => PathBuf::from("reports").join(format!("{stem}-shard-{}-of-{}", s.index, s.count)),
+        (None, None, Some(s)) => {
+            PathBuf::from("reports").join(format!("{stem}-shard-{}-of-{}", s.index, s.count))
+        }
         (None, None, None) => PathBuf::from("reports").join(&stem),
     };
     // A resumed run keeps its plan: its seed, replications and shard are the defaults.
@@ -162,7 +169,10 @@ pub(super) fn run_scenario(args: &RunArgs) -> Result<(), Error> {
         BTreeMap::new()
     };
     out.start(args.resume.is_some())?;
-    out.write(PLAN, (serde_json::to_string_pretty(&plan).unwrap_or_default() + "\n").as_bytes())?;
+    out.write(
+        PLAN,
+        (serde_json::to_string_pretty(&plan).unwrap_or_default() + "\n").as_bytes(),
+    )?;
     if !args.quiet && (estimate.chats >= SHOW_ESTIMATE_FROM || !known.is_empty()) {
         let mut line = format!("work: {}", estimate.text);
         if !known.is_empty() {
@@ -211,7 +221,10 @@ pub(super) fn run_scenario(args: &RunArgs) -> Result<(), Error> {
     )
     .map_err(|e| Error::Threads(e.to_string()))?;
     bar.finish_and_clear();
-    if let Some(e) = failure.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+    if let Some(e) = failure
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
         return Err(e);
     }
     let (runs, outcome) = match progress {
@@ -249,7 +262,10 @@ pub(super) fn run_scenario(args: &RunArgs) -> Result<(), Error> {
     };
     if let Some(s) = shard {
         let n = runs.len();
-        out.write("manifest.json", manifest(serde_json::json!({ "shard": s.to_string(), "runs": n })).as_bytes())?;
+        out.write(
+            "manifest.json",
+            manifest(serde_json::json!({ "shard": s.to_string(), "runs": n })).as_bytes(),
+        )?;
         let _ = std::fs::remove_file(out.build().join(PLAN));
         let shown = out.shown.display().to_string();
         out.commit()?;
@@ -380,7 +396,10 @@ fn already_complete(out: &OutDir, plan: &Plan, resume: bool) -> Result<Option<St
     if !resume || out.has_leftover() {
         return Ok(None);
     }
-    let theirs: Option<Plan> = manifest.get("plan").cloned().and_then(|p| serde_json::from_value(p).ok());
+    let theirs: Option<Plan> = manifest
+        .get("plan")
+        .cloned()
+        .and_then(|p| serde_json::from_value(p).ok());
     match theirs {
         Some(p) if p.differences(plan, true).is_empty() => Ok(Some(format!(
             "{} is complete: nothing to run\n",
@@ -411,7 +430,11 @@ fn leftover_error(out: &OutDir, scenario: &Path) -> Error {
 }
 
 /// The finished runs an interrupted run left in the build folder, checked against `plan`.
-fn read_leftover(out: &OutDir, plan: &Plan, experiment: &Experiment) -> Result<BTreeMap<Task, RunMetrics>, Error> {
+fn read_leftover(
+    out: &OutDir,
+    plan: &Plan,
+    experiment: &Experiment,
+) -> Result<BTreeMap<Task, RunMetrics>, Error> {
     let path = out.build().join(PLAN);
     let theirs: Option<Plan> = std::fs::read_to_string(&path)
         .ok()
@@ -499,11 +522,7 @@ fn check_record(record: &RunRecord, plan: &Plan, experiment: &Experiment) -> Res
 /// Metrics by `[cell][replication]` for replications `0..n`; every run is there.
 fn by_cell(experiment: &Experiment, mut runs: BTreeMap<Task, RunMetrics>, n: u32) -> Vec<Vec<RunMetrics>> {
     (0..experiment.cells.len())
-        .map(|c| {
-            (0..u64::from(n))
-                .filter_map(|r| runs.remove(&(c, r)))
-                .collect()
-        })
+        .map(|c| (0..u64::from(n)).filter_map(|r| runs.remove(&(c, r))).collect())
         .collect()
 }
 
@@ -626,10 +645,14 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Error> {
     let plan = plans[0].1.clone();
     if plan.sequential {
         return Err(Error::Merge(
-            "the scenario has a [sequential] plan, which no shard can decide alone: nothing to merge".to_owned(),
+            "the scenario has a [sequential] plan, which no shard can decide alone: nothing to merge"
+                .to_owned(),
         ));
     }
-    let scenario = args.scenario.clone().unwrap_or_else(|| PathBuf::from(&plan.scenario));
+    let scenario = args
+        .scenario
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&plan.scenario));
     let hash = fingerprint(&scenario).map_err(|_| {
         Error::Merge(format!(
             "the shards ran '{}', which cannot be read from here: give the scenario file with --scenario PATH",
@@ -647,7 +670,8 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Error> {
     let mut source: BTreeMap<Task, PathBuf> = BTreeMap::new();
     for (dir, _) in &plans {
         for (file, record) in read_records(&dir.join(RUNS), true)? {
-            check_record(&record, &plan, &experiment).map_err(|why| Error::Merge(format!("{}: {why}", file.display())))?;
+            check_record(&record, &plan, &experiment)
+                .map_err(|why| Error::Merge(format!("{}: {why}", file.display())))?;
             let task = (record.key.cell, record.key.replication);
             if task.1 >= u64::from(plan.replications) {
                 return Err(Error::Merge(format!(
@@ -677,7 +701,10 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Error> {
             .filter(|t| !runs.contains_key(t))
             .collect();
         let (c, r) = missing[0];
-        let shards = plans.iter().filter_map(|(_, p)| p.shard.clone()).collect::<Vec<_>>();
+        let shards = plans
+            .iter()
+            .filter_map(|(_, p)| p.shard.clone())
+            .collect::<Vec<_>>();
         return Err(Error::Merge(format!(
             "{} of {total} runs are missing (the first: configuration \"{}\", replication {r}); the folders given hold shards {}: is a shard missing or unfinished?",
             missing.len(),
@@ -696,7 +723,11 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Error> {
     } else {
         Adjustment::Unadjusted
     };
-    let results = crate::report::Results::new(&experiment, by_cell(&experiment, runs, plan.replications), adjustment);
+    let results = crate::report::Results::new(
+        &experiment,
+        by_cell(&experiment, runs, plan.replications),
+        adjustment,
+    );
     let manifest = serde_json::json!({
         "tool": "chatsim",
         "version": env!("CARGO_PKG_VERSION"),

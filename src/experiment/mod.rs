@@ -220,7 +220,8 @@ pub struct Shard {
 impl Shard {
     /// Parses `i/n` (1 ≤ i ≤ n).
     pub fn parse(text: &str) -> Result<Self, String> {
-        let bad = || format!("--shard \"{text}\" is not i/n with 1 <= i <= n (e.g. 2/8: the second of 8 shards)");
+        let bad =
+            || format!("--shard \"{text}\" is not i/n with 1 <= i <= n (e.g. 2/8: the second of 8 shards)");
         let (i, n) = text.split_once('/').ok_or_else(bad)?;
         let (index, count) = (
             i.trim().parse::<u32>().map_err(|_| bad())?,
@@ -290,7 +291,9 @@ pub fn run_resumable(
 ) -> Result<Progress, rayon::ThreadPoolBuildError> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
     let cells = experiment.cells.len();
-    let run = |range: std::ops::Range<u64>, in_scope: &dyn Fn(Task) -> bool, known: &mut BTreeMap<Task, RunMetrics>| {
+    let run = |range: std::ops::Range<u64>,
+               in_scope: &dyn Fn(Task) -> bool,
+               known: &mut BTreeMap<Task, RunMetrics>| {
         let tasks: Vec<Task> = (0..cells)
             .flat_map(|c| range.clone().map(move |r| (c, r)))
             .filter(|&t| in_scope(t) && !known.contains_key(&t))
@@ -317,7 +320,10 @@ pub fn run_resumable(
         complete
     };
     let stopped = |known: &BTreeMap<Task, RunMetrics>, wanted: &dyn Fn(Task) -> bool, n: u64| {
-        let all: Vec<Task> = (0..cells).flat_map(|c| (0..n).map(move |r| (c, r))).filter(|&t| wanted(t)).collect();
+        let all: Vec<Task> = (0..cells)
+            .flat_map(|c| (0..n).map(move |r| (c, r)))
+            .filter(|&t| wanted(t))
+            .collect();
         Progress::Stopped {
             finished: all.iter().filter(|t| known.contains_key(t)).count(),
             wanted: all.len(),

@@ -474,7 +474,11 @@ mod tests {
 
     #[test]
     fn a_foreign_or_newer_record_is_refused() {
-        assert!(RunRecord::from_json("{}").unwrap_err().contains("not a chatsim run record"));
+        assert!(
+            RunRecord::from_json("{}")
+                .unwrap_err()
+                .contains("not a chatsim run record")
+        );
         let text = RunRecord {
             key: RunKey {
                 scenario_hash: "1".to_owned(),

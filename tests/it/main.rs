@@ -10,6 +10,7 @@ mod engine_props;
 mod engine_ref;
 mod engine_scripts;
 mod init;
+mod outdir;
 mod planner;
 mod regressions;
 mod report;
