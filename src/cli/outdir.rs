@@ -490,23 +490,32 @@ fn gone(held: &str) -> bool {
         return false;
     };
     let here = host();
+    // Our own process id in a lock we have not taken yet is an earlier process's (a
+    // container restarted on the same host numbers its processes alike).
     !here.is_empty()
         && owner_host == here
-        && pid != std::process::id()
         && Path::new("/proc/self").exists()
-        && !Path::new("/proc").join(pid.to_string()).exists()
+        && (pid == std::process::id() || !Path::new("/proc").join(pid.to_string()).exists())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     #[test]
-    fn a_lock_of_a_live_process_is_not_gone() {
-        let me = format!("pid {}\nhost {}\n", std::process::id(), host());
-        assert!(!gone(&me), "our own lock");
+    fn only_a_lock_of_a_process_gone_from_this_host_is_stale() {
         assert!(!gone("pid 1\nhost elsewhere\n"), "another host's lock");
         assert!(!gone("garbage"));
+        if Path::new("/proc/self").exists() && !host().is_empty() {
+            let parent = std::os::unix::process::parent_id();
+            assert!(
+                !gone(&format!("pid {parent}\nhost {}\n", host())),
+                "a live process"
+            );
+            let me = format!("pid {}\nhost {}\n", std::process::id(), host());
+            assert!(gone(&me), "our own id: an earlier process's");
+        }
     }
 
     #[test]

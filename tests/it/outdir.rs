@@ -435,3 +435,33 @@ fn shards_partition_every_run() {
     assert_eq!(Shard::parse("2/8"), Ok(Shard { index: 2, count: 8 }));
     assert!(Shard::parse("0/8").is_err() && Shard::parse("9/8").is_err() && Shard::parse("x").is_err());
 }
+
+/// README states the limits the code applies, and shows the Kubernetes manifests it names.
+#[test]
+fn readme_states_the_limits_and_the_deploy_files_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert_eq!(chatsim::scenario::compare::MAX_CONFIGURATIONS, 10_000);
+    assert_eq!(chatsim::cli::MAX_RUNS, 200_000);
+    assert_eq!(chatsim::cli::MAX_CHATS, 1e11);
+    assert_eq!(chatsim::cli::SHOW_ESTIMATE_FROM, 1e7);
+    assert_eq!(chatsim::cli::MAX_JOBS, 1024);
+    for text in [
+        "more than 10 000 configurations",
+        "more than 200 000 runs",
+        "more than 10¹¹ chats",
+        "from 10 million chats on",
+        "`--jobs` above 1024",
+        "#SBATCH --array=1-8",
+        "parallel --halt now,fail=1",
+        "deploy/k8s-indexed-job.yaml",
+        "CHATSIM_TEST_STOP_AFTER",
+        "CHATSIM_TEST_KILL_DURING_WRITE",
+    ] {
+        assert!(readme.contains(text), "README.md lacks {text:?}");
+    }
+    let job = std::fs::read_to_string(root.join("deploy/k8s-indexed-job.yaml")).unwrap();
+    assert!(job.contains("completionMode: Indexed") && job.contains("--shard \"$i/8\""));
+    let merge = std::fs::read_to_string(root.join("deploy/k8s-merge-job.yaml")).unwrap();
+    assert!(merge.contains("chatsim merge /data/shards/*"));
+}
