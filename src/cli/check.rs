@@ -22,6 +22,10 @@ pub(super) fn check(args: &CheckArgs) -> Result<(), Error> {
         return Err(Error::NoExpectations(args.path.clone()));
     }
     let previous = args.baseline.as_deref().map(read_previous).transpose()?;
+    // The files asked for must be writable before anything is simulated.
+    for path in [&args.junit, &args.markdown].into_iter().flatten() {
+        writable(path)?;
+    }
     for e in &experiment.base.expectations {
         if !experiment.cells.iter().any(|c| e.applies(&c.assignments)) {
             return Err(Error::Selection(format!(
@@ -154,4 +158,31 @@ fn read_previous(path: &Path) -> Result<(PathBuf, Previous), Error> {
         message,
     })?;
     Ok((file, previous))
+}
+
+/// Whether a file the user asked for can be written: its folder exists (or is created) and
+/// takes a new file. A pipe or device (`/dev/stdout`) is left to the write itself.
+fn writable(path: &Path) -> Result<(), Error> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Ok(());
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let probe = dir.join(format!(".chatsim-probe-{}", std::process::id()));
+    std::fs::create_dir_all(dir)
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&probe)
+        })
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|source| {
+            Error::Report(crate::report::ReportError {
+                path: path.to_owned(),
+                source,
+            })
+        })
 }

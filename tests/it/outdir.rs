@@ -465,3 +465,17 @@ fn readme_states_the_limits_and_the_deploy_files_exist() {
     let merge = std::fs::read_to_string(root.join("deploy/k8s-merge-job.yaml")).unwrap();
     assert!(merge.contains("chatsim merge /data/shards/*"));
 }
+
+/// `check` writes no folder, but the files it is asked for are checked before it runs too.
+#[test]
+fn check_refuses_an_unwritable_junit_file_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    cli()
+        .args(["check", "scenarios/fairness-check.toml", "--quiet", "--junit"])
+        .arg(file.join("junit.xml"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("could not write"));
+}
