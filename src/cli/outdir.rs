@@ -142,16 +142,23 @@ pub(super) fn open(dir: &Path, force: bool) -> Result<OutDir, Error> {
         Existing::Empty => Mode::Into { clean: false },
         Existing::Foreign(_) if force => Mode::Into { clean: false },
         Existing::Foreign(names) => {
+            let holds = if names.is_empty() {
+                "it has no chatsim manifest.json".to_owned()
+            } else {
+                format!(
+                    "it holds {}{}",
+                    names
+                        .iter()
+                        .take(3)
+                        .map(|n| format!("'{n}'"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if names.len() > 3 { ", …" } else { "" }
+                )
+            };
             return Err(Error::OutDir(format!(
-                "'{}' is not a chatsim report folder (it holds {}{}): chatsim never writes into a folder of other files; give another --out, or add --force to write the report files in beside them",
+                "'{}' is not a chatsim report folder ({holds}): chatsim never writes into a folder of other files; give another --out, or add --force to write the report files in beside them",
                 dir.display(),
-                names
-                    .iter()
-                    .take(3)
-                    .map(|n| format!("'{n}'"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if names.len() > 3 { ", …" } else { "" }
             )));
         }
     };
@@ -330,7 +337,8 @@ pub(super) fn inspect(path: &Path) -> std::io::Result<Existing> {
     let manifest = read_manifest(&path.join("manifest.json"));
     match manifest {
         Some(m) if foreign.is_empty() => Ok(Existing::Report(m)),
-        _ if foreign.is_empty() => Ok(Existing::Foreign(vec!["no chatsim manifest.json".to_owned()])),
+        // chatsim's file names, but no manifest saying chatsim wrote them.
+        _ if foreign.is_empty() => Ok(Existing::Foreign(Vec::new())),
         _ => Ok(Existing::Foreign(foreign)),
     }
 }
