@@ -63,3 +63,37 @@ fn trace_header_problems_are_on_the_header_line() {
         ]
     );
 }
+
+/// Fuzzing (`trace` target): a presence row without its presence cell was reported as
+/// `invalid presence ""`, where an empty timestamp or agent is "missing".
+#[test]
+fn a_presence_row_without_its_presence_says_missing() {
+    let scenario = r#"horizon = "8h"
+
+[engine]
+strategy = "round-robin"
+
+[[teams]]
+name = "support"
+agents = ["ana", "ben"]
+
+[agents]
+presence_trace = "trace.csv"
+
+[arrivals]
+rate = 20
+
+[handle_time]
+distribution = "exponential"
+mean = "5m"
+"#;
+    let errors = errors_with_trace(scenario, b"timestamp,agent,presence\n0,ana,available\n0\n60,ben,\n");
+    assert_eq!(
+        errors,
+        [
+            "{dir}/trace.csv:3:2: row 3: missing agent",
+            "{dir}/trace.csv:3:3: row 3: missing presence",
+            "{dir}/trace.csv:4:3: row 4: missing presence",
+        ]
+    );
+}
