@@ -267,6 +267,8 @@ enum Op {
         pinned: Option<Vec<u8>>,
     },
     Configure(FSettings),
+    /// One setting changed, the others kept (most such changes are accepted).
+    Tweak(Tweak),
     SetStrategy {
         inbox: u8,
         strategy: FStrategy,
@@ -297,6 +299,50 @@ enum Op {
     },
     /// Serialize the engine, restore it and go on with the restored one.
     Snapshot,
+}
+
+/// A change of one setting.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+enum Tweak {
+    Enabled(bool),
+    Capacity(FCap),
+    CountsAuto(bool),
+    Reassign(bool),
+    Grace(FDur),
+    Rebalance(bool, Option<FDur>),
+    AutoClose(Option<FDur>),
+    Menu(Option<FDur>),
+    GroupRouting(bool),
+    Overflow(Option<FDur>),
+    Fallback(FDur),
+}
+
+impl Tweak {
+    fn apply(self, mut s: Settings) -> Settings {
+        match self {
+            Self::Enabled(on) => s.enabled = on,
+            Self::Capacity(c) => s.max_chats_per_agent = c.get(),
+            Self::CountsAuto(auto) => {
+                s.capacity_counts = if auto {
+                    CapacityCounts::Auto
+                } else {
+                    CapacityCounts::All
+                }
+            }
+            Self::Reassign(on) => s.reassign_on_offline = on,
+            Self::Grace(d) => s.offline_grace = d.get(),
+            Self::Rebalance(on, threshold) => {
+                s.rebalance_on_online = on;
+                s.rebalance_idle_threshold = threshold.map(FDur::get);
+            }
+            Self::AutoClose(d) => s.auto_close_after = d.map(FDur::get),
+            Self::Menu(d) => s.menu_timeout = d.map(FDur::get),
+            Self::GroupRouting(on) => s.group_routing = on,
+            Self::Overflow(d) => s.group_overflow_after = d.map(FDur::get),
+            Self::Fallback(d) => s.target_fallback_after = d.get(),
+        }
+        s
+    }
 }
 
 /// Resolves the input's small numbers against what exists: most name something real, a
@@ -357,6 +403,11 @@ fn config(case: &Case) -> EngineConfig {
             // Groups that exist: an unknown group would refuse the whole configuration.
             let mut c = ids.agent_config(a, format!("a{i}"));
             c.groups.retain(|g| g.0 < n_groups);
+            // Likewise a capacity out of range (the steps still try those).
+            c.capacity = c.capacity.filter(|c| match c {
+                Capacity::Limited(k) => (1..=100).contains(k),
+                Capacity::Unlimited => true,
+            });
             c
         })
         .collect();
@@ -452,7 +503,11 @@ fn fire_until(engine: &mut Engine, now: SimTime, last_output: &mut SimTime) {
 }
 
 fuzz_target!(|case: Case| {
-    let config = config(&case);
+    let mut config = config(&case);
+    // Random settings are often out of range (refused); the steps still change them.
+    if Engine::new(config.clone()).is_err() {
+        config.settings = Settings::default();
+    }
     let Ok(mut engine) = Engine::new(config.clone()) else {
         return;
     };
@@ -546,6 +601,7 @@ fuzz_target!(|case: Case| {
                 },
             },
             Op::Configure(s) => Input::Configure(s.get()),
+            Op::Tweak(t) => Input::Configure(t.apply(engine.settings().clone())),
             Op::SetStrategy { inbox, strategy } => Input::SetStrategy {
                 inbox: ids.inbox(*inbox),
                 strategy: strategy.get(),
