@@ -87,7 +87,10 @@ rate = 20
 distribution = "exponential"
 mean = "5m"
 "#;
-    let errors = errors_with_trace(scenario, b"timestamp,agent,presence\n0,ana,available\n0\n60,ben,\n");
+    let errors = errors_with_trace(
+        scenario,
+        b"timestamp,agent,presence\n0,ana,available\n0\n60,ben,\n",
+    );
     assert_eq!(
         errors,
         [
