@@ -27,6 +27,9 @@ pub type RowError = (usize, usize, String);
 /// A parsed CSV: header names and rows of (line, cells).
 #[derive(Debug)]
 pub struct Table {
+    /// The header row's line number: blank lines before it are skipped, so it is not
+    /// always line 1, and header problems are located on it.
+    pub header_line: usize,
     /// Column names, lower-cased and trimmed.
     pub header: Vec<String>,
     /// Each data row with its line number.
@@ -62,7 +65,11 @@ pub fn read_table(text: &str) -> Result<Table, Vec<RowError>> {
         }
     }
     if errors.is_empty() {
-        Ok(Table { header, rows })
+        Ok(Table {
+            header_line: line,
+            header,
+            rows,
+        })
     } else {
         Err(errors)
     }
@@ -104,7 +111,7 @@ impl Table {
         let found = self.header.iter().position(|h| h == name);
         if found.is_none() && required {
             return Err((
-                1,
+                self.header_line,
                 1,
                 format!(
                     "header row: missing column \"{name}\" (expected columns: {})",
@@ -128,7 +135,7 @@ impl Table {
                     msg.push_str(&format!("; did you mean \"{s}\"?"));
                 }
                 msg.push(')');
-                out.push((1, i + 1, msg));
+                out.push((self.header_line, i + 1, msg));
             }
         }
         out

@@ -9,6 +9,7 @@ mod determinism;
 mod engine_props;
 mod engine_ref;
 mod engine_scripts;
+mod fuzz_regressions;
 mod init;
 mod outdir;
 mod planner;

@@ -501,12 +501,15 @@ impl Walk<'_> {
                 Some("available") => Some(Presence::Available),
                 Some("away") => Some(Presence::Away),
                 Some("offline") => Some(Presence::Offline),
-                other => {
-                    let mut msg = format!(
-                        "invalid presence \"{}\" (expected available, away or offline",
-                        other.unwrap_or("")
-                    );
-                    if let Some(s) = other.and_then(|o| did_you_mean(o, ["available", "away", "offline"])) {
+                // Like an empty timestamp or agent: "missing", not `invalid presence ""`.
+                None => {
+                    row.bad(Some(presence_col), "missing presence".into());
+                    None
+                }
+                Some(other) => {
+                    let mut msg =
+                        format!("invalid presence \"{other}\" (expected available, away or offline");
+                    if let Some(s) = did_you_mean(other, ["available", "away", "offline"]) {
                         msg.push_str(&format!("; did you mean \"{s}\"?"));
                     }
                     msg.push(')');
