@@ -19,6 +19,7 @@
 use crate::engine::settings;
 use crate::scenario::doc::{self, Problems, Table};
 use crate::scenario::error::{self, ScenarioErrors, did_you_mean};
+use crate::scenario::input::Files;
 use crate::scenario::{Scenario, validate};
 use std::path::Path;
 use toml::Value;
@@ -139,6 +140,8 @@ pub struct Cell {
     pub assignments: Vec<(String, String)>,
     /// The scenario with those values.
     pub scenario: Scenario,
+    /// The data files the scenario names, read once for every cell and staffing level.
+    files: Files,
     /// The scenario file's table with those values substituted (no `[compare]`): what
     /// [`Cell::with_team_size`] resizes a team in.
     table: toml::Table,
@@ -180,7 +183,7 @@ impl Cell {
             }
         }
         let text = toml::to_string(&table).unwrap_or_default();
-        validate::validate(&text, &self.scenario.path)
+        validate::validate(&text, &self.scenario.path, &self.files)
     }
 }
 
@@ -198,7 +201,9 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ScenarioErrors> {
 
 /// Validates scenario text with its comparison matrix.
 pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, ScenarioErrors> {
-    let base = validate::validate(text, path)?;
+    // Every cell names the same data files: each is read once (docs/workload.md#traces).
+    let files = Files::default();
+    let base = validate::validate(text, path, &files)?;
     // The text is valid TOML: validation parsed it already.
     let root = DeTable::parse(text).map_err(|_| ScenarioErrors(Vec::new()))?;
     let Some(compare) = root.get_ref().get("compare") else {
@@ -213,6 +218,7 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
             label: "as configured".to_owned(),
             assignments: Vec::new(),
             scenario: base.clone(),
+            files,
             table: toml::from_str(text).map_err(|_| ScenarioErrors(Vec::new()))?,
         };
         return Ok(Experiment {
@@ -249,11 +255,12 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
                 assignments.push((axis.key.clone(), display(value)));
             }
             let cell_text = toml::to_string(&table).unwrap_or_default();
-            match validate::validate(&cell_text, path) {
+            match validate::validate(&cell_text, path, &files) {
                 Ok(scenario) => cells.push(Cell {
                     label: label(&assignments),
                     assignments,
                     scenario,
+                    files: files.clone(),
                     table,
                 }),
                 Err(errors) => {

@@ -69,6 +69,10 @@ pub const RULES: &[(Rule, &str)] = &[
         TRACE_FILE,
         "a trace CSV exists, has the expected columns, and every row is well formed and in time order",
     ),
+    (
+        INPUT_FILE,
+        "the scenario and every file it names are regular files within their size limit, in UTF-8",
+    ),
 ];
 
 macro_rules! rules {
@@ -100,6 +104,7 @@ rules! {
     UNSUPPORTED = "S19";
     TRACE_FILE = "S20";
     DECISION = "S21";
+    INPUT_FILE = "S22";
 }
 
 /// One problem in a scenario file.
@@ -107,9 +112,10 @@ rules! {
 pub struct ScenarioError {
     /// The file (or the data file it refers to).
     pub path: PathBuf,
-    /// 1-based line.
+    /// 1-based line; 0 when the problem is the file as a whole (it could not be read), and
+    /// the error is shown as `path: message`.
     pub line: usize,
-    /// 1-based column (in characters).
+    /// 1-based column (in characters); 0 with `line`.
     pub column: usize,
     /// The rule broken.
     pub rule: Rule,
@@ -117,8 +123,24 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+impl ScenarioError {
+    /// A problem with the file at `path` as a whole, which has no line to point at.
+    pub fn whole_file(path: &std::path::Path, rule: Rule, message: impl Into<String>) -> Self {
+        Self {
+            path: path.to_owned(),
+            line: 0,
+            column: 0,
+            rule,
+            message: message.into(),
+        }
+    }
+}
+
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.path.display(), self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",

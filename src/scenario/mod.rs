@@ -11,6 +11,7 @@
 pub mod compare;
 mod doc;
 pub mod error;
+pub mod input;
 mod validate;
 
 pub use compare::{Cell, Experiment, experiment_from_str, load_experiment};
@@ -271,22 +272,33 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
     from_str(&text, path)
 }
 
-/// Reads a scenario file; an unreadable file is a located error like any other.
+/// Reads a scenario file (docs/workload.md#sizes-and-limits): a file that cannot be read is
+/// an error about the file as a whole (`path: message`, there is no line to point at); text
+/// that is not UTF-8 is located at its first bad byte.
 fn read_scenario(path: &Path) -> Result<String, ScenarioErrors> {
-    std::fs::read_to_string(path).map_err(|e| {
-        ScenarioErrors(vec![ScenarioError {
-            path: path.to_owned(),
-            line: 1,
-            column: 1,
-            rule: error::SYNTAX,
-            message: format!("could not read the file: {e}"),
-        }])
+    use input::ReadError;
+    input::read_text(path, input::SCENARIO_LIMIT).map_err(|e| {
+        let error = match e {
+            ReadError::NotUtf8 { line, column, .. } => ScenarioError {
+                path: path.to_owned(),
+                line,
+                column,
+                rule: error::INPUT_FILE,
+                message: e.to_string(),
+            },
+            e => ScenarioError::whole_file(
+                path,
+                error::INPUT_FILE,
+                format!("could not read the scenario: {e}"),
+            ),
+        };
+        ScenarioErrors(vec![error])
     })
 }
 
 /// Validates scenario text; `path` names it in errors and anchors relative data files.
 pub fn from_str(text: &str, path: &Path) -> Result<Scenario, ScenarioErrors> {
-    validate::validate(text, path)
+    validate::validate(text, path, &input::Files::default())
 }
 
 #[cfg(test)]

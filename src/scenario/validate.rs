@@ -11,6 +11,7 @@ use crate::engine::{
 };
 use crate::scenario::doc::{self, Problems, Table, Val};
 use crate::scenario::error::{self, ScenarioError, ScenarioErrors, line_col};
+use crate::scenario::input::{Files, ReadError};
 use crate::scenario::{RunKind, Scenario, Sequential};
 
 mod arrivals;
@@ -84,9 +85,11 @@ struct Walk<'t> {
     external: Vec<ScenarioError>,
     /// Warnings: where and what.
     warnings: Vec<(Range<usize>, String)>,
+    /// The data files read so far (shared by the cells of a comparison).
+    files: &'t Files,
 }
 
-pub(super) fn validate(text: &str, path: &Path) -> Result<Scenario, ScenarioErrors> {
+pub(super) fn validate(text: &str, path: &Path, files: &Files) -> Result<Scenario, ScenarioErrors> {
     let root = match DeTable::parse(text) {
         Ok(root) => root,
         Err(e) => {
@@ -114,6 +117,7 @@ pub(super) fn validate(text: &str, path: &Path) -> Result<Scenario, ScenarioErro
         path,
         external: Vec::new(),
         warnings: Vec::new(),
+        files,
     };
     let table = Table {
         map: root.get_ref(),
@@ -550,6 +554,47 @@ impl Walk<'_> {
                 where_on("enabled", Some("false")),
                 "auto-assignment is off without agents.claim_delay: nobody takes queued chats while it is off (set agents.claim_delay for agents who claim by hand)".into(),
             ));
+        }
+    }
+}
+
+impl Walk<'_> {
+    /// The text of the data file `path` that the scenario names at `span` as `what`
+    /// (`arrivals.trace`), read once per experiment. A file that cannot be read is reported
+    /// at `span` with `rule`; text that is not UTF-8 at its first bad byte in the file.
+    fn data_file(
+        &mut self,
+        path: &Path,
+        span: Range<usize>,
+        what: &str,
+        rule: error::Rule,
+    ) -> Option<String> {
+        let read = self.files.data(path);
+        match read.as_ref() {
+            Ok(text) => Some(text.clone()),
+            Err(ReadError::NotUtf8 { line, column, .. }) => {
+                self.external.push(ScenarioError {
+                    path: path.to_owned(),
+                    line: *line,
+                    column: *column,
+                    rule,
+                    message: read
+                        .as_ref()
+                        .as_ref()
+                        .err()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                });
+                None
+            }
+            Err(e) => {
+                self.p.add(
+                    span,
+                    rule,
+                    format!("{what}: could not read \"{}\": {e}", path.display()),
+                );
+                None
+            }
         }
     }
 }

@@ -19,4 +19,5 @@ mod staff;
 mod theory;
 mod tidy;
 mod trace;
+mod validation;
 mod workload;

@@ -150,17 +150,7 @@ impl Walk<'_> {
     /// Reads an empirical distribution: one duration per row (seconds, or a duration such as
     /// `4m30s`), an optional header row.
     pub(super) fn empirical(&mut self, path: &Path, span: Range<usize>, name: &str) -> Option<Dist> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                self.p.add(
-                    span,
-                    error::EMPIRICAL_FILE,
-                    format!("{name}: could not read \"{}\": {e}", path.display()),
-                );
-                return None;
-            }
-        };
+        let text = self.data_file(path, span.clone(), name, error::EMPIRICAL_FILE)?;
         let mut values = Vec::new();
         let mut ok = true;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);

@@ -13,17 +13,7 @@ use std::path::Path;
 impl Walk<'_> {
     /// Reads and checks a trace file; problems go to `external` with the file's rows.
     fn trace_table(&mut self, path: &Path, span: Range<usize>, what: &str) -> Option<trace::Table> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                self.p.add(
-                    span,
-                    error::TRACE_FILE,
-                    format!("{what}: could not read \"{}\": {e}", path.display()),
-                );
-                return None;
-            }
-        };
+        let text = self.data_file(path, span, what, error::TRACE_FILE)?;
         match trace::read_table(&text) {
             Ok(t) => Some(t),
             Err(errors) => {
