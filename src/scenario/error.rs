@@ -6,11 +6,12 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// A validation rule: a stable id and what it checks.
+/// A validation rule: a stable id and what it checks. Ids `S…` are errors (the scenario is
+/// refused), ids `W…` warnings (it runs, but probably not as meant).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Rule(pub &'static str);
 
-/// Every validation rule, with what it checks.
+/// Every validation rule, with what it checks: errors, then warnings.
 pub const RULES: &[(Rule, &str)] = &[
     (SYNTAX, "the file is valid TOML"),
     (
@@ -73,6 +74,31 @@ pub const RULES: &[(Rule, &str)] = &[
         INPUT_FILE,
         "the scenario and every file it names are regular files within their size limit, in UTF-8",
     ),
+    (
+        SIZE,
+        "the scenario is within the documented sizes (agents in all, chats expected in one run)",
+    ),
+    (EMPTY_NAME, "team, agent, inbox and group names are not empty"),
+    (
+        NO_MESSAGES,
+        "warning: rebalance, auto-close and silent abandonment have the message activity they depend on",
+    ),
+    (
+        NOBODY_CLAIMS,
+        "warning: while auto-assignment is off, agents claim chats (agents.claim_delay)",
+    ),
+    (
+        UNLIMITED,
+        "warning: agents have a capacity (max_chats_per_agent or a team's capacity), or say \"unlimited\"",
+    ),
+    (
+        NEVER_ON_SHIFT,
+        "warning: every team with shifts is on shift at some time during the run",
+    ),
+    (
+        NEVER_APPLIES,
+        "warning: every schedule entry applies at some time during the run",
+    ),
 ];
 
 macro_rules! rules {
@@ -105,6 +131,13 @@ rules! {
     TRACE_FILE = "S20";
     DECISION = "S21";
     INPUT_FILE = "S22";
+    SIZE = "S23";
+    EMPTY_NAME = "S24";
+    NO_MESSAGES = "W01";
+    NOBODY_CLAIMS = "W02";
+    UNLIMITED = "W03";
+    NEVER_ON_SHIFT = "W04";
+    NEVER_APPLIES = "W05";
 }
 
 /// One problem in a scenario file.

@@ -266,6 +266,37 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    /// The chats one replication is expected to bring (before the bot resolves any): the
+    /// integral of the arrival rate over the horizon, or the trace's rows, times the volume.
+    pub fn expected_chats(&self) -> f64 {
+        let trace_rows = self.arrival_trace.as_ref().map(Vec::len);
+        expected_chats(
+            &self.arrivals,
+            trace_rows,
+            self.calendar,
+            self.horizon,
+            self.volume,
+        )
+    }
+}
+
+/// The chats a run is expected to bring over [0, `horizon`): `trace_rows` when arrivals are
+/// replayed from a trace, else the integral of `profile`'s rate; times `volume`.
+pub fn expected_chats(
+    profile: &RateProfile,
+    trace_rows: Option<usize>,
+    calendar: Calendar,
+    horizon: SimTime,
+    volume: f64,
+) -> f64 {
+    let base = match trace_rows {
+        Some(rows) => rows as f64,
+        None => profile.expected_arrivals(calendar, horizon),
+    };
+    base * volume
+}
+
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
     let text = read_scenario(path)?;

@@ -12,7 +12,7 @@ use crate::engine::{
 use crate::scenario::doc::{self, Problems, Table, Val};
 use crate::scenario::error::{self, ScenarioError, ScenarioErrors, line_col};
 use crate::scenario::input::{Files, ReadError};
-use crate::scenario::{RunKind, Scenario, Sequential};
+use crate::scenario::{AgentPlan, RunKind, Scenario, Sequential};
 
 mod arrivals;
 mod behaviour;
@@ -24,8 +24,8 @@ mod staffing;
 mod teams;
 mod traces;
 
-use crate::workload::calendar::Calendar;
-pub(super) use engine::{setting_value, settings, switch_value};
+use crate::workload::calendar::{Calendar, WEEK_MS};
+pub(super) use engine::{setting_value, switch_value};
 use std::ops::Range;
 use std::path::Path;
 use toml::de::{DeTable, DeValue};
@@ -70,7 +70,16 @@ pub(super) fn engine_keys() -> Vec<&'static str> {
 }
 
 const MAX_REPLICATIONS: i64 = 100_000;
+/// The most agents a scenario may have, over all its teams (docs/workload.md#sizes-and-limits).
 const MAX_AGENTS: usize = 100_000;
+/// The most groups a scenario may declare (docs/workload.md#sizes-and-limits): every
+/// reference to a group is looked up among them.
+const MAX_GROUPS: usize = 1_000;
+/// The most chats one run may expect (docs/workload.md#sizes-and-limits).
+const MAX_CHATS_PER_RUN: f64 = 1.0e8;
+/// How many unknown names in one list get a "did you mean": each costs a pass over the known
+/// names, so a list of 100 000 misspellings must not cost 100 000 passes.
+const SUGGESTIONS: usize = 16;
 const MAX_RATE_PER_HOUR: f64 = 1.0e7;
 
 fn strategies() -> Vec<(&'static str, StrategyKind)> {
@@ -84,7 +93,7 @@ struct Walk<'t> {
     /// Errors in other files (empirical CSVs, traces), already located.
     external: Vec<ScenarioError>,
     /// Warnings: where and what.
-    warnings: Vec<(Range<usize>, String)>,
+    warnings: Vec<(Range<usize>, error::Rule, String)>,
     /// The data files read so far (shared by the cells of a comparison).
     files: &'t Files,
 }
@@ -132,7 +141,7 @@ pub(super) fn validate(text: &str, path: &Path, files: &Files) -> Result<Scenari
             s.warnings = w
                 .warnings
                 .iter()
-                .map(|(span, m)| {
+                .map(|(span, _, m)| {
                     let (line, col) = line_col(text, span.start);
                     format!("{}:{line}:{col}: warning: {m}", path.display())
                 })
@@ -287,7 +296,11 @@ impl Walk<'_> {
             None => (None, Vec::new(), None),
         };
         let teams = self.teams(top, &groups);
-        let (agents, plans, team_names) = self.roster(&teams);
+        if let (Some(engine), Some(teams)) = (top.get("engine"), &teams) {
+            self.capacity_warning(top, engine.span(), teams);
+        }
+        let teams_span = top.get("teams").map_or(0..0, |v| v.span());
+        let (agents, plans, team_names) = self.roster(&teams, teams_span);
         if let Some((Some(team), Some(span))) = staffing.as_ref().map(|(s, span)| (&s.team, span))
             && teams.is_some()
             && !team_names.iter().any(|n| n == team)
@@ -321,7 +334,7 @@ impl Walk<'_> {
                 "the scenario has no agent with role \"agent\" to take chats",
             );
         }
-        if teams.is_some_and(|t| t.is_empty()) {
+        if teams.as_ref().is_some_and(|t| t.is_empty()) {
             let span = top.get("teams").map_or(0..0, |v| v.span());
             self.p.add(
                 span,
@@ -351,6 +364,28 @@ impl Walk<'_> {
             );
             trace_ok &= arrival_trace.is_some();
         }
+        // A run of absurd size is refused before anything runs.
+        if let (Some(profile), Some(volume), Some(calendar), Some(horizon)) =
+            (&arrivals, volume, calendar, horizon)
+        {
+            let trace_rows = arrival_trace.as_ref().map(Vec::len);
+            let chats = crate::scenario::expected_chats(
+                profile,
+                trace_rows,
+                calendar,
+                SimTime::ZERO + horizon,
+                volume,
+            );
+            if chats > MAX_CHATS_PER_RUN {
+                self.p.add(
+                    top.get("arrivals").map_or(0..0, |v| v.span()),
+                    error::SIZE,
+                    format!(
+                        "arrivals: about {chats:.0} chats are expected in one run over the {horizon} horizon, more than the limit of {MAX_CHATS_PER_RUN:.0} (docs/workload.md#sizes-and-limits; lower the rate, the volume or the horizon)"
+                    ),
+                );
+            }
+        }
         let end = match (run_kind, horizon) {
             (Some(RunKind::Terminating { drain_limit }), Some(h)) => Some(SimTime::ZERO + h + drain_limit),
             (Some(RunKind::SteadyState { .. }), Some(h)) => Some(SimTime::ZERO + h),
@@ -367,10 +402,10 @@ impl Walk<'_> {
                 None => trace_ok = false,
             }
         }
-        let schedule = match (&settings, calendar, end) {
-            (Some(base), Some(calendar), Some(end)) => self.schedule(top, base, calendar, end),
-            _ => Some(Vec::new()),
-        };
+        if let (Some(teams), Some(calendar), Some(end)) = (&teams, calendar, end) {
+            self.shift_warnings(teams, &plans, calendar, end);
+        }
+        let schedule = self.schedule(top, settings.as_ref(), calendar, end);
         if let (Some(c), Some((b, _)), Some(settings), Some(schedule), Some((inbox_list, _))) =
             (&customers, &behaviour, &settings, &schedule, &inboxes)
         {
@@ -426,6 +461,73 @@ impl Walk<'_> {
             schedule: schedule?,
             warnings: Vec::new(),
         })
+    }
+
+    /// A warning when no capacity is set anywhere: agents then take any number of chats at
+    /// once (docs/engine.md#load), which is rarely what a planner means.
+    fn capacity_warning(&mut self, top: Table<'_, '_>, engine: Range<usize>, teams: &[teams::TeamSpec]) {
+        let sets = |v: &toml::Spanned<DeValue<'_>>| match v.get_ref() {
+            DeValue::Table(t) => t.contains_key("max_chats_per_agent"),
+            _ => false,
+        };
+        let in_engine = top.get("engine").is_some_and(sets);
+        let compared = top.get("compare").is_some_and(sets);
+        let scheduled = match top.get("schedule").map(|v| v.get_ref()) {
+            Some(DeValue::Array(items)) => items.iter().any(sets),
+            _ => false,
+        };
+        let uncapped = teams
+            .iter()
+            .any(|t| t.capacity.is_none() && t.role == Role::Agent);
+        if uncapped && !in_engine && !compared && !scheduled {
+            self.warnings.push((
+                engine,
+                error::UNLIMITED,
+                "max_chats_per_agent is not set, so agents take any number of chats at once and no chat waits for a free slot (an M/M/∞ system); set it, e.g. max_chats_per_agent = 3, or write \"unlimited\" if that is meant".into(),
+            ));
+        }
+    }
+
+    /// A warning for every team whose shifts never fall within the run (`end`): its agents
+    /// are offline throughout, which a night shift written against a day's run (start
+    /// 08:00, shift 18:00–08:00) would silently mean. Agents driven by a presence trace are
+    /// not judged by their shifts.
+    fn shift_warnings(
+        &mut self,
+        teams: &[teams::TeamSpec],
+        plans: &[AgentPlan],
+        calendar: Calendar,
+        end: SimTime,
+    ) {
+        // A run of more than a week meets every weekday at every time of day.
+        if end.as_millis() > WEEK_MS {
+            return;
+        }
+        let mut untraced = vec![false; teams.len()];
+        for plan in plans {
+            untraced[plan.team] |= !plan.traced;
+        }
+        for (ti, team) in teams.iter().enumerate() {
+            if team.shifts.is_empty() || !untraced[ti] {
+                continue;
+            }
+            if team
+                .shifts
+                .iter()
+                .all(|w| calendar.occurrences(*w, end).is_empty())
+            {
+                self.warnings.push((
+                    team.shifts_span.clone().unwrap_or(team.name_span.clone()),
+                    error::NEVER_ON_SHIFT,
+                    format!(
+                        "team \"{}\" is never on shift during the run ({} to {}): its agents take no chats (check the shifts' days and times against start and horizon)",
+                        team.name,
+                        calendar.describe(SimTime::ZERO),
+                        calendar.describe(end)
+                    ),
+                ));
+            }
+        }
     }
 
     /// Checks across sections: features the engine has that need behaviour to drive them,
@@ -533,18 +635,21 @@ impl Walk<'_> {
             if ever(&|s| s.rebalance_on_online) {
                 self.warnings.push((
                     where_on("rebalance_on_online", Some("true")),
+                    error::NO_MESSAGES,
                     "rebalance_on_online without message activity: no chat ever looks active, so rebalancing moves chats mid-conversation (set customers.messages)".into(),
                 ));
             }
             if ever(&|s| s.auto_close_after.is_some()) {
                 self.warnings.push((
                     where_on("auto_close_after", Some("!off")),
+                    error::NO_MESSAGES,
                     "auto_close_after without message activity: chats go quiet from assignment, so auto-close ends conversations that are still going (set customers.messages)".into(),
                 ));
             }
             if customers.silent_abandonment > 0.0 {
                 self.warnings.push((
                     span_of("customers", "silent_abandonment"),
+                    error::NO_MESSAGES,
                     "silent_abandonment without message activity: the notice delay then counts from the hand-off or the agent's first reply, not from the customer's last message (set customers.messages)".into(),
                 ));
             }
@@ -552,6 +657,7 @@ impl Walk<'_> {
         if behaviour.claim_delay.is_none() && ever(&|s| !s.enabled) {
             self.warnings.push((
                 where_on("enabled", Some("false")),
+                error::NOBODY_CLAIMS,
                 "auto-assignment is off without agents.claim_delay: nobody takes queued chats while it is off (set agents.claim_delay for agents who claim by hand)".into(),
             ));
         }
@@ -627,13 +733,14 @@ fn known_metric(id: &str, span: Range<usize>, key: &str, p: &mut Problems) -> Op
 fn sequential(v: Val<'_, '_>, p: &mut Problems) -> Option<Sequential> {
     let t = Table::of(v, "[sequential]", p)?;
     t.check_keys(&["batch", "max_replications", "half_width"], p);
+    // Every key is read before any is given up on, so one problem does not hide the next.
     let batch = match t.get("batch") {
-        Some(_) => t.integer_in("batch", 1, 1_000, p)?,
-        None => 10,
+        Some(_) => t.integer_in("batch", 1, 1_000, p),
+        None => Some(10),
     };
     let max = t
         .require("max_replications", p)
-        .and_then(|_| t.integer_in("max_replications", 2, MAX_REPLICATIONS, p))?;
+        .and_then(|_| t.integer_in("max_replications", 2, MAX_REPLICATIONS, p));
     let hw = t
         .require("half_width", p)
         .and_then(|v| Table::of(v, "[sequential.half_width]", p))?;
@@ -666,8 +773,8 @@ fn sequential(v: Val<'_, '_>, p: &mut Problems) -> Option<Sequential> {
         return None;
     }
     Some(Sequential {
-        batch: batch as u32,
-        max_replications: max as u32,
+        batch: batch? as u32,
+        max_replications: max? as u32,
         half_widths: targets,
     })
 }

@@ -1,6 +1,7 @@
 //! `[arrivals]`: the rate profile, bursts, volume, group shares and the trace file, if any
 //! (docs/workload.md#arrivals).
 
+use super::teams::clock;
 use super::{MAX_RATE_PER_HOUR, Walk, group_ref};
 use crate::engine::SimTime;
 use crate::scenario::doc::{self, Problems, Table, Val};
@@ -58,7 +59,7 @@ impl Walk<'_> {
                 .and_then(|_| rate(t.number("rate", p), "arrivals.rate", p))
         };
         let mut windows = Vec::new();
-        for item in t.array("profile", p).unwrap_or(&[]) {
+        for (i, item) in t.array("profile", p).unwrap_or(&[]).iter().enumerate() {
             let Some(w) = Table::of(item, "[[arrivals.profile]]", p) else {
                 continue;
             };
@@ -75,6 +76,22 @@ impl Walk<'_> {
                     .ok()
             };
             let (from, to) = (time("from", p), time("to", p));
+            if let (Some(a), Some(b)) = (from, to)
+                && a == b
+            {
+                // 12:00–12:00 is no time at all; 00:00–24:00 is the whole day.
+                p.add(
+                    w.get("to").map_or(w.span(), |v| v.span()),
+                    error::BAD_CALENDAR,
+                    format!(
+                        "arrivals.profile window {} runs from {} to {} (a window needs a length; for the whole day write from = \"00:00\" and to = \"24:00\")",
+                        i + 1,
+                        clock(a),
+                        clock(b)
+                    ),
+                );
+                continue;
+            }
             let r = w
                 .require("rate", p)
                 .and_then(|_| rate(w.number("rate", p), "profile rate", p));

@@ -5,10 +5,19 @@ use super::{Walk, group_ref};
 use crate::engine::SimDuration;
 use crate::scenario::doc::{Problems, Table, Val};
 use crate::scenario::error::{self, ScenarioError};
-use crate::workload::dist::Dist;
+use crate::workload::dist::{Dist, gamma_fn};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::de::DeValue;
+
+/// The smallest Weibull shape: below it the median draw is under a thousandth of the mean
+/// (at 0.2 it is 0.13 % of it), so almost every chat would take no time and a rare huge one
+/// would carry the mean (docs/workload.md#handle-time).
+const MIN_WEIBULL_SHAPE: f64 = 0.2;
+
+/// The largest gamma cv, by the same rule as [`MIN_WEIBULL_SHAPE`] (at 3.5 the median is
+/// about 0.15 % of the mean).
+const MAX_GAMMA_CV: f64 = 3.5;
 
 impl Walk<'_> {
     /// A distribution table plus optional per-group overrides under `groups`.
@@ -113,10 +122,43 @@ impl Walk<'_> {
             }
             "gamma" => {
                 let (m, cv) = (nonzero_mean(dur("mean", p), p), positive("cv", p));
+                if cv.is_some_and(|cv| cv > MAX_GAMMA_CV) {
+                    p.add(
+                        t.get("cv").map_or(t.span(), |v| v.span()),
+                        error::DISTRIBUTION,
+                        format!(
+                            "{name}.cv {} is out of range for a gamma (expected more than 0, at most {MAX_GAMMA_CV}): the median draw would be under a thousandth of the mean, the mean carried by rare huge draws",
+                            cv.unwrap_or_default()
+                        ),
+                    );
+                    return None;
+                }
                 Some(Dist::Gamma { mean: m?, cv: cv? })
             }
             "weibull" => {
                 let (m, k) = (nonzero_mean(dur("mean", p), p), positive("shape", p));
+                if let Some(k) = k.filter(|k| *k < MIN_WEIBULL_SHAPE) {
+                    // The median of a Weibull of mean m and shape k: m · ln(2)^(1/k) / Γ(1 + 1/k).
+                    let said = match m {
+                        Some(m) => {
+                            let median = m * std::f64::consts::LN_2.powf(1.0 / k) / gamma_fn(1.0 + 1.0 / k);
+                            format!(
+                                "the median draw would be {} against a {} mean",
+                                SimDuration(median.round() as u64),
+                                SimDuration(m.round() as u64)
+                            )
+                        }
+                        None => "the median draw would be under a thousandth of the mean".to_owned(),
+                    };
+                    p.add(
+                        t.get("shape").map_or(t.span(), |v| v.span()),
+                        error::DISTRIBUTION,
+                        format!(
+                            "{name}.shape {k} is out of range (expected {MIN_WEIBULL_SHAPE} to 100): {said}, the mean carried by rare huge draws"
+                        ),
+                    );
+                    return None;
+                }
                 Some(Dist::Weibull { mean: m?, shape: k? })
             }
             "deterministic" => Some(Dist::Deterministic {

@@ -2,7 +2,7 @@
 //! settings schema (docs/engine.md#configuration); and the run kind (`run`, `warmup`,
 //! `drain_limit`).
 
-use super::{Walk, strategies};
+use super::{MAX_GROUPS, Walk, strategies};
 use crate::engine::config::MAX_CAPACITY;
 use crate::engine::settings::{Kind, Off, SETTINGS, SettingSpec, Switch, Value};
 use crate::engine::{Capacity, ConfigError, Settings, SimDuration, StrategyKind};
@@ -83,10 +83,14 @@ impl Walk<'_> {
         };
         t.check_keys(&super::engine_keys(), p);
         let mut groups: Vec<String> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
         if let Some(items) = t.array("groups", p) {
             for item in items {
                 if let Some((g, span)) = doc::as_str(item, "a group name", p) {
-                    if groups.iter().any(|x| x == g) {
+                    if !super::teams::named(g, span.clone(), "group", "", "billing", p) {
+                        continue;
+                    }
+                    if !seen.insert(g) {
                         p.add(
                             span,
                             error::DUPLICATE_NAME,
@@ -96,6 +100,16 @@ impl Walk<'_> {
                         groups.push(g.to_owned());
                     }
                 }
+            }
+            if groups.len() > MAX_GROUPS {
+                p.add(
+                    t.get("groups").map_or(t.span(), |v| v.span()),
+                    error::SIZE,
+                    format!(
+                        "[engine].groups declares {} groups (expected at most {MAX_GROUPS}; docs/workload.md#sizes-and-limits)",
+                        groups.len()
+                    ),
+                );
             }
         }
         let strategy = t
@@ -108,7 +122,14 @@ impl Walk<'_> {
 
 /// The settings written in `t` (an `[engine]` table or a schedule entry) on top of `base`,
 /// every key read through the schema ([`SETTINGS`]); `None` if any of them is invalid.
-pub(in crate::scenario) fn settings(t: Table<'_, '_>, base: Settings, p: &mut Problems) -> Option<Settings> {
+fn settings(t: Table<'_, '_>, base: Settings, p: &mut Problems) -> Option<Settings> {
+    let s = read_settings(t, base, p)?;
+    complete(t, s, p)
+}
+
+/// The values written in `t` on top of `base`, each checked on its own; `None` if any of
+/// them is invalid. Whether they go together is [`complete`]'s question.
+pub(super) fn read_settings(t: Table<'_, '_>, base: Settings, p: &mut Problems) -> Option<Settings> {
     let mut s = base;
     let problems_before = p.list.len();
     for spec in SETTINGS {
@@ -121,10 +142,13 @@ pub(in crate::scenario) fn settings(t: Table<'_, '_>, base: Settings, p: &mut Pr
         let combined = spec.combine((spec.get)(&s), switch, value);
         (spec.set)(&mut s, combined);
     }
-    if p.list.len() > problems_before {
-        // Any problem leaves the settings unusable (and a missing setting would only repeat it).
-        return None;
-    }
+    // Any problem leaves the settings unusable (and a missing setting would only repeat it).
+    (p.list.len() == problems_before).then_some(s)
+}
+
+/// `s` if its settings go together (a setting another one needs is there); otherwise an
+/// error at the setting that needs it in `t`.
+pub(super) fn complete(t: Table<'_, '_>, s: Settings, p: &mut Problems) -> Option<Settings> {
     match s.validate() {
         Ok(()) => Some(s),
         Err(e) => {

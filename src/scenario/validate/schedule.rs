@@ -3,6 +3,7 @@
 //! of the `[engine]` settings.
 
 use super::Walk;
+use super::engine::{complete, read_settings};
 use crate::engine::{Settings, SimTime};
 use crate::scenario::ConfigChange;
 use crate::scenario::doc::{Problems, Table};
@@ -11,13 +12,14 @@ use crate::workload::calendar::{Calendar, DAY_MS, Days, Window, parse_time_of_da
 
 impl Walk<'_> {
     /// `[[schedule]]`: timed configuration changes, applied in time order on top of the
-    /// `[engine]` settings.
+    /// `[engine]` settings. Without valid `[engine]` settings, start or run end (reported
+    /// elsewhere) the entries' own values are still checked.
     pub(super) fn schedule(
         &mut self,
         top: Table<'_, '_>,
-        base: &Settings,
-        calendar: Calendar,
-        end: SimTime,
+        base: Option<&Settings>,
+        calendar: Option<Calendar>,
+        end: Option<SimTime>,
     ) -> Option<Vec<ConfigChange>> {
         let Some(items) = top.array("schedule", &mut self.p) else {
             return Some(Vec::new());
@@ -28,6 +30,7 @@ impl Walk<'_> {
         let mut tables = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let Some(t) = Table::of(item, "[[schedule]]", &mut self.p) else {
+                tables.push(None);
                 continue;
             };
             let mut known: Vec<&str> = vec!["at", "time", "days"];
@@ -63,7 +66,7 @@ impl Walk<'_> {
                             .map_err(|m| p.add(span, error::BAD_CALENDAR, m))
                             .ok()
                     });
-                    if let (Some(days), Some(from)) = (days, from) {
+                    if let (Some(days), Some(from), Some(calendar), Some(end)) = (days, from, calendar, end) {
                         let from = from % DAY_MS;
                         let w = Window {
                             days,
@@ -84,22 +87,32 @@ impl Walk<'_> {
                     "a schedule entry needs at (e.g. \"10h\" from the start) or time (e.g. \"18:00\")",
                 ),
             }
-            tables.push((i, t));
+            // Every entry's values are checked here, once, whether or not its time is valid
+            // and whether or not it falls within the run: one problem does not hide the next.
+            t.choice("strategy", "strategy", &super::strategies(), p);
+            read_settings(t, Settings::default(), p);
+            tables.push(Some(t));
         }
+        let (Some(base), Some(calendar), Some(end)) = (base, calendar, end) else {
+            return None;
+        };
         occurrences.sort_by_key(|&(t, i)| (t, i));
         let mut current = base.clone();
         let mut seen = vec![false; items.len()];
         let mut changes = Vec::new();
         for (at, i) in occurrences {
-            let Some((_, t)) = tables.iter().find(|(j, _)| *j == i) else {
+            let Some(Some(t)) = tables.get(i) else {
                 continue;
             };
-            // Problems are reported once, for an entry's first occurrence.
+            // Values were reported above; whether they go with the settings in force then is
+            // reported once, at the entry's first occurrence.
             let mut scratch = Problems::default();
+            let strategy = t.choice("strategy", "strategy", &super::strategies(), &mut scratch);
             let p = if seen[i] { &mut scratch } else { &mut self.p };
             seen[i] = true;
-            let strategy = t.choice("strategy", "strategy", &super::strategies(), p);
-            if let Some(s) = super::settings(*t, current.clone(), p) {
+            if let Some(s) =
+                read_settings(*t, current.clone(), &mut Problems::default()).and_then(|s| complete(*t, s, p))
+            {
                 current = s;
             }
             changes.push(ConfigChange {
@@ -107,6 +120,24 @@ impl Walk<'_> {
                 settings: current.clone(),
                 strategy,
             });
+        }
+        // An entry that never applies is probably a mistake in its days or time.
+        for (i, t) in tables.iter().enumerate() {
+            if let Some(t) = t
+                && !seen[i]
+                && self.p.list.len() == before
+            {
+                self.warnings.push((
+                    t.get("time").or_else(|| t.get("at")).map_or(t.span(), |v| v.span()),
+                    error::NEVER_APPLIES,
+                    format!(
+                        "schedule entry {} never applies during the run ({} to {}): it changes nothing (check its days and time against start and horizon)",
+                        i + 1,
+                        calendar.describe(SimTime::ZERO),
+                        calendar.describe(end)
+                    ),
+                ));
+            }
         }
         (self.p.list.len() == before).then_some(changes)
     }

@@ -3,7 +3,7 @@
 //! agents.
 
 use super::engine::capacity;
-use super::{MAX_AGENTS, Walk, group_ref, round6, strategies};
+use super::{MAX_AGENTS, SUGGESTIONS, Walk, group_ref, round6, strategies};
 use crate::engine::{
     AgentConfig, Capacity, EligibleAgents, GroupId, InboxConfig, Presence, Role, StrategyKind,
 };
@@ -11,6 +11,7 @@ use crate::scenario::AgentPlan;
 use crate::scenario::doc::{self, Problems, Table};
 use crate::scenario::error;
 use crate::workload::calendar::{DAY_MS, Days, WEEK_MS, Window, parse_time_of_day};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use toml::de::DeValue;
 
@@ -27,6 +28,8 @@ pub(super) struct TeamSpec {
     pub(super) role: Role,
     pub(super) auto_assign: bool,
     pub(super) shifts: Vec<Window>,
+    /// Where `shifts` is written, if it is.
+    pub(super) shifts_span: Option<Range<usize>>,
     pub(super) presence: super::behaviour::TeamPresence,
 }
 
@@ -61,6 +64,7 @@ impl Walk<'_> {
             let Some((name, name_span)) = t.require("name", p).and_then(|_| t.str("name", p)) else {
                 continue;
             };
+            named(name, name_span.clone(), "team", "", "support", p);
             let mut agent_names = Vec::new();
             match (t.get("size"), t.get("agents")) {
                 (Some(_), Some(v)) => p.add(
@@ -99,9 +103,21 @@ impl Walk<'_> {
                                 format!("team \"{name}\" has no agents"),
                             );
                         }
+                        // A set, so a list of 100 000 names is checked in O(n log n).
+                        let mut listed = BTreeSet::new();
                         for v in list {
                             if let Some((a, span)) = doc::as_str(v, "an agent name", p) {
-                                if agent_names.iter().any(|(n, _)| n == a) {
+                                if !named(
+                                    a,
+                                    span.clone(),
+                                    "agent",
+                                    &format!(" in team \"{name}\""),
+                                    "ann",
+                                    p,
+                                ) {
+                                    continue;
+                                }
+                                if !listed.insert(a) {
                                     p.add(
                                         span,
                                         error::DUPLICATE_NAME,
@@ -152,6 +168,7 @@ impl Walk<'_> {
                 role,
                 auto_assign,
                 shifts,
+                shifts_span: t.get("shifts").map(|v| v.span()),
                 presence,
             });
         }
@@ -181,6 +198,21 @@ fn shifts(team: Table<'_, '_>, name: &str, p: &mut Problems) -> Vec<Window> {
                 .ok()
         };
         let (from, to) = (time("start", p), time("end", p));
+        if let (Some(from), Some(to)) = (from, to)
+            && from == to
+        {
+            // 08:00–08:00 is no time at all; 00:00–24:00 is the whole day.
+            p.add(
+                t.get("end").map_or(t.span(), |v| v.span()),
+                error::BAD_CALENDAR,
+                format!(
+                    "team \"{name}\": shift {} starts and ends at {} (a shift needs a length; for the whole day write start = \"00:00\" and end = \"24:00\")",
+                    shifts.len() + 1,
+                    clock(from)
+                ),
+            );
+            continue;
+        }
         if let (Some(days), Some(from), Some(to)) = (days, from, to) {
             shifts.push((
                 Window {
@@ -192,45 +224,88 @@ fn shifts(team: Table<'_, '_>, name: &str, p: &mut Problems) -> Vec<Window> {
             ));
         }
     }
-    // Overlap: compare every pair of occurrences over one week (plus a day of spill).
-    let week: Vec<(u64, u64, usize)> = shifts
+    for (later, other) in overlaps(&shifts) {
+        let msg = if later == other {
+            format!(
+                "team \"{name}\": shift {} overlaps itself on consecutive days",
+                later + 1
+            )
+        } else {
+            format!(
+                "team \"{name}\": shift {} overlaps shift {}",
+                later + 1,
+                other + 1
+            )
+        };
+        p.add(shifts[later].1.clone(), error::SHIFT_OVERLAP, msg);
+    }
+    shifts.into_iter().map(|(w, _)| w).collect()
+}
+
+/// Overlapping shifts of one team, as (later shift, earlier shift) indexes, each later shift
+/// once. Every occurrence in a week (and its copy a week on, for shifts that run past the
+/// week's end) is swept in time order: O(n log n) in the number of occurrences.
+fn overlaps(shifts: &[(Window, Range<usize>)]) -> Vec<(usize, usize)> {
+    let mut occurrences: Vec<(u64, u64, usize)> = shifts
         .iter()
         .enumerate()
         .flat_map(|(i, (w, _))| {
             (0..7u64)
                 .filter(move |d| w.days.contains(*d as usize))
-                .map(move |d| (d * DAY_MS + w.from, d * DAY_MS + w.from + w.len(), i))
+                .flat_map(move |d| {
+                    let from = d * DAY_MS + w.from;
+                    [0, WEEK_MS].map(|off| (from + off, from + off + w.len(), i))
+                })
         })
         .collect();
-    let mut reported = Vec::new();
-    for (i, a) in week.iter().enumerate() {
-        for b in &week[i + 1..] {
-            let overlaps = |x: &(u64, u64, usize), y: &(u64, u64, usize)| {
-                // Also compare across the week boundary.
-                [0, WEEK_MS].iter().any(|off| x.0 + off < y.1 && y.0 < x.1 + off)
-                    || [0, WEEK_MS].iter().any(|off| y.0 + off < x.1 && x.0 < y.1 + off)
-            };
-            let later = a.2.max(b.2);
-            if overlaps(a, b) && !reported.contains(&later) {
-                reported.push(later);
-                let other = a.2.min(b.2);
-                let msg = if a.2 == b.2 {
-                    format!(
-                        "team \"{name}\": shift {} overlaps itself on consecutive days",
-                        later + 1
-                    )
-                } else {
-                    format!(
-                        "team \"{name}\": shift {} overlaps shift {}",
-                        later + 1,
-                        other + 1
-                    )
-                };
-                p.add(shifts[later].1.clone(), error::SHIFT_OVERLAP, msg);
+    occurrences.sort_unstable();
+    let mut found = Vec::new();
+    let mut reported = BTreeSet::new();
+    // The occurrence seen so far that ends last: any later start before its end overlaps it.
+    let mut reach: Option<(u64, usize)> = None;
+    for &(start, end, i) in &occurrences {
+        if let Some((until, j)) = reach
+            && start < until
+        {
+            let later = i.max(j);
+            if reported.insert(later) {
+                found.push((later, i.min(j)));
             }
         }
+        if reach.is_none_or(|(until, _)| end > until) {
+            reach = Some((end, i));
+        }
     }
-    shifts.into_iter().map(|(w, _)| w).collect()
+    found.sort_unstable();
+    found
+}
+
+/// `HH:MM` of ms after midnight (`24:00` for the end of the day).
+pub(super) fn clock(ms: u64) -> String {
+    let minutes = ms / 60_000;
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// Whether `name` is a usable name (not empty or blank); reports it otherwise. `what` is the
+/// kind of thing named, `place` where (" in team \"support\""), `example` a sample name.
+pub(super) fn named(
+    name: &str,
+    span: Range<usize>,
+    what: &str,
+    place: &str,
+    example: &str,
+    p: &mut Problems,
+) -> bool {
+    if !name.trim().is_empty() {
+        return true;
+    }
+    let state = if name.is_empty() { "empty" } else { "blank" };
+    p.add(
+        span,
+        error::EMPTY_NAME,
+        format!("{what} name \"{name}\"{place} is {state} (expected a name such as \"{example}\")"),
+    );
+    false
 }
 
 impl Walk<'_> {
@@ -238,15 +313,28 @@ impl Walk<'_> {
     pub(super) fn roster(
         &mut self,
         teams: &Option<Vec<TeamSpec>>,
+        teams_span: Range<usize>,
     ) -> (Vec<AgentConfig>, Vec<AgentPlan>, Vec<String>) {
         let (mut agents, mut plans, mut names) = (Vec::new(), Vec::new(), Vec::new());
         let Some(teams) = teams else {
             return (agents, plans, names);
         };
-        // Agent names seen so far: a set, so 100 000 agents are checked in O(n log n).
-        let mut seen = std::collections::BTreeSet::new();
+        // Names seen so far: sets, so 100 000 agents are checked in O(n log n).
+        let mut seen = BTreeSet::new();
+        let mut team_names = BTreeSet::new();
+        let total: usize = teams.iter().map(|t| t.agent_names.len()).sum();
+        if total > MAX_AGENTS {
+            self.p.add(
+                teams_span,
+                error::SIZE,
+                format!(
+                    "the teams hold {total} agents in all (expected at most {MAX_AGENTS}; docs/workload.md#sizes-and-limits)"
+                ),
+            );
+            return (agents, plans, names);
+        }
         for (ti, team) in teams.iter().enumerate() {
-            if names.contains(&team.name) {
+            if !team_names.insert(team.name.as_str()) {
                 self.p.add(
                     team.name_span.clone(),
                     error::DUPLICATE_NAME,
@@ -302,6 +390,14 @@ impl Walk<'_> {
             return Some((vec![inbox], vec![1.0]));
         };
         let mut inboxes = Vec::new();
+        let mut inbox_names = BTreeSet::new();
+        // Agents by name, so pinning 100 000 agents is O(n log n).
+        let by_name: BTreeMap<&str, usize> = agents
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.as_str(), i))
+            .collect();
+        let mut unknown = 0;
         let mut shares: Vec<Option<f64>> = Vec::new();
         let mut share_span = None;
         for item in items {
@@ -312,7 +408,8 @@ impl Walk<'_> {
             let Some((name, span)) = t.require("name", p).and_then(|_| t.str("name", p)) else {
                 continue;
             };
-            if inboxes.iter().any(|i: &InboxConfig| i.name == name) {
+            named(name, span.clone(), "inbox", "", "web", p);
+            if !inbox_names.insert(name) {
                 p.add(
                     span,
                     error::DUPLICATE_NAME,
@@ -328,13 +425,16 @@ impl Walk<'_> {
                         let Some((a, span)) = doc::as_str(v, "an agent name", p) else {
                             continue;
                         };
-                        match agents.iter().position(|x| x.name == a) {
-                            Some(i) => pinned.push(crate::engine::AgentId(i as u32)),
+                        match by_name.get(a) {
+                            Some(&i) => pinned.push(crate::engine::AgentId(i as u32)),
                             None => {
                                 let mut msg = format!("unknown agent \"{a}\" in inbox \"{name}\"");
-                                if let Some(s) =
-                                    error::did_you_mean(a, agents.iter().map(|x| x.name.as_str()))
-                                {
+                                // Suggestions cost a pass over every agent: the first few only.
+                                unknown += 1;
+                                let suggestion = (unknown <= SUGGESTIONS)
+                                    .then(|| error::did_you_mean(a, agents.iter().map(|x| x.name.as_str())))
+                                    .flatten();
+                                if let Some(s) = suggestion {
                                     msg.push_str(&format!(" (did you mean \"{s}\"?)"));
                                 }
                                 p.add(span, error::UNKNOWN_AGENT, msg);

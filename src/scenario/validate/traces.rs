@@ -1,14 +1,63 @@
 //! Trace files (docs/workload.md#traces): the arrival trace named by `arrivals.trace` and
 //! the presence trace named by `agents.presence_trace`, read row by row with every bad row
 //! reported at its line and column.
+//!
+//! Every row has one cell per column of the header, no column is named twice, and every
+//! timestamp of a file is written the same way (seconds from the start, or ISO 8601): a
+//! ragged row, a duplicated column or a mix of formats is a mistake in the export, not
+//! something to guess around. Names are looked up in maps, so a trace of a million rows
+//! against 100 000 agents is read in O(n log n); values quoted back are cut short, and a
+//! file's problems are listed up to [`LISTED`], the rest counted.
 
-use super::Walk;
+use super::{SUGGESTIONS, Walk};
 use crate::engine::{AgentConfig, AgentId, InboxConfig, Presence, SimTime};
 use crate::scenario::error::{self, ScenarioError, did_you_mean};
 use crate::scenario::{TraceArrival, TracePresence};
-use crate::workload::trace::{self, Clock, RowError};
+use crate::util::text::clip;
+use crate::workload::trace::{self, Clock, RowError, Stamp};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
+
+/// At most this many problems of one data file are listed; the rest are counted in one
+/// more line, so a file of a million bad rows does not print a million lines.
+pub(super) const LISTED: usize = 100;
+
+/// The problems found in one file: the first [`LISTED`], and how many more.
+#[derive(Default)]
+struct Found {
+    list: Vec<RowError>,
+    more: usize,
+}
+
+impl Found {
+    fn push(&mut self, e: RowError) {
+        if self.list.len() < LISTED {
+            self.list.push(e);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn extend(&mut self, errors: impl IntoIterator<Item = RowError>) {
+        for e in errors {
+            self.push(e);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// Names by position, for lookups in O(log n).
+fn index<'n>(names: impl Iterator<Item = &'n str>) -> BTreeMap<&'n str, usize> {
+    let mut map = BTreeMap::new();
+    for (i, n) in names.enumerate() {
+        map.entry(n).or_insert(i);
+    }
+    map
+}
 
 impl Walk<'_> {
     /// Reads and checks a trace file; problems go to `external` with the file's rows.
@@ -17,14 +66,16 @@ impl Walk<'_> {
         match trace::read_table(&text) {
             Ok(t) => Some(t),
             Err(errors) => {
-                self.row_errors(path, errors);
+                let mut found = Found::default();
+                found.extend(errors);
+                self.row_errors(path, found);
                 None
             }
         }
     }
 
-    fn row_errors(&mut self, path: &Path, errors: Vec<RowError>) {
-        for (line, column, message) in errors {
+    fn row_errors(&mut self, path: &Path, found: Found) {
+        for (line, column, message) in found.list {
             self.external.push(ScenarioError {
                 path: path.to_owned(),
                 line,
@@ -32,6 +83,16 @@ impl Walk<'_> {
                 rule: error::TRACE_FILE,
                 message,
             });
+        }
+        if found.more > 0 {
+            self.external.push(ScenarioError::whole_file(
+                path,
+                error::TRACE_FILE,
+                format!(
+                    "{} more problems in this file (the first {LISTED} are listed)",
+                    found.more
+                ),
+            ));
         }
     }
 
@@ -49,10 +110,13 @@ impl Walk<'_> {
     ) -> Option<Vec<TraceArrival>> {
         const COLUMNS: &[&str] = &["timestamp", "inbox", "group", "target", "handle_time"];
         let table = self.trace_table(path, span.clone(), "arrivals.trace")?;
-        let mut errors = table.unknown_columns(COLUMNS);
+        let mut errors = Found::default();
+        let unknown_columns = table.unknown_columns(COLUMNS);
         // A missing column next to an unknown one is usually a misspelling: one error.
-        let misspelt = !errors.is_empty();
-        let col = |name: &str, required: bool, errors: &mut Vec<RowError>| {
+        let misspelt = !unknown_columns.is_empty();
+        errors.extend(unknown_columns);
+        errors.extend(table.duplicate_columns());
+        let col = |name: &str, required: bool, errors: &mut Found| {
             table
                 .column(name, required && !misspelt, COLUMNS)
                 .unwrap_or_else(|e| {
@@ -71,15 +135,27 @@ impl Walk<'_> {
             self.row_errors(path, errors);
             return None;
         };
+        let inbox_names: Vec<&str> = inboxes.iter().map(|i| i.name.as_str()).collect();
+        let group_names: Vec<&str> = groups.iter().map(String::as_str).collect();
+        let agent_names: Vec<&str> = agents.iter().map(|a| a.name.as_str()).collect();
+        let (inbox_index, group_index, agent_index) = (
+            index(inbox_names.iter().copied()),
+            index(group_names.iter().copied()),
+            index(agent_names.iter().copied()),
+        );
         let mut rows = Vec::with_capacity(table.rows.len());
         let mut last = SimTime::ZERO;
+        let mut first_stamp = None;
         for (line, cells) in &table.rows {
             let mut row = Row {
                 line: *line,
                 cells,
                 errors: &mut errors,
             };
-            let at = row.time(ts, clock, &mut last, false);
+            if !row.fits(&table.header) {
+                continue;
+            }
+            let at = row.time(ts, clock, &mut last, &mut first_stamp, false);
             if let Some(at) = at
                 && at >= horizon
             {
@@ -89,20 +165,20 @@ impl Walk<'_> {
                 );
             }
             let inbox = row
-                .lookup(inbox_col, "inbox", inboxes.iter().map(|i| i.name.as_str()))
+                .lookup(inbox_col, "inbox", &inbox_index, &inbox_names)
                 .map(|i| crate::engine::InboxId(i as u32));
             let group = row
-                .lookup(group_col, "group", groups.iter().map(String::as_str))
+                .lookup(group_col, "group", &group_index, &group_names)
                 .map(|g| crate::engine::GroupId(g as u32));
             let target = row
-                .lookup(target_col, "agent", agents.iter().map(|a| a.name.as_str()))
+                .lookup(target_col, "agent", &agent_index, &agent_names)
                 .map(|a| AgentId(a as u32));
             let work = row
                 .cell(work_col)
                 .map(|c| (c.to_owned(), parse_seconds_or_duration(c)));
             let work_ms = match work {
                 Some((c, Some(0) | None)) => {
-                    row.bad(work_col, format!("invalid handle_time \"{c}\" (expected seconds above 0 such as 270, or a duration such as 4m30s)"));
+                    row.bad(work_col, format!("invalid handle_time \"{}\" (expected seconds above 0 such as 270, or a duration such as 4m30s)", clip(&c)));
                     None
                 }
                 Some((_, ms)) => ms,
@@ -135,8 +211,11 @@ impl Walk<'_> {
     ) -> Option<Vec<TracePresence>> {
         const COLUMNS: &[&str] = &["timestamp", "agent", "presence"];
         let table = self.trace_table(path, span.clone(), "agents.presence_trace")?;
-        let mut errors = table.unknown_columns(COLUMNS);
-        let misspelt = !errors.is_empty();
+        let mut errors = Found::default();
+        let unknown_columns = table.unknown_columns(COLUMNS);
+        let misspelt = !unknown_columns.is_empty();
+        errors.extend(unknown_columns);
+        errors.extend(table.duplicate_columns());
         let mut cols = Vec::new();
         for name in COLUMNS {
             match table.column(name, !misspelt, COLUMNS) {
@@ -148,20 +227,26 @@ impl Walk<'_> {
             self.row_errors(path, errors);
             return None;
         };
+        let agent_names: Vec<&str> = agents.iter().map(|a| a.name.as_str()).collect();
+        let agent_index = index(agent_names.iter().copied());
         let mut rows = Vec::new();
         let mut last = SimTime::ZERO;
+        let mut first_stamp = None;
         for (line, cells) in &table.rows {
             let mut row = Row {
                 line: *line,
                 cells,
                 errors: &mut errors,
             };
-            let at = row.time(ts, clock, &mut last, true);
+            if !row.fits(&table.header) {
+                continue;
+            }
+            let at = row.time(ts, clock, &mut last, &mut first_stamp, true);
             if row.cell(Some(agent_col)).is_none() {
                 row.bad(Some(agent_col), "missing agent".into());
             }
             let agent = row
-                .lookup(Some(agent_col), "agent", agents.iter().map(|a| a.name.as_str()))
+                .lookup(Some(agent_col), "agent", &agent_index, &agent_names)
                 .map(|a| AgentId(a as u32));
             let presence = match row.cell(Some(presence_col)) {
                 Some("available") => Some(Presence::Available),
@@ -170,7 +255,7 @@ impl Walk<'_> {
                 other => {
                     let mut msg = format!(
                         "invalid presence \"{}\" (expected available, away or offline",
-                        other.unwrap_or("")
+                        clip(other.unwrap_or(""))
                     );
                     if let Some(s) = other.and_then(|o| did_you_mean(o, ["available", "away", "offline"])) {
                         msg.push_str(&format!("; did you mean \"{s}\"?"));
@@ -202,7 +287,7 @@ impl Walk<'_> {
         path: &Path,
         span: Range<usize>,
         rows: Vec<T>,
-        errors: Vec<RowError>,
+        errors: Found,
         whole: Option<String>,
     ) -> Option<Vec<T>> {
         if !errors.is_empty() {
@@ -223,7 +308,7 @@ impl Walk<'_> {
 struct Row<'a> {
     line: usize,
     cells: &'a [String],
-    errors: &'a mut Vec<RowError>,
+    errors: &'a mut Found,
 }
 
 impl Row<'_> {
@@ -241,24 +326,66 @@ impl Row<'_> {
             .push((line, col.map_or(1, |c| c + 1), format!("row {line}: {msg}")));
     }
 
+    /// Whether the row has one cell per column of `header`; reports it otherwise (its cells
+    /// cannot be trusted to be in their columns, so nothing else of it is checked).
+    fn fits(&mut self, header: &[String]) -> bool {
+        let (n, want) = (self.cells.len(), header.len());
+        if n == want {
+            return true;
+        }
+        let plural = |k: usize| if k == 1 { "" } else { "s" };
+        self.bad(
+            Some(n.min(want)),
+            format!(
+                "{n} cell{}, but the header row has {want} column{} (write one cell per column; an empty cell means \"not recorded\")",
+                plural(n),
+                plural(want)
+            ),
+        );
+        false
+    }
+
     /// The row's time from column `col`: parsed, placed on the calendar and not before the
-    /// previous row's `last` (which it advances). A time before the start is an error, or
-    /// time 0 when `before_start_is_zero` (a presence log's state at the start).
+    /// previous row's `last` (which it advances), written the same way as the file's first
+    /// timestamp (`first`: whether it is ISO 8601, and its line). A time before the start is
+    /// an error, or time 0 when `before_start_is_zero` (a presence log's state at the start).
     fn time(
         &mut self,
         col: usize,
         clock: &mut Clock,
         last: &mut SimTime,
+        first: &mut Option<(bool, usize)>,
         before_start_is_zero: bool,
     ) -> Option<SimTime> {
-        let at = match self.cell(Some(col)).map(trace::parse_stamp) {
+        let cell = self.cell(Some(col));
+        let at = match cell.map(trace::parse_stamp) {
             None => Err("missing timestamp".to_owned()),
             Some(Err(m)) => Err(m),
-            Some(Ok(stamp)) => match clock.at(stamp) {
-                Some(at) => Ok(at),
-                None if before_start_is_zero => Ok(SimTime::ZERO),
-                None => Err("timestamp is before time 0 (the scenario's start weekday and time at or before the trace's first ISO timestamp)".to_owned()),
-            },
+            Some(Ok(stamp)) => {
+                let iso = matches!(stamp, Stamp::Absolute(_));
+                let (first_iso, first_line) = *first.get_or_insert((iso, self.line));
+                let form = |iso: bool| {
+                    if iso {
+                        "an ISO 8601 date-time"
+                    } else {
+                        "seconds from the start"
+                    }
+                };
+                if iso != first_iso {
+                    Err(format!(
+                        "timestamp \"{}\" is {}, but row {first_line} has {} (write every timestamp of a file the same way)",
+                        clip(cell.unwrap_or_default()),
+                        form(iso),
+                        form(first_iso)
+                    ))
+                } else {
+                    match clock.at(stamp) {
+                        Some(at) => Ok(at),
+                        None if before_start_is_zero => Ok(SimTime::ZERO),
+                        None => Err("timestamp is before time 0 (the scenario's start weekday and time at or before the trace's first ISO timestamp)".to_owned()),
+                    }
+                }
+            }
         };
         match at {
             Ok(at) if at < *last => {
@@ -279,34 +406,42 @@ impl Row<'_> {
         }
     }
 
-    /// Position of the name in column `col` among `names`; an unknown name is reported, an
-    /// empty cell is `None`.
-    fn lookup<'n>(
+    /// Position of the name in column `col` (looked up in `index`, a map of `names`); an
+    /// unknown name is reported, an empty cell is `None`.
+    fn lookup(
         &mut self,
         col: Option<usize>,
         what: &str,
-        names: impl Iterator<Item = &'n str> + Clone,
+        index: &BTreeMap<&str, usize>,
+        names: &[&str],
     ) -> Option<usize> {
-        let name = self.cell(col)?.to_owned();
-        let found = names.clone().position(|n| n == name);
+        let name = self.cell(col)?;
+        let found = index.get(name).copied();
         if found.is_none() {
-            self.bad(col, unknown(what, &name, names));
+            // A suggestion is a pass over every name: for the first few problems only.
+            let suggest = self.errors.list.len() < SUGGESTIONS;
+            let msg = unknown(what, name, names, suggest);
+            self.bad(col, msg);
         }
         found
     }
 }
 
 /// "unknown inbox "x" (expected one of: …; did you mean "y"?)".
-fn unknown<'a>(what: &str, name: &str, known: impl Iterator<Item = &'a str> + Clone) -> String {
-    let list: Vec<&str> = known.clone().take(12).collect();
-    if list.is_empty() {
-        return format!("unknown {what} \"{name}\" (the scenario declares none)");
+fn unknown(what: &str, name: &str, known: &[&str], suggest: bool) -> String {
+    let shown = clip(name);
+    if known.is_empty() {
+        return format!("unknown {what} \"{shown}\" (the scenario declares none)");
     }
-    let mut msg = format!("unknown {what} \"{name}\" (expected one of: {}", list.join(", "));
-    if list.len() == 12 {
+    let list: Vec<&str> = known.iter().copied().take(12).collect();
+    let mut msg = format!("unknown {what} \"{shown}\" (expected one of: {}", list.join(", "));
+    if known.len() > 12 {
         msg.push_str(", …");
     }
-    if let Some(s) = did_you_mean(name, known) {
+    if let Some(s) = suggest
+        .then(|| did_you_mean(name, known.iter().copied()))
+        .flatten()
+    {
         msg.push_str(&format!("; did you mean \"{s}\"?"));
     }
     msg.push(')');
