@@ -101,7 +101,8 @@ impl<'a, 'i> Table<'a, 'i> {
                 format!(" in {}", self.name)
             };
             let mut msg = format!(
-                "unknown key \"{k}\"{place} (expected one of: {})",
+                "unknown key \"{}\"{place} (expected one of: {})",
+                crate::util::text::clip(k),
                 known.join(", ")
             );
             if let Some(s) = did_you_mean(k, known.iter().copied()) {
@@ -358,7 +359,11 @@ pub(crate) fn choice<T: Copy>(
         return Some(*value);
     }
     let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-    let mut msg = format!("unknown {what} \"{text}\" (expected one of: {}", names.join(", "));
+    let mut msg = format!(
+        "unknown {what} \"{}\" (expected one of: {}",
+        crate::util::text::clip(text),
+        names.join(", ")
+    );
     if let Some(s) = did_you_mean(text, names.iter().copied()) {
         msg.push_str(&format!("; did you mean \"{s}\"?"));
     }

@@ -169,18 +169,25 @@ impl ScenarioError {
     }
 }
 
+/// The longest message shown, in characters: values quoted in messages are cut short where
+/// they are quoted (`util::text::clip`); this is the net for any that is not.
+const MAX_MESSAGE: usize = 1_000;
+
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = match self.message.char_indices().nth(MAX_MESSAGE) {
+            Some((cut, _)) => format!("{}… (message cut)", &self.message[..cut]),
+            None => self.message.clone(),
+        };
         if self.line == 0 {
-            return write!(f, "{}: {}", self.path.display(), self.message);
+            return write!(f, "{}: {message}", self.path.display());
         }
         write!(
             f,
-            "{}:{}:{}: {}",
+            "{}:{}:{}: {message}",
             self.path.display(),
             self.line,
             self.column,
-            self.message
         )
     }
 }
