@@ -235,6 +235,9 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
     p.list.extend(refused.list);
     let full: toml::Table = toml::from_str(text).map_err(|_| ScenarioErrors(Vec::new()))?;
     let mut cells = Vec::new();
+    // What has been reported at which compared value: a set, so that a thousand failing
+    // cells are not compared with each other.
+    let mut reported = std::collections::BTreeSet::new();
     // A value refused already would only be refused again by every cell that takes it.
     if !axes.is_empty() && !any_refused {
         let n: usize = axes.iter().map(|a| a.values.len()).product();
@@ -273,7 +276,7 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
                         let (axis, &c) = culprit.unwrap_or((&axes[0], &choice[0]));
                         let span = axis.values[c].1.clone();
                         let message = format!("compare.{}: {}", axis.key, e.message);
-                        if !p.list.iter().any(|(s, _, m)| *s == span && *m == message) {
+                        if reported.insert((span.start, span.end, message.clone())) {
                             p.add(span, e.rule, message);
                         }
                     }
@@ -560,8 +563,9 @@ fn axis(key: &str, v: &toml::Spanned<DeValue<'_>>, p: &mut Problems, refused: &m
     }
     let values: Vec<(Value, std::ops::Range<usize>)> =
         items.iter().map(|i| (to_value(i.get_ref()), i.span())).collect();
-    for (i, (value, span)) in values.iter().enumerate() {
-        if values[..i].iter().any(|(w, _)| display(w) == display(value)) {
+    let mut seen = std::collections::BTreeSet::new();
+    for (value, span) in &values {
+        if !seen.insert(display(value)) {
             p.add(
                 span.clone(),
                 error::DUPLICATE_NAME,

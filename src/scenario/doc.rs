@@ -21,11 +21,12 @@ pub(crate) struct Problems {
 impl Problems {
     /// The problems as located errors in `path`, in file order.
     pub(crate) fn into_errors(self, text: &str, path: &std::path::Path) -> Vec<error::ScenarioError> {
+        let lines = error::LineIndex::new(text);
         let mut errors: Vec<error::ScenarioError> = self
             .list
             .into_iter()
             .map(|(span, rule, message)| {
-                let (line, column) = error::line_col(text, span.start);
+                let (line, column) = lines.line_col(span.start);
                 error::ScenarioError {
                     path: path.to_owned(),
                     line,

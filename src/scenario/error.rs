@@ -214,11 +214,35 @@ impl std::error::Error for ScenarioErrors {}
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+    LineIndex::new(text).line_col(offset)
+}
+
+/// Where the lines of a text start, so that many positions are located in O(log n) each
+/// rather than by counting newlines from the top every time.
+pub struct LineIndex<'t> {
+    text: &'t str,
+    /// Byte offset of the start of every line after the first.
+    starts: Vec<usize>,
+}
+
+impl<'t> LineIndex<'t> {
+    /// The index of `text`'s lines.
+    pub fn new(text: &'t str) -> Self {
+        let starts = text.match_indices('\n').map(|(i, _)| i + 1).collect();
+        Self { text, starts }
+    }
+
+    /// 1-based line and column (in characters) of byte `offset`.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        // Lines before `offset`'s: those starting at or before it.
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let line_start = if line == 0 { 0 } else { self.starts[line - 1] };
+        (line + 1, self.text[line_start..offset].chars().count() + 1)
+    }
 }
 
 pub use crate::util::suggest::did_you_mean;

@@ -138,11 +138,12 @@ pub(super) fn validate(text: &str, path: &Path, files: &Files) -> Result<Scenari
     errors.extend(w.external);
     match scenario {
         Some(mut s) if errors.is_empty() => {
+            let lines = error::LineIndex::new(text);
             s.warnings = w
                 .warnings
                 .iter()
                 .map(|(span, _, m)| {
-                    let (line, col) = line_col(text, span.start);
+                    let (line, col) = lines.line_col(span.start);
                     format!("{}:{line}:{col}: warning: {m}", path.display())
                 })
                 .collect();
