@@ -22,8 +22,10 @@ impl Problems {
     /// The problems as located errors in `path`, in file order.
     pub(crate) fn into_errors(self, text: &str, path: &std::path::Path) -> Vec<error::ScenarioError> {
         let lines = error::LineIndex::new(text);
-        let mut errors: Vec<error::ScenarioError> = self
-            .list
+        let mut list = self.list;
+        // In file order, so the positions on one long line are counted in one pass.
+        list.sort_by_key(|(span, _, _)| span.start);
+        let mut errors: Vec<error::ScenarioError> = list
             .into_iter()
             .map(|(span, rule, message)| {
                 let (line, column) = lines.line_col(span.start);

@@ -218,18 +218,25 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Where the lines of a text start, so that many positions are located in O(log n) each
-/// rather than by counting newlines from the top every time.
+/// rather than by counting newlines from the top every time. Positions asked for in
+/// increasing order on one long line count its characters once, not once per position.
 pub struct LineIndex<'t> {
     text: &'t str,
     /// Byte offset of the start of every line after the first.
     starts: Vec<usize>,
+    /// The last position located: (byte offset, line, column).
+    last: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'t> LineIndex<'t> {
     /// The index of `text`'s lines.
     pub fn new(text: &'t str) -> Self {
         let starts = text.match_indices('\n').map(|(i, _)| i + 1).collect();
-        Self { text, starts }
+        Self {
+            text,
+            starts,
+            last: std::cell::Cell::new((0, 1, 1)),
+        }
     }
 
     /// 1-based line and column (in characters) of byte `offset`.
@@ -241,7 +248,14 @@ impl<'t> LineIndex<'t> {
         // Lines before `offset`'s: those starting at or before it.
         let line = self.starts.partition_point(|&s| s <= offset);
         let line_start = if line == 0 { 0 } else { self.starts[line - 1] };
-        (line + 1, self.text[line_start..offset].chars().count() + 1)
+        let (last_offset, last_line, last_column) = self.last.get();
+        let column = if last_line == line + 1 && (line_start..=offset).contains(&last_offset) {
+            last_column + self.text[last_offset..offset].chars().count()
+        } else {
+            self.text[line_start..offset].chars().count() + 1
+        };
+        self.last.set((offset, line + 1, column));
+        (line + 1, column)
     }
 }
 
@@ -260,6 +274,18 @@ mod tests {
         assert_eq!(did_you_mean("zzz", ["round-robin", "least-busy"]), None);
         assert_eq!(line_col("ab\ncdé\nx", 7), (2, 4));
         assert_eq!(line_col("ab", 0), (1, 1));
+        let lines = LineIndex::new("aé b\ncdé\nx");
+        for (offset, want) in [
+            (0, (1, 1)),
+            (4, (1, 4)),
+            (5, (1, 5)),
+            (3, (1, 3)),
+            (9, (2, 3)),
+            (10, (2, 4)),
+            (11, (3, 1)),
+        ] {
+            assert_eq!(lines.line_col(offset), want, "{offset}");
+        }
     }
 
     #[test]
