@@ -19,6 +19,7 @@
 use crate::engine::settings;
 use crate::scenario::doc::{self, Problems, Table};
 use crate::scenario::error::{self, ScenarioErrors, did_you_mean};
+use crate::scenario::input::Files;
 use crate::scenario::{Scenario, validate};
 use std::path::Path;
 use toml::Value;
@@ -143,6 +144,8 @@ pub struct Cell {
     pub assignments: Vec<(String, String)>,
     /// The scenario with those values.
     pub scenario: Scenario,
+    /// The data files the scenario names, read once for every cell and staffing level.
+    files: Files,
     /// The scenario file's table with those values substituted (no `[compare]`): what
     /// [`Cell::with_team_size`] resizes a team in.
     table: toml::Table,
@@ -184,7 +187,7 @@ impl Cell {
             }
         }
         let text = toml::to_string(&table).unwrap_or_default();
-        validate::validate(&text, &self.scenario.path)
+        validate::validate(&text, &self.scenario.path, &self.files)
     }
 }
 
@@ -202,7 +205,9 @@ pub fn load_experiment(path: &Path) -> Result<Experiment, ScenarioErrors> {
 
 /// Validates scenario text with its comparison matrix.
 pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, ScenarioErrors> {
-    let base = validate::validate(text, path)?;
+    // Every cell names the same data files: each is read once (docs/workload.md#traces).
+    let files = Files::default();
+    let base = validate::validate(text, path, &files)?;
     // The text is valid TOML: validation parsed it already.
     let root = DeTable::parse(text).map_err(|_| ScenarioErrors(Vec::new()))?;
     let Some(compare) = root.get_ref().get("compare") else {
@@ -217,6 +222,7 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
             label: "as configured".to_owned(),
             assignments: Vec::new(),
             scenario: base.clone(),
+            files,
             table: toml::from_str(text).map_err(|_| ScenarioErrors(Vec::new()))?,
         };
         return Ok(Experiment {
@@ -233,6 +239,9 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
     p.list.extend(refused.list);
     let full: toml::Table = toml::from_str(text).map_err(|_| ScenarioErrors(Vec::new()))?;
     let mut cells = Vec::new();
+    // What has been reported at which compared value: a set, so that a thousand failing
+    // cells are not compared with each other.
+    let mut reported = std::collections::BTreeSet::new();
     // A value refused already would only be refused again by every cell that takes it.
     // Each configuration is validated and simulated: a matrix beyond the limit is refused
     // here, before any is built (README.md, "Sizes").
@@ -271,11 +280,12 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
                 assignments.push((axis.key.clone(), display(value)));
             }
             let cell_text = toml::to_string(&table).unwrap_or_default();
-            match validate::validate(&cell_text, path) {
+            match validate::validate(&cell_text, path, &files) {
                 Ok(scenario) => cells.push(Cell {
                     label: label(&assignments),
                     assignments,
                     scenario,
+                    files: files.clone(),
                     table,
                 }),
                 Err(errors) => {
@@ -288,7 +298,7 @@ pub fn experiment_from_str(text: &str, path: &Path) -> Result<Experiment, Scenar
                         let (axis, &c) = culprit.unwrap_or((&axes[0], &choice[0]));
                         let span = axis.values[c].1.clone();
                         let message = format!("compare.{}: {}", axis.key, e.message);
-                        if !p.list.iter().any(|(s, _, m)| *s == span && *m == message) {
+                        if reported.insert((span.start, span.end, message.clone())) {
                             p.add(span, e.rule, message);
                         }
                     }
@@ -575,8 +585,9 @@ fn axis(key: &str, v: &toml::Spanned<DeValue<'_>>, p: &mut Problems, refused: &m
     }
     let values: Vec<(Value, std::ops::Range<usize>)> =
         items.iter().map(|i| (to_value(i.get_ref()), i.span())).collect();
-    for (i, (value, span)) in values.iter().enumerate() {
-        if values[..i].iter().any(|(w, _)| display(w) == display(value)) {
+    let mut seen = std::collections::BTreeSet::new();
+    for (value, span) in &values {
+        if !seen.insert(display(value)) {
             p.add(
                 span.clone(),
                 error::DUPLICATE_NAME,

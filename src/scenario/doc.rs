@@ -21,11 +21,14 @@ pub(crate) struct Problems {
 impl Problems {
     /// The problems as located errors in `path`, in file order.
     pub(crate) fn into_errors(self, text: &str, path: &std::path::Path) -> Vec<error::ScenarioError> {
-        let mut errors: Vec<error::ScenarioError> = self
-            .list
+        let lines = error::LineIndex::new(text);
+        let mut list = self.list;
+        // In file order, so the positions on one long line are counted in one pass.
+        list.sort_by_key(|(span, _, _)| span.start);
+        let mut errors: Vec<error::ScenarioError> = list
             .into_iter()
             .map(|(span, rule, message)| {
-                let (line, column) = error::line_col(text, span.start);
+                let (line, column) = lines.line_col(span.start);
                 error::ScenarioError {
                     path: path.to_owned(),
                     line,
@@ -101,7 +104,8 @@ impl<'a, 'i> Table<'a, 'i> {
                 format!(" in {}", self.name)
             };
             let mut msg = format!(
-                "unknown key \"{k}\"{place} (expected one of: {})",
+                "unknown key \"{}\"{place} (expected one of: {})",
+                crate::util::text::clip(k),
                 known.join(", ")
             );
             if let Some(s) = did_you_mean(k, known.iter().copied()) {
@@ -358,7 +362,11 @@ pub(crate) fn choice<T: Copy>(
         return Some(*value);
     }
     let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-    let mut msg = format!("unknown {what} \"{text}\" (expected one of: {}", names.join(", "));
+    let mut msg = format!(
+        "unknown {what} \"{}\" (expected one of: {}",
+        crate::util::text::clip(text),
+        names.join(", ")
+    );
     if let Some(s) = did_you_mean(text, names.iter().copied()) {
         msg.push_str(&format!("; did you mean \"{s}\"?"));
     }

@@ -11,6 +11,7 @@
 pub mod compare;
 mod doc;
 pub mod error;
+pub mod input;
 mod validate;
 
 pub use compare::{Cell, Experiment, experiment_from_str, load_experiment};
@@ -265,28 +266,70 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    /// The chats one replication is expected to bring (before the bot resolves any): the
+    /// integral of the arrival rate over the horizon, or the trace's rows, times the volume.
+    pub fn expected_chats(&self) -> f64 {
+        let trace_rows = self.arrival_trace.as_ref().map(Vec::len);
+        expected_chats(
+            &self.arrivals,
+            trace_rows,
+            self.calendar,
+            self.horizon,
+            self.volume,
+        )
+    }
+}
+
+/// The chats a run is expected to bring over [0, `horizon`): `trace_rows` when arrivals are
+/// replayed from a trace, else the integral of `profile`'s rate; times `volume`.
+pub fn expected_chats(
+    profile: &RateProfile,
+    trace_rows: Option<usize>,
+    calendar: Calendar,
+    horizon: SimTime,
+    volume: f64,
+) -> f64 {
+    let base = match trace_rows {
+        Some(rows) => rows as f64,
+        None => profile.expected_arrivals(calendar, horizon),
+    };
+    base * volume
+}
+
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
     let text = read_scenario(path)?;
     from_str(&text, path)
 }
 
-/// Reads a scenario file; an unreadable file is a located error like any other.
+/// Reads a scenario file (docs/workload.md#sizes-and-limits): a file that cannot be read is
+/// an error about the file as a whole (`path: message`, there is no line to point at); text
+/// that is not UTF-8 is located at its first bad byte.
 fn read_scenario(path: &Path) -> Result<String, ScenarioErrors> {
-    std::fs::read_to_string(path).map_err(|e| {
-        ScenarioErrors(vec![ScenarioError {
-            path: path.to_owned(),
-            line: 1,
-            column: 1,
-            rule: error::SYNTAX,
-            message: format!("could not read the file: {e}"),
-        }])
+    use input::ReadError;
+    input::read_text(path, input::SCENARIO_LIMIT).map_err(|e| {
+        let error = match e {
+            ReadError::NotUtf8 { line, column, .. } => ScenarioError {
+                path: path.to_owned(),
+                line,
+                column,
+                rule: error::INPUT_FILE,
+                message: e.to_string(),
+            },
+            e => ScenarioError::whole_file(
+                path,
+                error::INPUT_FILE,
+                format!("could not read the scenario: {e}"),
+            ),
+        };
+        ScenarioErrors(vec![error])
     })
 }
 
 /// Validates scenario text; `path` names it in errors and anchors relative data files.
 pub fn from_str(text: &str, path: &Path) -> Result<Scenario, ScenarioErrors> {
-    validate::validate(text, path)
+    validate::validate(text, path, &input::Files::default())
 }
 
 #[cfg(test)]

@@ -2,3 +2,4 @@
 
 pub mod special;
 pub mod suggest;
+pub mod text;

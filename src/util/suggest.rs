@@ -2,9 +2,15 @@
 
 /// The closest of `candidates` to `word` by edit distance, if close enough to suggest.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // Nobody misspells a 100-character name; and the distance of a 10 MB cell would cost
+    // its length times every candidate's.
+    if word.len() > MAX_WORD {
+        return None;
+    }
     let candidates: Vec<&str> = candidates.into_iter().collect();
     let close = candidates
         .iter()
+        .filter(|c| c.len() <= MAX_WORD)
         .map(|c| (edit_distance(word, c), *c))
         .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
         .min()
@@ -16,6 +22,9 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
             .find(|c| word.len() >= 4 && c.starts_with(word))
     })
 }
+
+/// Words longer than this (in bytes) get no suggestion.
+const MAX_WORD: usize = 100;
 
 /// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent
 /// transpositions ("strat" → "start") each cost 1.

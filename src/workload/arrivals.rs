@@ -108,6 +108,52 @@ impl RateProfile {
     }
 }
 
+impl RateProfile {
+    /// The expected number of arrivals over [0, `end`): the integral of the rate. The same
+    /// number as [`expected_count`] of [`RateProfile::segments`], computed by a sweep over the
+    /// window occurrences in O(n log n), so a scenario of many windows or bursts is sized
+    /// before it is run (docs/workload.md#sizes-and-limits).
+    pub fn expected_arrivals(&self, calendar: Calendar, end: SimTime) -> f64 {
+        // Window edges: (time, +1 opens / -1 closes, window index).
+        let mut edges: Vec<(SimTime, i8, usize)> = Vec::new();
+        for (i, w) in self.windows.iter().enumerate() {
+            for (a, b) in calendar.occurrences(w.window, end) {
+                edges.push((a, 1, i));
+                edges.push((b, -1, i));
+            }
+        }
+        edges.sort_unstable();
+        // Open occurrences per window (windows of one team may overlap themselves).
+        let mut open: std::collections::BTreeMap<usize, u32> = std::collections::BTreeMap::new();
+        let mut total = 0.0;
+        let mut t = SimTime::ZERO;
+        let rate = |open: &std::collections::BTreeMap<usize, u32>| {
+            // The last listed window wins.
+            open.keys()
+                .next_back()
+                .map_or(self.base_per_hour, |&i| self.windows[i].rate_per_hour)
+        };
+        for (at, change, i) in edges {
+            total += rate(&open) * (at.as_millis() - t.as_millis()) as f64;
+            t = at;
+            if change > 0 {
+                *open.entry(i).or_default() += 1;
+            } else if let Some(n) = open.get_mut(&i) {
+                *n -= 1;
+                if *n == 0 {
+                    open.remove(&i);
+                }
+            }
+        }
+        total += rate(&open) * end.as_millis().saturating_sub(t.as_millis()) as f64;
+        for b in &self.bursts {
+            let (a, z) = (b.start.min(end), b.end.min(end));
+            total += b.extra_per_hour * z.as_millis().saturating_sub(a.as_millis()) as f64;
+        }
+        total / 3_600_000.0
+    }
+}
+
 /// Poisson arrivals over piecewise-constant segments, each rate multiplied by `scale`,
 /// drawn lazily one at a time (the simulator keeps one pending arrival per stream, so a
 /// run of 10^8 chats never holds their times).
@@ -169,6 +215,37 @@ mod tests {
     use crate::workload::{Purpose, stream};
 
     const H: u64 = 3_600_000;
+
+    #[test]
+    fn expected_arrivals_match_the_segments() {
+        let cal = Calendar::parse("monday 08:00").unwrap();
+        let window = |from: u64, to: u64, rate: f64| ProfileWindow {
+            window: Window {
+                days: Days::ALL,
+                from: from * H,
+                to: to * H,
+            },
+            rate_per_hour: rate,
+        };
+        let profile = RateProfile {
+            base_per_hour: 60.0,
+            // Overlapping windows (the last listed wins) and one across midnight.
+            windows: vec![window(9, 17, 100.0), window(12, 14, 150.0), window(22, 2, 5.0)],
+            bursts: vec![Burst {
+                start: SimTime(3 * H),
+                end: SimTime(4 * H + H / 2),
+                extra_per_hour: 40.0,
+            }],
+        };
+        for end in [SimTime(H / 2), SimTime(10 * H), SimTime(100 * H)] {
+            let want = expected_count(&profile.segments(cal, end));
+            let got = profile.expected_arrivals(cal, end);
+            assert!(
+                (want - got).abs() < 1e-6 * want.max(1.0),
+                "{end}: {want} vs {got}"
+            );
+        }
+    }
 
     #[test]
     fn profile_windows_replace_the_base_and_bursts_add() {

@@ -145,6 +145,19 @@ impl Calendar {
         })
     }
 
+    /// The weekday and time of day of simulation time `t`, as a scenario's `start` is
+    /// written: `monday 08:00`.
+    pub fn describe(self, t: SimTime) -> String {
+        let in_week = (self.start_in_week + t.as_millis()) % WEEK_MS;
+        let minutes = in_week % DAY_MS / 60_000;
+        format!(
+            "{} {:02}:{:02}",
+            FULL_DAYS[(in_week / DAY_MS) as usize],
+            minutes / 60,
+            minutes % 60
+        )
+    }
+
     /// Every occurrence of `window` overlapping [0, `end`), as simulation-time intervals
     /// clipped to that range, in order.
     pub fn occurrences(self, window: Window, end: SimTime) -> Vec<(SimTime, SimTime)> {

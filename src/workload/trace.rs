@@ -122,13 +122,38 @@ impl Table {
         Ok(found)
     }
 
+    /// Columns named more than once, as errors at the second (and later) mention.
+    pub fn duplicate_columns(&self) -> Vec<RowError> {
+        let mut first: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        let mut out = Vec::new();
+        for (i, h) in self.header.iter().enumerate() {
+            match first.get(h.as_str()) {
+                Some(&j) => out.push((
+                    self.header_line,
+                    i + 1,
+                    format!(
+                        "header row: column \"{}\" is named twice (columns {} and {}; each column once)",
+                        crate::util::text::clip(h),
+                        j + 1,
+                        i + 1
+                    ),
+                )),
+                None => {
+                    first.insert(h, i);
+                }
+            }
+        }
+        out
+    }
+
     /// Header names that are not in `known`, as errors with suggestions.
     pub fn unknown_columns(&self, known: &[&str]) -> Vec<RowError> {
         let mut out = Vec::new();
         for (i, h) in self.header.iter().enumerate() {
             if !known.contains(&h.as_str()) {
                 let mut msg = format!(
-                    "header row: unknown column \"{h}\" (expected columns: {}",
+                    "header row: unknown column \"{}\" (expected columns: {}",
+                    crate::util::text::clip(h),
                     known.join(", ")
                 );
                 if let Some(s) = crate::util::suggest::did_you_mean(h, known.iter().copied()) {
@@ -156,7 +181,8 @@ pub enum Stamp {
 pub fn parse_stamp(cell: &str) -> Result<Stamp, String> {
     let expected = || {
         format!(
-            "invalid timestamp \"{cell}\" (expected seconds from the start such as 5400, or an ISO 8601 date-time such as 2026-03-02T09:15:00)"
+            "invalid timestamp \"{}\" (expected seconds from the start such as 5400, or an ISO 8601 date-time such as 2026-03-02T09:15:00)",
+            crate::util::text::clip(cell)
         )
     };
     if let Ok(secs) = cell.parse::<f64>() {
@@ -178,7 +204,8 @@ pub fn parse_stamp(cell: &str) -> Result<Stamp, String> {
     }
     if time.contains(['+']) || time.matches('-').count() > 0 {
         return Err(format!(
-            "timestamp \"{cell}\" has a UTC offset (write local times, or UTC with Z, all in one zone)"
+            "timestamp \"{}\" has a UTC offset (write local times, or UTC with Z, all in one zone)",
+            crate::util::text::clip(cell)
         ));
     }
     let (hms, frac) = time.split_once('.').unwrap_or((time, ""));

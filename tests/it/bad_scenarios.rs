@@ -13,7 +13,12 @@
 //! `{path}` standing for the scenario's path as passed on the command line and `{dir}` for
 //! its folder (for errors located in a data file beside it). `chatsim validate` must exit
 //! with code 2, print exactly the expected lines (no more: one problem, no cascades) and
-//! never panic. Together the files must cover every rule.
+//! never panic.
+//!
+//! The warning catalogue under `tests/scenarios/warn/` works the same way for the rules of
+//! ids `W…`: each file draws exactly the `# expect:` lines (whole stderr lines, `warning:`
+//! included), `chatsim validate` exits 0 and says `ok`. Together the two catalogues must
+//! cover every rule, each with its exact located message.
 
 use assert_cmd::Command;
 use std::collections::BTreeSet;
@@ -21,6 +26,8 @@ use std::path::{Path, PathBuf};
 
 /// Folder of the catalogue, relative to the crate root (as passed to the command).
 const BAD_DIR: &str = "tests/scenarios/bad";
+/// Folder of the warning catalogue.
+const WARN_DIR: &str = "tests/scenarios/warn";
 
 /// What a catalogue file declares about itself.
 struct Case {
@@ -81,6 +88,10 @@ fn case(path: &str) -> Case {
 
 fn catalogue() -> Vec<Case> {
     toml_files(BAD_DIR).iter().map(|p| case(p)).collect()
+}
+
+fn warnings() -> Vec<Case> {
+    toml_files(WARN_DIR).iter().map(|p| case(p)).collect()
 }
 
 /// Runs `chatsim validate <path>` from the crate root: (exit code, stdout, stderr).
@@ -169,9 +180,69 @@ fn every_bad_scenario_is_rejected_with_exactly_its_expected_errors() {
     );
 }
 
+/// Every problem with one warning catalogue file's run (empty when it behaves as declared).
+fn check_warning(case: &Case) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !case.rules.iter().all(|r| r.starts_with('W')) || case.rules.is_empty() {
+        problems.push(format!(
+            "declares rules {:?} (expected warning rules, W…)",
+            case.rules
+        ));
+    }
+    let (code, stdout, stderr) = validate(&case.path);
+    if code != Some(0) {
+        problems.push(format!("exit code {code:?} (expected 0)"));
+    }
+    if !stdout.starts_with(&format!("ok: {} ", case.path)) {
+        problems.push(format!("stdout: {stdout}"));
+    }
+    let actual: Vec<&str> = stderr.lines().collect();
+    let expected: Vec<&str> = case.expected.iter().map(String::as_str).collect();
+    if actual != expected {
+        problems.push(format!("stderr:\n{stderr}expected:\n{}", expected.join("\n")));
+    }
+    problems
+}
+
+#[test]
+fn every_warning_scenario_validates_with_exactly_its_warnings() {
+    let cases = warnings();
+    assert!(cases.len() >= 5, "{WARN_DIR} holds {} scenarios", cases.len());
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let problems = check_warning(case);
+            (!problems.is_empty()).then(|| format!("{}:\n    {}", case.path, problems.join("\n    ")))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every rule id the code uses is in `RULES` (its one list), and every rule has a catalogue
+/// entry: a file under `tests/scenarios/bad/` (errors) or `tests/scenarios/warn/` (warnings)
+/// whose exact located message the tests above check.
+#[test]
+fn every_rule_id_in_the_code_is_listed() {
+    let known: BTreeSet<&str> = chatsim::scenario::RULES.iter().map(|(r, _)| r.0).collect();
+    let text = std::fs::read_to_string(crate_root().join("src/scenario/error.rs")).expect("error.rs");
+    for line in text.lines() {
+        let line = line.trim();
+        // The `rules!` lines: `NAME = "S01";`.
+        if let Some((_, id)) = line.split_once(" = \"")
+            && let Some(id) = id.strip_suffix("\";")
+        {
+            assert!(known.contains(id), "rule {id} is defined but not in RULES");
+        }
+    }
+}
+
 #[test]
 fn the_catalogue_covers_every_rule() {
-    let covered: BTreeSet<String> = catalogue().into_iter().flat_map(|c| c.rules).collect();
+    let covered: BTreeSet<String> = catalogue()
+        .into_iter()
+        .chain(warnings())
+        .flat_map(|c| c.rules)
+        .collect();
     let missing: Vec<String> = chatsim::scenario::RULES
         .iter()
         .map(|(rule, what)| (rule.0, what))
@@ -180,7 +251,7 @@ fn the_catalogue_covers_every_rule() {
         .collect();
     assert!(
         missing.is_empty(),
-        "no file under {BAD_DIR} tests these rules:\n{}",
+        "no file under {BAD_DIR} or {WARN_DIR} tests these rules:\n{}",
         missing.join("\n")
     );
 }

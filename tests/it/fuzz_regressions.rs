@@ -94,8 +94,9 @@ mean = "5m"
     assert_eq!(
         errors,
         [
-            "{dir}/trace.csv:3:2: row 3: missing agent",
-            "{dir}/trace.csv:3:3: row 3: missing presence",
+            // Row 3 ("0") is ragged: one cell where the header has three — reported as such,
+            // not as its missing cells. Row 4 has its presence cell, empty: "missing".
+            "{dir}/trace.csv:3:2: row 3: 1 cell, but the header row has 3 columns (write one cell per column; an empty cell means \"not recorded\")",
             "{dir}/trace.csv:4:3: row 4: missing presence",
         ]
     );

@@ -21,4 +21,5 @@ mod staff;
 mod theory;
 mod tidy;
 mod trace;
+mod validation;
 mod workload;

@@ -326,11 +326,12 @@ fn absurd_sizes_are_refused_with_the_estimate() {
         Vec::<String>::new(),
         "refused before anything is written"
     );
-    // 10^12 chats: ~10 million an hour for a year, 20 days a configuration.
+    // 1.8 × 10^11 chats in one command: each run stays under the validator's limit of 10^8
+    // chats per run (3.75 million an hour for a day = 9 × 10^7), but 2 000 of them are too many.
     let huge = tmp.path().join("huge.toml");
     std::fs::write(
         &huge,
-        "horizon = \"360d\"\nreplications = 20\n[engine]\nstrategy = \"least-busy\"\n[[teams]]\nname = \"t\"\nsize = 10\n[arrivals]\nrate = 9000000\n[handle_time]\ndistribution = \"exponential\"\nmean = \"1s\"\n",
+        "horizon = \"24h\"\nreplications = 2000\n[engine]\nstrategy = \"least-busy\"\nmax_chats_per_agent = 1\n[[teams]]\nname = \"t\"\nsize = 10\n[arrivals]\nrate = 3750000\n[handle_time]\ndistribution = \"exponential\"\nmean = \"1s\"\n",
     )
     .unwrap();
     cli()
@@ -340,7 +341,7 @@ fn absurd_sizes_are_refused_with_the_estimate() {
         .arg(tmp.path().join("out"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("1.6e12 chats"))
+        .stderr(predicate::str::contains("about 180.0 billion chats"))
         .stderr(predicate::str::contains("--shard"));
     // A comparison matrix of 300 000 configurations is refused before one is built.
     let text =
