@@ -316,7 +316,7 @@ fn estimate(experiment: &Experiment, shard: Option<Shard>) -> Result<Estimate, E
     let cells = experiment.cells.len() as u64;
     let all_runs = cells * u64::from(per_cell);
     let share = shard.map_or(1.0, |s| 1.0 / f64::from(s.count));
-    let base_chats = crate::experiment::expected_chats(base);
+    let base_chats = base.expected_chats();
     let chats_per_replication: f64 = experiment
         .cells
         .iter()
@@ -324,7 +324,7 @@ fn estimate(experiment: &Experiment, shard: Option<Shard>) -> Result<Estimate, E
             if c.scenario.arrivals == base.arrivals && c.scenario.arrival_trace == base.arrival_trace {
                 base_chats / base.volume.max(f64::MIN_POSITIVE) * c.scenario.volume
             } else {
-                crate::experiment::expected_chats(&c.scenario)
+                c.scenario.expected_chats()
             }
         })
         .sum();

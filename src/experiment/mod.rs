@@ -374,17 +374,3 @@ pub fn run_resumable(
         }
     }
 }
-
-/// The expected number of chats of one run of `scenario`: its arrival trace's rows, or the
-/// integral of its arrival rate over the horizon, times the volume multiplier. The work
-/// estimate `run` shows before a long run and refuses an absurd one with (README.md,
-/// "Sizes").
-pub fn expected_chats(scenario: &Scenario) -> f64 {
-    let per_run = match &scenario.arrival_trace {
-        Some(rows) => rows.len() as f64,
-        None => crate::workload::arrivals::expected_count(
-            &scenario.arrivals.segments(scenario.calendar, scenario.horizon),
-        ),
-    };
-    per_run * scenario.volume
-}

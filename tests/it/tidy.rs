@@ -198,7 +198,17 @@ fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn the_repository_cites_only_itself() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
-    for dir in ["src", "tests", "benches", "scenarios", "docs", "fuzz", "deploy", "scripts", ".ci"] {
+    for dir in [
+        "src",
+        "tests",
+        "benches",
+        "scenarios",
+        "docs",
+        "fuzz",
+        "deploy",
+        "scripts",
+        ".ci",
+    ] {
         all_files(&root.join(dir), &mut files);
     }
     files.sort();
