@@ -96,13 +96,24 @@ impl Plan {
     }
 }
 
-/// The scenario's fingerprint: FNV-1a of its text.
-fn fingerprint(path: &Path) -> Result<String, Error> {
+/// The scenario's fingerprint: FNV-1a of its text and of what it read from its data files
+/// (traces, empirical distributions — in the validated `base`), so a shard, a resume or a
+/// merge refuses a plan whose scenario *or data* changed. The seed and replications a
+/// command line may override are part of the plan on their own, and the file's path is not
+/// part of the scenario's identity.
+fn fingerprint(path: &Path, base: &crate::scenario::Scenario) -> Result<String, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
     })?;
-    Ok(format!("{:016x}", crate::workload::name_id(&text)))
+    let mut data = base.clone();
+    data.path = PathBuf::new();
+    data.seed = 0;
+    data.replications = 0;
+    Ok(format!(
+        "{:016x}",
+        crate::workload::name_id(&format!("{text}\n{data:?}"))
+    ))
 }
 
 /// `chatsim run`.
@@ -138,7 +149,7 @@ pub(super) fn run_scenario(args: &RunArgs) -> Result<(), Error> {
     let plan = Plan {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         scenario: args.path.display().to_string(),
-        scenario_hash: fingerprint(&args.path)?,
+        scenario_hash: fingerprint(&args.path, &experiment.base)?,
         seed: experiment.base.seed,
         replications: experiment.base.replications,
         sequential: experiment.base.sequential.is_some(),
@@ -653,7 +664,14 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Error> {
         .scenario
         .clone()
         .unwrap_or_else(|| PathBuf::from(&plan.scenario));
-    let hash = fingerprint(&scenario).map_err(|_| {
+    if !scenario.is_file() {
+        return Err(Error::Merge(format!(
+            "the shards ran '{}', which cannot be read from here: give the scenario file with --scenario PATH",
+            scenario.display()
+        )));
+    }
+    let experiment = super::load_with(&scenario, Some(plan.replications), Some(plan.seed))?;
+    let hash = fingerprint(&scenario, &experiment.base).map_err(|_| {
         Error::Merge(format!(
             "the shards ran '{}', which cannot be read from here: give the scenario file with --scenario PATH",
             scenario.display()
@@ -661,11 +679,10 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Error> {
     })?;
     if hash != plan.scenario_hash {
         return Err(Error::Merge(format!(
-            "'{}' is not the scenario the shards ran (its text has changed since): give that file with --scenario PATH",
+            "'{}' is not the scenario the shards ran (its text or the data files it reads have changed since): give that file with --scenario PATH",
             scenario.display()
         )));
     }
-    let experiment = super::load_with(&scenario, Some(plan.replications), Some(plan.seed))?;
     let mut runs: BTreeMap<Task, RunMetrics> = BTreeMap::new();
     let mut source: BTreeMap<Task, PathBuf> = BTreeMap::new();
     for (dir, _) in &plans {

@@ -480,3 +480,52 @@ fn check_refuses_an_unwritable_junit_file_first() {
         .code(3)
         .stderr(predicate::str::contains("could not write"));
 }
+
+#[test]
+fn a_merge_refuses_shards_whose_data_files_changed() {
+    // The plan's fingerprint covers what the scenario read from its traces, not only its
+    // text: shards of yesterday's trace do not merge against today's.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir(tmp.path().join("traces")).unwrap();
+    for f in ["monday-arrivals.csv", "monday-presence.csv"] {
+        std::fs::copy(
+            root.join("scenarios/traces").join(f),
+            tmp.path().join("traces").join(f),
+        )
+        .unwrap();
+    }
+    let scenario = tmp.path().join("replay.toml");
+    std::fs::copy(root.join("scenarios/trace-replay.toml"), &scenario).unwrap();
+    for i in 1..=2 {
+        cli()
+            .arg("run")
+            .arg(&scenario)
+            .args([
+                "--quiet",
+                "--replications",
+                "2",
+                "--shard",
+                &format!("{i}/2"),
+                "--out",
+            ])
+            .arg(tmp.path().join(format!("s{i}")))
+            .assert()
+            .success();
+    }
+    // Drop the last recorded chat: the file is still a valid trace, but not the one the shards ran.
+    let arrivals = tmp.path().join("traces/monday-arrivals.csv");
+    let text = std::fs::read_to_string(&arrivals).unwrap();
+    let kept: Vec<&str> = text.lines().collect();
+    std::fs::write(&arrivals, kept[..kept.len() - 1].join("\n") + "\n").unwrap();
+    cli()
+        .arg("merge")
+        .arg(tmp.path().join("s1"))
+        .arg(tmp.path().join("s2"))
+        .arg("--out")
+        .arg(tmp.path().join("merged"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the data files it reads have changed"));
+    assert!(!tmp.path().join("merged").exists());
+}
