@@ -245,9 +245,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
         }),
         Command::Init(args) => init(&args),
         Command::EngineScript { file } => {
-            let text = std::fs::read_to_string(&file).map_err(|source| Error::Read {
+            // Bounded like a scenario file: a regular file of at most 16 MiB.
+            use crate::scenario::input::{ReadError, SCENARIO_LIMIT, read_text};
+            let text = read_text(&file, SCENARIO_LIMIT).map_err(|e| Error::Read {
                 path: file.clone(),
-                source,
+                source: match e {
+                    ReadError::Io(e) => e,
+                    other => std::io::Error::new(std::io::ErrorKind::InvalidData, other.to_string()),
+                },
             })?;
             let log = crate::script::run(&text).map_err(|source| Error::Script { path: file, source })?;
             print_out(&log)

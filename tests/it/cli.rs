@@ -43,6 +43,16 @@ fn missing_file_exits_2() {
 }
 
 #[test]
+fn an_engine_script_that_is_not_a_regular_file_is_refused() {
+    // A device would be read until memory ran out; it is refused before it is opened.
+    cli()
+        .args(["engine-script", "/dev/zero"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("it is a device, not a regular file"));
+}
+
+#[test]
 fn unknown_command_exits_2() {
     cli().arg("frobnicate").assert().code(2);
 }
