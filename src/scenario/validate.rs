@@ -407,11 +407,18 @@ impl Walk<'_> {
             self.shift_warnings(teams, &plans, calendar, end);
         }
         let schedule = self.schedule(top, settings.as_ref(), calendar, end);
-        if let (Some(c), Some((b, _)), Some(settings), Some(schedule), Some((inbox_list, _))) =
-            (&customers, &behaviour, &settings, &schedule, &inboxes)
-        {
-            self.cross_checks(top, c, b, settings, schedule, inbox_list, &groups, &agents);
-        }
+        // Each check runs on the parts it reads that are valid: a broken section hides no
+        // problem of the others (a part that failed counts as turning nothing on).
+        self.cross_checks(
+            top,
+            customers.as_ref(),
+            behaviour.as_ref().map(|(b, _)| b),
+            settings.as_ref(),
+            schedule.as_deref().unwrap_or_default(),
+            inboxes.as_ref().map_or(&[][..], |(list, _)| list.as_slice()),
+            &groups,
+            &agents,
+        );
         let (inboxes, inbox_shares) = inboxes?;
         let (handle_time, handle_time_by_group) = handle?;
         let (behaviour, _) = behaviour?;
@@ -537,9 +544,9 @@ impl Walk<'_> {
     fn cross_checks(
         &mut self,
         top: Table<'_, '_>,
-        customers: &crate::scenario::Customers,
-        behaviour: &crate::scenario::AgentBehaviour,
-        settings: &Settings,
+        customers: Option<&crate::scenario::Customers>,
+        behaviour: Option<&crate::scenario::AgentBehaviour>,
+        settings: Option<&Settings>,
         schedule: &[crate::scenario::ConfigChange],
         inboxes: &[InboxConfig],
         groups: &[String],
@@ -581,7 +588,7 @@ impl Walk<'_> {
         };
         let manual = inboxes.iter().any(|i| i.strategy == StrategyKind::Manual)
             || schedule.iter().any(|c| c.strategy == Some(StrategyKind::Manual));
-        if manual && behaviour.claim_delay.is_none() {
+        if manual && behaviour.is_some_and(|b| b.claim_delay.is_none()) {
             // [engine] or a schedule entry; else an inbox of its own.
             let span = match where_on("strategy", Some("manual")) {
                 Range { start: 0, end: 0 } => top.get("inboxes").map_or(0..0, |v| v.span()),
@@ -594,9 +601,11 @@ impl Walk<'_> {
             );
         }
         // Whether the [engine] settings or any scheduled change have `f`.
-        let ever = |f: &dyn Fn(&Settings) -> bool| f(settings) || schedule.iter().any(|c| f(&c.settings));
+        let ever = |f: &dyn Fn(&Settings) -> bool| {
+            settings.is_some_and(f) || schedule.iter().any(|c| f(&c.settings))
+        };
         let menu = ever(&|s| s.menu_timeout.is_some());
-        if menu && customers.menu_delay.is_none() {
+        if menu && customers.is_some_and(|c| c.menu_delay.is_none()) {
             self.p.add(
                 where_on("menu", Some("!false")),
                 error::UNSUPPORTED,
@@ -618,21 +627,25 @@ impl Walk<'_> {
                 })
                 .unwrap_or(0..0)
         };
-        if behaviour.takeover > 0.0 && !behaviour::has_admin(agents) {
+        if behaviour.is_some_and(|b| b.takeover > 0.0) && !behaviour::has_admin(agents) {
             self.p.add(
                 span_of("agents", "takeover"),
                 error::UNSUPPORTED,
                 "agents.takeover needs an admin to take chats over (a team with role = \"admin\")",
             );
         }
-        if customers.silent_abandonment > 0.0 && behaviour.notice_delay.is_none() {
+        if customers.is_some_and(|c| c.silent_abandonment > 0.0)
+            && behaviour.is_some_and(|b| b.notice_delay.is_none())
+        {
             self.p.add(
                 span_of("customers", "silent_abandonment"),
                 error::MISSING,
                 "customers.silent_abandonment needs agents.notice_delay (how long after the last message an agent notices the customer left)",
             );
         }
-        if customers.messages.is_none() {
+        if let Some(customers) = customers
+            && customers.messages.is_none()
+        {
             if ever(&|s| s.rebalance_on_online) {
                 self.warnings.push((
                     where_on("rebalance_on_online", Some("true")),
@@ -655,7 +668,7 @@ impl Walk<'_> {
                 ));
             }
         }
-        if behaviour.claim_delay.is_none() && ever(&|s| !s.enabled) {
+        if behaviour.is_some_and(|b| b.claim_delay.is_none()) && ever(&|s| !s.enabled) {
             self.warnings.push((
                 where_on("enabled", Some("false")),
                 error::NOBODY_CLAIMS,

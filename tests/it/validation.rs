@@ -207,6 +207,22 @@ fn issue_14_an_engine_error_does_not_hide_the_schedule() {
     assert!(stderr.contains("unknown strategy \"least-bussy\""), "{stderr}");
 }
 
+#[test]
+fn issue_14_a_broken_section_does_not_hide_a_check_across_the_others() {
+    // [customers] has an error of its own; manual assignment without agents.claim_delay
+    // involves only [engine] and [agents], both valid, so it is still reported.
+    let dir = tempfile::tempdir().unwrap();
+    let text = SMALL.replace("strategy = \"round-robin\"", "strategy = \"manual\"")
+        + "\n[customers]\nsilent_abandonment = 2\n";
+    let (code, stderr) = validate(&write(dir.path(), "s.toml", &text));
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("customers.silent_abandonment"), "{stderr}");
+    assert!(
+        stderr.contains("strategy \"manual\" needs agents.claim_delay"),
+        "{stderr}"
+    );
+}
+
 /// `chatsim validate <path>` with stderr the write end of a pipe nobody reads: every write
 /// to it fails with EPIPE.
 #[cfg(unix)]
