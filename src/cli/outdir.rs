@@ -78,7 +78,24 @@ pub(super) struct OutDir {
     /// What was there when the command started.
     pub(super) existing: Existing,
     mode: Mode,
+    /// Whether a build folder this command leaves unfinished is kept for `--resume` (set by
+    /// `run` once its plan is written); otherwise a failed command removes it.
+    keep: std::sync::atomic::AtomicBool,
+    /// Whether this command created the build folder (see [`OutDir::start`]).
+    created: std::sync::atomic::AtomicBool,
     _lock: Lock,
+}
+
+impl Drop for OutDir {
+    /// A command that fails after creating its build folder leaves none behind unless it
+    /// holds finished runs to resume; an earlier run's is never touched here (the lock, a
+    /// later field, is released after this).
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.created.load(Relaxed) && !self.keep.load(Relaxed) && self.build.exists() {
+            let _ = std::fs::remove_dir_all(&self.build);
+        }
+    }
 }
 
 /// Opens `dir` for a command: takes the lock, puts back an old report a killed swap left,
@@ -186,6 +203,8 @@ pub(super) fn open(dir: &Path, force: bool) -> Result<OutDir, Error> {
         target,
         existing,
         mode,
+        keep: std::sync::atomic::AtomicBool::new(false),
+        created: std::sync::atomic::AtomicBool::new(false),
         _lock: lock,
     })
 }
@@ -196,9 +215,16 @@ impl OutDir {
         &self.build
     }
 
-    /// Whether an earlier run left a build folder (interrupted or killed).
+    /// Whether an earlier run left a build folder it can be resumed from (interrupted or
+    /// killed after writing its plan). A build folder without a plan holds nothing to
+    /// resume, and [`OutDir::start`] discards it.
     pub(super) fn has_leftover(&self) -> bool {
-        self.build.exists()
+        self.build.join(PLAN).is_file()
+    }
+
+    /// Keeps the build folder if this command ends before committing (see the field).
+    pub(super) fn keep_unfinished(&self) {
+        self.keep.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Starts building: removes a leftover build folder unless `keep`, then creates the
@@ -212,6 +238,11 @@ impl OutDir {
         if !keep && self.build.exists() {
             std::fs::remove_dir_all(&self.build)
                 .map_err(|e| io("could not remove what an earlier run left beside it", e))?;
+        }
+        // An earlier run's build folder carried on is never removed by this command; one it
+        // creates is, if it fails before `keep_unfinished`.
+        if !self.build.exists() {
+            self.created.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         std::fs::create_dir_all(self.build.join(RUNS))
             .map_err(|e| io("could not create the folder to build it in", e))
@@ -259,10 +290,10 @@ impl OutDir {
                 if clean || is_chatsim_manifest(&manifest) {
                     let _ = std::fs::remove_file(&manifest);
                 }
-                if clean {
-                    for sub in ["charts", RUNS] {
-                        let _ = std::fs::remove_dir_all(self.target.join(sub));
-                    }
+                // The folders chatsim names are replaced whole, also beside the user's own
+                // files (`--force`): old charts or runs never mix with the new report.
+                for sub in ["charts", RUNS] {
+                    let _ = std::fs::remove_dir_all(self.target.join(sub));
                 }
                 move_tree(&self.build, &self.target, true)
                     .map_err(|e| io("could not move the new report in", e))?;

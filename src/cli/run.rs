@@ -88,6 +88,11 @@ impl Plan {
             self.configurations.to_string(),
             other.configurations.to_string(),
         );
+        cmp(
+            "--bonferroni",
+            self.bonferroni.to_string(),
+            other.bonferroni.to_string(),
+        );
         if with_shard {
             let show = |s: &Option<String>| s.clone().unwrap_or_else(|| "none".into());
             cmp("shard", show(&self.shard), show(&other.shard));
@@ -137,7 +142,8 @@ pub(super) fn run_scenario(args: &RunArgs) -> Result<(), Error> {
         }
         (None, None, None) => PathBuf::from("reports").join(&stem),
     };
-    // A resumed run keeps its plan: its seed, replications and shard are the defaults.
+    // A resumed run keeps its plan: its seed, replications, shard and adjustment are the
+    // defaults.
     let saved = args.resume.as_ref().and_then(|_| saved_plan(&dir));
     let replications = args.replications.or(saved.as_ref().map(|p| p.replications));
     let seed = args.seed.or(saved.as_ref().map(|p| p.seed));
@@ -155,7 +161,7 @@ pub(super) fn run_scenario(args: &RunArgs) -> Result<(), Error> {
         sequential: experiment.base.sequential.is_some(),
         configurations: experiment.cells.len(),
         shard: shard.map(|s| s.to_string()),
-        bonferroni: args.bonferroni,
+        bonferroni: args.bonferroni || saved.as_ref().is_some_and(|p| p.bonferroni),
     };
     if shard.is_some() && plan.sequential {
         return Err(Error::OutDir(format!(
@@ -184,6 +190,9 @@ pub(super) fn run_scenario(args: &RunArgs) -> Result<(), Error> {
         PLAN,
         (serde_json::to_string_pretty(&plan).unwrap_or_default() + "\n").as_bytes(),
     )?;
+    // From here on the build folder holds a plan, and soon finished runs: kept for --resume
+    // whatever ends this command.
+    out.keep_unfinished();
     if !args.quiet && (estimate.chats >= SHOW_ESTIMATE_FROM || !known.is_empty()) {
         let mut line = format!("work: {}", estimate.text);
         if !known.is_empty() {
@@ -289,7 +298,7 @@ pub(super) fn run_scenario(args: &RunArgs) -> Result<(), Error> {
         }
         return Ok(());
     }
-    let adjustment = if args.bonferroni {
+    let adjustment = if plan.bonferroni {
         Adjustment::Bonferroni
     } else {
         Adjustment::Unadjusted
@@ -428,9 +437,15 @@ fn already_complete(out: &OutDir, plan: &Plan, resume: bool) -> Result<Option<St
     }
 }
 
-/// The error for a fresh run into a folder whose earlier run left finished runs.
-fn leftover_error(out: &OutDir, scenario: &Path) -> Error {
+/// The error for a command into a folder whose earlier run left finished runs (the resume
+/// hint names the scenario that run recorded, else `scenario`).
+pub(super) fn leftover_error(out: &OutDir, scenario: &Path) -> Error {
     let runs = std::fs::read_dir(out.build().join(RUNS)).map_or(0, Iterator::count);
+    let recorded = std::fs::read_to_string(out.build().join(PLAN))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Plan>(&text).ok())
+        .map(|p| PathBuf::from(p.scenario));
+    let scenario = recorded.as_deref().unwrap_or(scenario);
     Error::OutDir(format!(
         "an earlier run into {} stopped before the end and left {runs} finished runs in '{}': finish it with `chatsim run {} --resume {}`, or add --force to discard them",
         out.shown.display(),
@@ -660,10 +675,15 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Error> {
                 .to_owned(),
         ));
     }
-    let scenario = args
-        .scenario
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(&plan.scenario));
+    // The scenario: --scenario, else the first path a shard recorded that can be read from
+    // here (shards may have been given it by different relative paths).
+    let scenario = args.scenario.clone().unwrap_or_else(|| {
+        plans
+            .iter()
+            .map(|(_, p)| PathBuf::from(&p.scenario))
+            .find(|path| path.is_file())
+            .unwrap_or_else(|| PathBuf::from(&plan.scenario))
+    });
     if !scenario.is_file() {
         return Err(Error::Merge(format!(
             "the shards ran '{}', which cannot be read from here: give the scenario file with --scenario PATH",
@@ -734,6 +754,9 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Error> {
         )));
     }
     let out = outdir::open(&args.out, args.force)?;
+    if out.has_leftover() && !args.force {
+        return Err(leftover_error(&out, &scenario));
+    }
     out.start(false)?;
     let adjustment = if plan.bonferroni {
         Adjustment::Bonferroni

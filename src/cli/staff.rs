@@ -111,9 +111,12 @@ pub(super) fn staff(args: &StaffArgs) -> Result<(), Error> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(format!("{stem}-staffing")));
     // Writability, the lock and a foreign folder are settled before the search (README.md,
-    // "Output folders"); a search has no per-run records to resume, so what an earlier
-    // one left is discarded.
+    // "Output folders"). A search has no per-run records of its own; an interrupted `run`'s
+    // finished runs there are not discarded without --force.
     let out = super::outdir::open(&dir, args.force)?;
+    if out.has_leftover() && !args.force {
+        return Err(super::run::leftover_error(&out, &args.path));
+    }
     out.start(false)?;
     let bar = progress::counter(args.quiet, "staffing");
     let done = || bar.inc(1);

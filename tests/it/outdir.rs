@@ -529,3 +529,105 @@ fn a_merge_refuses_shards_whose_data_files_changed() {
         .stderr(predicate::str::contains("the data files it reads have changed"));
     assert!(!tmp.path().join("merged").exists());
 }
+
+#[test]
+fn a_resume_keeps_the_interrupted_runs_bonferroni() {
+    // The resume command chatsim prints has no --bonferroni: the saved plan carries it.
+    let tmp = tempfile::tempdir().unwrap();
+    let (whole, parts) = (tmp.path().join("whole"), tmp.path().join("parts"));
+    run(&["--bonferroni", "--jobs", "1", "--out", s(&whole)])
+        .assert()
+        .success();
+    run(&["--bonferroni", "--jobs", "1", "--out", s(&parts)])
+        .env("CHATSIM_TEST_STOP_AFTER", "5")
+        .assert()
+        .code(3);
+    run(&["--resume", s(&parts)]).assert().success();
+    assert_same(
+        &files(&whole, false),
+        &files(&parts, false),
+        "resumed with the saved adjustment",
+    );
+    // Asking for another adjustment than the interrupted run's is refused, not mixed.
+    let other = tmp.path().join("other");
+    run(&["--jobs", "1", "--out", s(&other)])
+        .env("CHATSIM_TEST_STOP_AFTER", "5")
+        .assert()
+        .code(3);
+    run(&["--bonferroni", "--resume", s(&other)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--bonferroni"));
+}
+
+#[test]
+fn a_failed_command_leaves_nothing_and_kept_runs_are_not_discarded_silently() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A staffing search that fails after its folder was started leaves no build folder, so
+    // the next run into that folder is not told about runs that never were.
+    let quiet = tmp.path().join("quiet.toml");
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/quickstart.toml")).unwrap();
+    std::fs::write(
+        &quiet,
+        text.replace("rate = 100 ", "rate = 0 ")
+            .replace("rate = 115", "rate = 0"),
+    )
+    .unwrap();
+    let st = tmp.path().join("st");
+    let staffed = cli()
+        .args([
+            "staff",
+            s(&quiet),
+            "--quiet",
+            "--target",
+            "service_level_1m >= 80%",
+            "--per-interval",
+            "--out",
+            s(&st),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(staffed.status.code(), Some(2), "{staffed:?}");
+    assert_eq!(
+        entries(tmp.path()),
+        ["quiet.toml"],
+        "nothing left beside the folder"
+    );
+    run(&["--out", s(&st)]).assert().success();
+    // A merge into a folder holding an interrupted run's finished runs is refused without
+    // --force, like a fresh run.
+    let w = tmp.path().join("w");
+    run(&["--jobs", "1", "--out", s(&w)])
+        .env("CHATSIM_TEST_STOP_AFTER", "5")
+        .assert()
+        .code(3);
+    let shard = tmp.path().join("all");
+    run(&["--shard", "1/1", "--out", s(&shard)]).assert().success();
+    cli()
+        .args(["merge", s(&shard), "--out", s(&w)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--resume"));
+    assert!(
+        tmp.path().join(".w.partial/runs").is_dir(),
+        "the finished runs are still there"
+    );
+}
+
+#[test]
+fn forced_reports_beside_user_files_replace_chatsims_own_folders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let x = tmp.path().join("x");
+    std::fs::create_dir(&x).unwrap();
+    std::fs::write(x.join("notes.txt"), "mine").unwrap();
+    run(&["--shard", "1/3", "--force", "--out", s(&x)])
+        .assert()
+        .success();
+    run(&["--shard", "1/2", "--force", "--out", s(&x)])
+        .assert()
+        .success();
+    // Shard 1/2 of 18 runs holds 9; none of shard 1/3's records stays beside them.
+    assert_eq!(std::fs::read_dir(x.join("runs")).unwrap().count(), 9);
+    assert_eq!(std::fs::read_to_string(x.join("notes.txt")).unwrap(), "mine");
+}
