@@ -246,13 +246,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
         Command::Init(args) => init(&args),
         Command::EngineScript { file } => {
             // Bounded like a scenario file: a regular file of at most 16 MiB.
-            use crate::scenario::input::{ReadError, SCENARIO_LIMIT, read_text};
+            use crate::scenario::input::{SCENARIO_LIMIT, read_text};
             let text = read_text(&file, SCENARIO_LIMIT).map_err(|e| Error::Read {
                 path: file.clone(),
-                source: match e {
-                    ReadError::Io(e) => e,
-                    other => std::io::Error::new(std::io::ErrorKind::InvalidData, other.to_string()),
-                },
+                source: e.into(),
             })?;
             let log = crate::script::run(&text).map_err(|source| Error::Script { path: file, source })?;
             print_out(&log)

@@ -78,11 +78,10 @@ pub(super) struct OutDir {
     /// What was there when the command started.
     pub(super) existing: Existing,
     mode: Mode,
-    /// Whether a build folder this command leaves unfinished is kept for `--resume` (set by
-    /// `run` once its plan is written); otherwise a failed command removes it.
-    keep: std::sync::atomic::AtomicBool,
-    /// Whether this command created the build folder (see [`OutDir::start`]).
-    created: std::sync::atomic::AtomicBool,
+    /// Whether the build folder goes if this command ends before committing: set when
+    /// [`OutDir::start`] creates it, cleared by [`OutDir::keep_unfinished`] (`run`, once its
+    /// plan is written). An earlier run's folder carried on is never discarded.
+    discard: std::sync::atomic::AtomicBool,
     _lock: Lock,
 }
 
@@ -91,8 +90,7 @@ impl Drop for OutDir {
     /// holds finished runs to resume; an earlier run's is never touched here (the lock, a
     /// later field, is released after this).
     fn drop(&mut self) {
-        use std::sync::atomic::Ordering::Relaxed;
-        if self.created.load(Relaxed) && !self.keep.load(Relaxed) && self.build.exists() {
+        if self.discard.load(std::sync::atomic::Ordering::Relaxed) && self.build.exists() {
             let _ = std::fs::remove_dir_all(&self.build);
         }
     }
@@ -203,8 +201,7 @@ pub(super) fn open(dir: &Path, force: bool) -> Result<OutDir, Error> {
         target,
         existing,
         mode,
-        keep: std::sync::atomic::AtomicBool::new(false),
-        created: std::sync::atomic::AtomicBool::new(false),
+        discard: std::sync::atomic::AtomicBool::new(false),
         _lock: lock,
     })
 }
@@ -224,7 +221,7 @@ impl OutDir {
 
     /// Keeps the build folder if this command ends before committing (see the field).
     pub(super) fn keep_unfinished(&self) {
-        self.keep.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.discard.store(false, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Starts building: removes a leftover build folder unless `keep`, then creates the
@@ -239,10 +236,8 @@ impl OutDir {
             std::fs::remove_dir_all(&self.build)
                 .map_err(|e| io("could not remove what an earlier run left beside it", e))?;
         }
-        // An earlier run's build folder carried on is never removed by this command; one it
-        // creates is, if it fails before `keep_unfinished`.
         if !self.build.exists() {
-            self.created.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.discard.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         std::fs::create_dir_all(self.build.join(RUNS))
             .map_err(|e| io("could not create the folder to build it in", e))

@@ -107,9 +107,10 @@ impl Plan {
 /// command line may override are part of the plan on their own, and the file's path is not
 /// part of the scenario's identity.
 fn fingerprint(path: &Path, base: &crate::scenario::Scenario) -> Result<String, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+    use crate::scenario::input::{SCENARIO_LIMIT, read_text};
+    let text = read_text(path, SCENARIO_LIMIT).map_err(|e| Error::Read {
         path: path.to_owned(),
-        source,
+        source: e.into(),
     })?;
     let mut data = base.clone();
     data.path = PathBuf::new();

@@ -66,6 +66,17 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
+/// For callers that report any failure to read as an I/O error: the error itself, or the
+/// refusal's message.
+impl From<ReadError> for std::io::Error {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Io(e) => e,
+            other => Self::new(std::io::ErrorKind::InvalidData, other.to_string()),
+        }
+    }
+}
+
 /// A size for messages: `17.0 MiB`, `512 bytes`.
 fn bytes(n: u64) -> String {
     const MIB: u64 = 1024 * 1024;
