@@ -206,6 +206,12 @@ impl<V> IdMap<V> {
             .filter_map(|e| e.as_ref().map(|(id, v)| (*id, v)))
     }
 
+    /// Every entry, taken out, in an order that means nothing: only for order-independent
+    /// work.
+    pub fn into_any_order(self) -> impl Iterator<Item = (u64, V)> {
+        self.slab.into_iter().flatten()
+    }
+
     /// Every id, ascending.
     pub fn sorted_ids(&self) -> Vec<u64> {
         let mut ids: Vec<u64> = self.iter_any_order().map(|(id, _)| id).collect();

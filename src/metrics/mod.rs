@@ -16,7 +16,7 @@ pub mod catalogue;
 pub mod summary;
 
 use crate::engine::{
-    AgentId, AssignReason, Capacity, ChatId, CloseReason, Event, GroupId, IdMap, InboxId, Output, Presence,
+    AgentId, AssignReason, Capacity, ChatId, CloseReason, Event, GroupId, InboxId, Output, Presence,
     SimDuration, SimTime, UnassignReason,
 };
 use hdrhistogram::Histogram;
@@ -55,9 +55,12 @@ pub struct Plan {
     pub rebalance_idle_threshold: Option<SimDuration>,
 }
 
-/// Per-chat progress, while the chat is open.
+/// What the collector follows of one chat while it is open, from the moment it needs a
+/// human ([`Collector::on_arrival`]) to its close. The simulator keeps it inside its own
+/// record of the chat — one slab of open chats for both, one lookup per chat event — and
+/// hands it to every call about that chat.
 #[derive(Clone, Debug)]
-struct ChatTrack {
+pub struct ChatTrack {
     needs_human_at: SimTime,
     measured: bool,
     group: Option<GroupId>,
@@ -314,21 +317,18 @@ impl RunMetrics {
 
 /// Observes one run.
 ///
-/// Cost: every input and output costs O(1) — at most one lookup of its chat in an
-/// [`IdMap`], and updates of what it touches (the chat, its agent, its group and inbox, the
-/// current interval); a presence change also one update per group and inbox of that agent.
-/// Nothing scans the roster, the groups, the inboxes, the intervals or the open chats before
-/// [`Collector::finish_at`].
+/// Cost: every input and output costs O(1) — updates of what it touches (the chat's
+/// [`ChatTrack`], handed in by the caller, its agent, its group and inbox, the current
+/// interval); a presence change also one update per group and inbox of that agent. Nothing
+/// scans the roster, the groups, the inboxes, the intervals or the open chats before
+/// [`Collector::finish_at`]. It keeps no chats itself: memory is bounded by the caller's
+/// open chats.
 #[derive(Debug)]
 pub struct Collector {
-    /// Open chats by id (only those: memory is bounded by open chats, not by the run).
-    chats: IdMap<ChatTrack>,
-    /// Everything else, kept apart from the chats so that a chat looked up once can be
-    /// updated together with the books.
     books: Books,
 }
 
-/// The collector's levels, integrals and counters: everything but the open chats.
+/// The collector's levels, integrals and counters.
 #[derive(Debug)]
 struct Books {
     plan: Plan,
@@ -483,10 +483,7 @@ impl Collector {
             silent_closed: 0,
             plan,
         };
-        Self {
-            chats: IdMap::new(),
-            books,
-        }
+        Self { books }
     }
 
     /// Integrates every level up to `now` (at most the run's end). Called before every
@@ -506,7 +503,8 @@ impl Collector {
 
     /// A chat of `inbox` needs a human from now on (its arrival or hand-off), with the group
     /// it is routed with, after `advance(now)`.
-    pub fn on_arrival(&mut self, chat: ChatId, inbox: InboxId, group: Option<GroupId>) {
+    /// Returns the chat's track, for the caller to keep until the chat closes.
+    pub fn on_arrival(&mut self, inbox: InboxId, group: Option<GroupId>) -> ChatTrack {
         let b = &mut self.books;
         let now = b.last;
         let measured = now >= b.plan.measure_from;
@@ -519,27 +517,24 @@ impl Collector {
             b.groups[g].chats.arrivals += 1;
             b.inboxes[inbox.index()].chats.arrivals += 1;
         }
-        self.chats.insert(
-            chat.0,
-            ChatTrack {
-                needs_human_at: now,
-                measured,
-                group,
-                inbox,
-                interval,
-                served: false,
-                queued_since: None,
-                requeued: false,
-                ever_queued: false,
-                holder: None,
-                in_service: false,
-                first_agent: None,
-                multi_agent: false,
-                last_message_at: now,
-                served_at: None,
-                left_at: None,
-            },
-        );
+        ChatTrack {
+            needs_human_at: now,
+            measured,
+            group,
+            inbox,
+            interval,
+            served: false,
+            queued_since: None,
+            requeued: false,
+            ever_queued: false,
+            holder: None,
+            in_service: false,
+            first_agent: None,
+            multi_agent: false,
+            last_message_at: now,
+            served_at: None,
+            left_at: None,
+        }
     }
 
     /// The engine refused an input the simulator sent (a bug, like a VIOLATION): counted in
@@ -564,12 +559,10 @@ impl Collector {
 
     /// The agent's first reply in a chat, after `advance(now)`: the customer's first
     /// response time runs from when the chat needed a human.
-    pub fn on_first_reply(&mut self, chat: ChatId) {
+    pub fn on_first_reply(&mut self, c: &ChatTrack) {
         let b = &mut self.books;
         let now = b.last;
-        if let Some(c) = self.chats.get(chat.0)
-            && c.measured
-        {
+        if c.measured {
             let ms = now.saturating_since(c.needs_human_at).as_millis();
             b.first_replies.saturating_record(ms);
             b.first_reply_sum_ms += ms as f64;
@@ -577,44 +570,35 @@ impl Collector {
     }
 
     /// A served customer left without a word, after `advance(now)`.
-    pub fn on_silent_left(&mut self, chat: ChatId) {
-        let now = self.books.last;
-        if let Some(c) = self.chats.get_mut(chat.0) {
-            c.left_at = Some(now);
-        }
+    pub fn on_silent_left(&mut self, c: &mut ChatTrack) {
+        c.left_at = Some(self.books.last);
     }
 
     /// A message in a chat (for the recent-rebalance check), after `advance(now)`.
-    pub fn on_message(&mut self, chat: ChatId) {
-        let now = self.books.last;
-        if let Some(c) = self.chats.get_mut(chat.0) {
-            c.last_message_at = now;
-        }
+    pub fn on_message(&mut self, c: &mut ChatTrack) {
+        c.last_message_at = self.books.last;
     }
 
-    /// One engine output, after `advance(output.at)`: one lookup of its chat, then updates
-    /// of what it touches.
-    pub fn on_output(&mut self, output: &Output) {
+    /// One engine output, after `advance(output.at)`, with the track of the chat it is
+    /// about (`None`: no chat, or one that never needed a human); after a close the caller
+    /// drops the track.
+    pub fn on_output(&mut self, output: &Output, chat: Option<&mut ChatTrack>) {
         let b = &mut self.books;
         match output.event {
-            Event::ChatAssigned { chat, agent, reason } => {
-                b.assigned(self.chats.get_mut(chat.0), agent, reason);
-            }
-            Event::ChatUnassigned { chat, agent, reason } => {
-                b.unassigned(self.chats.get_mut(chat.0), agent, reason);
-            }
-            Event::ChatQueued { chat, .. } => {
-                if let Some(c) = self.chats.get_mut(chat.0) {
+            Event::ChatAssigned { agent, reason, .. } => b.assigned(chat, agent, reason),
+            Event::ChatUnassigned { agent, reason, .. } => b.unassigned(chat, agent, reason),
+            Event::ChatQueued { .. } => {
+                if let Some(c) = chat {
                     b.queued(c);
                 }
             }
-            Event::ChatTakenOver { chat, .. } => {
-                if let Some(c) = self.chats.get_mut(chat.0) {
+            Event::ChatTakenOver { .. } => {
+                if let Some(c) = chat {
                     b.taken_over(c);
                 }
             }
-            Event::ChatClosed { chat, reason } => {
-                if let Some(c) = self.chats.remove(chat.0) {
+            Event::ChatClosed { reason, .. } => {
+                if let Some(c) = chat {
                     b.closed(c, reason);
                 }
             }
@@ -623,10 +607,10 @@ impl Collector {
         }
     }
 
-    /// Closes the books at `end` (at most the planned end).
-    pub fn finish_at(self, end: SimTime) -> RunMetrics {
-        let Self { mut chats, books } = self;
-        books.finish_at(&mut chats, end)
+    /// Closes the books at `end` (at most the planned end), with the tracks of the chats
+    /// still open, in any order.
+    pub fn finish_at(self, end: SimTime, open: Vec<(ChatId, ChatTrack)>) -> RunMetrics {
+        self.books.finish_at(open, end)
     }
 
     /// Current queue length as the collector sees it (checked against the engine in tests).
@@ -866,9 +850,9 @@ impl Books {
     }
 
     /// CHAT_CLOSED (`c`: the chat, no longer tracked).
-    fn closed(&mut self, mut c: ChatTrack, reason: CloseReason) {
+    fn closed(&mut self, c: &mut ChatTrack, reason: CloseReason) {
         let now = self.last;
-        self.leave_queue(&mut c);
+        self.leave_queue(c);
         if c.measured {
             if let Some(since) = c.served_at
                 && reason != CloseReason::Abandoned
@@ -955,29 +939,24 @@ impl Books {
     }
 
     /// Closes the books at `end` (at most the planned end), with the chats still open.
-    fn finish_at(mut self, chats: &mut IdMap<ChatTrack>, end: SimTime) -> RunMetrics {
+    fn finish_at(mut self, mut chats: Vec<(ChatId, ChatTrack)>, end: SimTime) -> RunMetrics {
         self.plan.end = end.min(self.plan.end);
         self.integrate(self.plan.end);
         for i in 0..self.agents.len() {
             self.touch_agent(AgentId(i as u32));
         }
         // Chats still queued at the end: their episodes count up to the end, in id order
-        // (the sums are floating-point: their order must not depend on the map's layout).
-        let mut open: Vec<u64> = chats
-            .iter_any_order()
-            .filter(|(_, c)| c.queued_since.is_some())
-            .map(|(id, _)| id)
-            .collect();
-        open.sort_unstable();
-        for id in open {
-            if let Some(c) = chats.get_mut(id) {
+        // (the sums are floating-point: their order must not depend on the caller's).
+        chats.sort_unstable_by_key(|&(id, _)| id);
+        for (_, c) in &mut chats {
+            if c.queued_since.is_some() {
                 self.leave_queue(c);
             }
         }
         // Unserved chats still waiting at the end, for no longer than a target: censored
         // (only counted: the order does not matter).
         let end = self.plan.end;
-        for (_, c) in chats.iter_any_order() {
+        for (_, c) in &chats {
             if !c.measured || c.served {
                 continue;
             }
@@ -1006,7 +985,7 @@ impl Books {
         put("abandoned", Some(all.abandoned as f64));
         put(
             "open_at_end",
-            Some(chats.iter_any_order().filter(|(_, c)| c.measured).count() as f64),
+            Some(chats.iter().filter(|(_, c)| c.measured).count() as f64),
         );
         put("wait_mean", ratio(all.wait_sum_ms / 1_000.0, all.served as f64));
         let q = |h: &Histogram<u64>, p: f64| (!h.is_empty()).then(|| h.value_at_quantile(p) as f64 / 1_000.0);

@@ -25,7 +25,7 @@ use crate::engine::{
     AgentId, Capacity, ChatId, ChatStatus, CloseReason, EligibleAgents, Engine, Event, IdMap, Input, Output,
     Presence, Role, SimDuration, SimTime, StrategyKind,
 };
-use crate::metrics::{Collector, Plan, RunMetrics};
+use crate::metrics::{ChatTrack, Collector, Plan, RunMetrics};
 use crate::scenario::{RunKind, Scenario, TraceArrival};
 use crate::workload::arrivals::PoissonArrivals;
 use crate::workload::draw::{COPY_STRIDE, ChatDraw, Draws, EXTRA_CHAT_BASE};
@@ -134,6 +134,9 @@ struct ChatRt {
     /// its event is scheduled.
     reply_target: Option<f64>,
     reply_at: Option<SimTime>,
+    /// What the metrics collector follows of the chat, from its first routing on (kept
+    /// here so that one lookup serves the simulator and the collector).
+    track: Option<ChatTrack>,
 }
 
 /// Where a chat is in its life as the simulator plays it. The stages only move forward,
@@ -501,7 +504,12 @@ impl<'s> Sim<'s> {
             .iter_any_order()
             .filter(|(id, _)| self.engine.chat(ChatId(*id)).is_none())
             .count() as u64;
-        let metrics = self.collector.finish_at(end);
+        let open = self
+            .chats
+            .into_any_order()
+            .filter_map(|(id, c)| c.track.map(|t| (ChatId(id), t)))
+            .collect();
+        let metrics = self.collector.finish_at(end, open);
         self.counts.queue_area_ms = metrics.queue_area_ms;
         self.counts.queue_episodes_ms = metrics.queue_episodes_ms;
         RunResult {
@@ -593,7 +601,9 @@ impl<'s> Sim<'s> {
                         c.responded = true;
                     }
                     self.reply_sent(chat, agent, now);
-                    self.collector.on_first_reply(chat);
+                    if let Some(t) = self.chats.get(chat.0).and_then(|c| c.track.as_ref()) {
+                        self.collector.on_first_reply(t);
+                    }
                     self.step(now, Input::AgentMessage { chat, agent });
                 }
             }
@@ -688,6 +698,7 @@ impl<'s> Sim<'s> {
                 reply_version: 0,
                 reply_target: None,
                 reply_at: None,
+                track: None,
             },
         );
         if phase > 0 {
@@ -788,8 +799,10 @@ impl<'s> Sim<'s> {
     fn sent(&mut self, now: SimTime, chat: ChatId) {
         if let Some(c) = self.chats.get_mut(chat.0) {
             c.last_message_at = now;
+            if let Some(t) = &mut c.track {
+                self.collector.on_message(t);
+            }
         }
-        self.collector.on_message(chat);
     }
 
     /// Schedules the customer's next message, if their chat's state has message activity
@@ -836,7 +849,9 @@ impl<'s> Sim<'s> {
         c.stage = Stage::Left;
         c.version += 1;
         c.end_at = None;
-        self.collector.on_silent_left(chat);
+        if let Some(t) = &mut c.track {
+            self.collector.on_silent_left(t);
+        }
         if holder.is_some() {
             self.schedule_notice(now, chat);
         }
@@ -906,20 +921,38 @@ impl<'s> Sim<'s> {
                     if let Some(agent) = holder {
                         self.detach(chat, agent, at);
                     }
-                    self.chats.remove(chat.0);
+                    let mut closed = self.chats.remove(chat.0).and_then(|c| c.track);
                     self.counts.closed += 1;
                     if let Some(agent) = holder {
                         self.refresh_claimer(agent, at);
                     }
+                    self.collector.on_output(&output, closed.as_mut());
+                    self.observe(&output);
+                    continue;
                 }
                 _ => {}
             }
-            self.collector.on_output(&output);
-            if let Some(observer) = &mut self.observer
-                && !self.stopped
-            {
-                self.stopped = !observer(&output);
-            }
+            let chat = match output.event {
+                Event::ChatAssigned { chat, .. }
+                | Event::ChatUnassigned { chat, .. }
+                | Event::ChatQueued { chat, .. }
+                | Event::ChatTakenOver { chat, .. } => Some(chat),
+                _ => None,
+            };
+            let track = chat
+                .and_then(|chat| self.chats.get_mut(chat.0))
+                .and_then(|c| c.track.as_mut());
+            self.collector.on_output(&output, track);
+            self.observe(&output);
+        }
+    }
+
+    /// Shows an output to the observer, if any; it may stop the run.
+    fn observe(&mut self, output: &Output) {
+        if let Some(observer) = &mut self.observer
+            && !self.stopped
+        {
+            self.stopped = !observer(output);
         }
     }
 
@@ -996,7 +1029,7 @@ impl<'s> Sim<'s> {
         c.needs_human_at = Some(at);
         let inbox = c.draw.inbox;
         let group = self.engine.chat(chat).and_then(|c| c.group);
-        self.collector.on_arrival(chat, inbox, group);
+        c.track = Some(self.collector.on_arrival(inbox, group));
     }
 
     // Manual claims (docs/workload.md#manual-claims): an available agent with a free slot
