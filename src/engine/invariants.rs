@@ -143,7 +143,7 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
     }
     for (i, agent) in core.agents.iter().enumerate() {
         ensure!(
-            agent.assigned == assigned_of[i],
+            agent.assigned.iter().eq(&assigned_of[i]),
             "agent {i} holds {:?} but chats say {:?}",
             agent.assigned,
             assigned_of[i]

@@ -103,7 +103,7 @@ pub use event::{
 };
 pub use id_map::IdMap;
 pub use settings::{SETTINGS, SettingSpec};
-pub use state::{Agent, AgentId, Chat, ChatId, ChatStatus, GroupId, InboxId};
+pub use state::{Agent, AgentId, Chat, ChatId, ChatStatus, GroupId, HeldChats, InboxId};
 pub use strategy::StrategyKind;
 pub use time::{SimDuration, SimTime};
 
@@ -342,7 +342,7 @@ impl Engine {
                     presence: a.presence,
                     online_key: online_seq,
                     last_assigned: 0,
-                    assigned: BTreeSet::new(),
+                    assigned: HeldChats::default(),
                     n_auto: 0,
                     taken_over: BTreeSet::new(),
                     grace_deadline: None,
@@ -727,7 +727,7 @@ impl Engine {
             presence: config.presence,
             online_key: self.core.online_seq,
             last_assigned: 0,
-            assigned: BTreeSet::new(),
+            assigned: HeldChats::default(),
             n_auto: 0,
             taken_over: BTreeSet::new(),
             grace_deadline: None,
@@ -1154,7 +1154,7 @@ fn check_core(core: &Core) -> Result<(), String> {
         }
     }
     for (i, a) in core.agents.iter().enumerate() {
-        if a.assigned != assigned[i] || a.taken_over != taken[i] {
+        if !a.assigned.iter().eq(&assigned[i]) || a.taken_over != taken[i] {
             return Err(format!("agent #{i}'s chat lists disagree with the chats"));
         }
         let n_auto = a.assigned.iter().filter(|(_, c)| core.chats[c].auto).count();

@@ -106,14 +106,19 @@ impl Queues {
     }
 
     /// 1-based position in its (inbox, routing group) queue, targeted chats included:
-    /// O(log n), or a walk of at most [`RANKED_FROM`] chats in a short queue.
+    /// O(log n), or a walk of at most [`RANKED_FROM`] chats in a short queue — none when
+    /// the chat is last in its set, as a chat just queued usually is.
     pub(crate) fn position(&self, slot: Slot, place: Place) -> u32 {
         let Some(queue) = self.by_key.get(&slot.key) else {
             return 0;
         };
+        let at_or_before = |set: &BTreeSet<Place>| match set.last() {
+            Some(&last) if last > place => set.range(..=place).count(),
+            _ => set.len(),
+        };
         let rank = match &queue.ranks {
             Some(ranks) => ranks.rank(place),
-            None => queue.open.range(..=place).count() + queue.targeted.range(..=place).count(),
+            None => at_or_before(&queue.open) + at_or_before(&queue.targeted),
         };
         u32::try_from(rank).unwrap_or(u32::MAX)
     }

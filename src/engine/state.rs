@@ -78,7 +78,7 @@ pub struct Agent {
     /// Global assignment sequence number of the agent's last assignment (0 = never).
     pub last_assigned: u64,
     /// Chats in status `assigned` held by the agent, in assignment order.
-    pub assigned: BTreeSet<(u64, ChatId)>,
+    pub assigned: HeldChats,
     /// How many of `assigned` came from auto-assignment.
     pub n_auto: u32,
     /// Chats the agent (an admin) took over.
@@ -122,6 +122,74 @@ pub(crate) struct ChatIndex {
     pub(crate) timers: [Option<SimTime>; CHAT_TIMER_KINDS],
     /// Inbox and last message, while assigned (the rebalance index of idle chats).
     pub(crate) idle: Option<(InboxId, SimTime)>,
+}
+
+/// An agent's chats in status `assigned`: (assignment sequence number, chat), ascending —
+/// in assignment order. A sorted vector rather than a tree: an agent holds a handful of
+/// chats, a new assignment goes at the end (sequence numbers only grow) and a close removes
+/// one by binary search, so an assignment allocates nothing once the agent has held chats
+/// before, and a 10 000-agent roster is not 10 000 trees. Serialized as the list it is; a
+/// snapshot's list is read in any order, duplicates dropped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct HeldChats(Vec<(u64, ChatId)>);
+
+impl HeldChats {
+    /// Adds a chat; returns whether it was not there already.
+    pub fn insert(&mut self, entry: (u64, ChatId)) -> bool {
+        match self.0.last() {
+            Some(&last) if last >= entry => match self.0.binary_search(&entry) {
+                Ok(_) => false,
+                Err(i) => {
+                    self.0.insert(i, entry);
+                    true
+                }
+            },
+            _ => {
+                self.0.push(entry);
+                true
+            }
+        }
+    }
+
+    /// Removes a chat; returns whether it was there.
+    pub fn remove(&mut self, entry: &(u64, ChatId)) -> bool {
+        match self.0.binary_search(entry) {
+            Ok(i) => {
+                self.0.remove(i);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The chats, in assignment order.
+    pub fn iter(&self) -> std::slice::Iter<'_, (u64, ChatId)> {
+        self.0.iter()
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(u64, ChatId)> for HeldChats {
+    fn from_iter<I: IntoIterator<Item = (u64, ChatId)>>(iter: I) -> Self {
+        let set: BTreeSet<(u64, ChatId)> = iter.into_iter().collect();
+        Self(set.into_iter().collect())
+    }
+}
+
+impl<'de> Deserialize<'de> for HeldChats {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::<(u64, ChatId)>::deserialize(deserializer).map(|list| list.into_iter().collect())
+    }
 }
 
 impl Agent {
