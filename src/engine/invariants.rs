@@ -7,6 +7,7 @@
 //! something to call per step in production.
 
 use crate::engine::queue::{CHAT_TIMER_KINDS, Timer};
+use crate::engine::routing::AUTO_CLOSE;
 use crate::engine::state::{AgentId, ChatStatus};
 use crate::engine::{Engine, Role};
 use std::collections::BTreeSet;
@@ -213,7 +214,9 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
         }
     }
 
-    // Timers: exactly the deadlines the state asks for.
+    // Timers: exactly the deadlines the state asks for — except that a chat's auto-close
+    // entry may be earlier than its deadline (messages since; the engine moves it when it
+    // reaches the front), though never the first timer.
     let mut want = BTreeSet::new();
     for (i, agent) in core.agents.iter().enumerate() {
         if let Some(t) = agent.grace_deadline {
@@ -224,7 +227,15 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
         }
     }
     for (id, chat) in core.chats.iter() {
-        let timers = engine.desired_timers(chat);
+        let mut timers = engine.desired_timers(chat);
+        let entry = chat.idx.timers[AUTO_CLOSE];
+        match (entry, timers[AUTO_CLOSE]) {
+            (Some(entry), Some(due)) if entry < due => timers[AUTO_CLOSE] = Some(entry),
+            (entry, due) => ensure!(
+                entry == due,
+                "chat {id:?}'s auto-close entry {entry:?} is not its deadline {due:?}"
+            ),
+        }
         for (kind, t) in timers.iter().enumerate().take(CHAT_TIMER_KINDS) {
             if let Some(t) = t {
                 want.insert((*t, Timer::for_chat(kind, id)));
@@ -236,6 +247,13 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
         "timers {:?} differ from the state's {want:?}",
         engine.derived.timers
     );
+    if let Some(&(entry, Timer::AutoClose(id))) = engine.derived.timers.first() {
+        let due = engine.desired_timers(&core.chats[&id])[AUTO_CLOSE];
+        ensure!(
+            due == Some(entry),
+            "the first timer, chat {id:?}'s auto-close at {entry}, is not its deadline {due:?}"
+        );
+    }
 
     // No queued chat has an eligible agent: every drain ran to completion, so no agent was
     // ever given a newer chat while an older one they could take stayed queued.

@@ -804,8 +804,16 @@ impl Engine {
     }
 
     /// Fires due timers: those at or before `now` when `inclusive`, strictly before otherwise.
+    /// Every input ends here, which leaves the first timer at a real deadline (auto-close
+    /// entries left early by messages are moved on the way: [`Engine::settle_auto_close`]).
     fn fire_timers(&mut self, now: SimTime, inclusive: bool) {
         while let Some(&(deadline, timer)) = self.derived.timers.first() {
+            // An auto-close entry left early by messages moves to its real deadline first.
+            if let Timer::AutoClose(chat) = timer
+                && self.settle_auto_close(chat, deadline)
+            {
+                continue;
+            }
             if deadline > now || (!inclusive && deadline == now) {
                 break;
             }

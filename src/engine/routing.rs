@@ -15,6 +15,9 @@ use crate::engine::{
 };
 use std::cmp::Reverse;
 
+/// A chat's auto-close deadline, as an index into its deadline array.
+pub(crate) const AUTO_CLOSE: usize = CHAT_TIMER_KINDS - 1;
+
 /// Where a drain takes its next chat from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Source {
@@ -304,27 +307,53 @@ impl Engine {
     }
 
     /// Records a message on the chat: moves `last_message_at` to now and updates only what
-    /// depends on it — the rebalance idle entry and the auto-close timer — exactly as
-    /// [`Engine::sync_chat`] would (its slot and other timers do not read
-    /// `last_message_at`, and are in sync between inputs).
+    /// depends on it — the rebalance idle entry — exactly as [`Engine::sync_chat`] would
+    /// (its slot and other timers do not read `last_message_at`, and are in sync between
+    /// inputs). The auto-close entry is left where it is: a message only makes the chat's
+    /// deadline later, so the entry is early, and [`Engine::settle_auto_close`] moves it to
+    /// the real deadline when it reaches the front of the timers — once per
+    /// `auto_close_after` at most, instead of once per message.
     pub(crate) fn touch_chat(&mut self, id: ChatId) {
-        const AUTO_CLOSE: usize = CHAT_TIMER_KINDS - 1;
         let now = self.core.now;
         let settings = &self.core.config.settings;
         let chat = self.core.chats.get_mut(&id).expect("validated");
         chat.last_message_at = now;
-        let (new_idle, new_close) = (idle_key(settings, chat), auto_close_at(settings, chat));
+        let new_idle = idle_key(settings, chat);
         let old_idle = std::mem::replace(&mut chat.idx.idle, new_idle);
-        let old_close = std::mem::replace(&mut chat.idx.timers[AUTO_CLOSE], new_close);
         self.move_idle(id, old_idle, new_idle);
-        self.move_timer(id, AUTO_CLOSE, old_close, new_close);
         #[cfg(debug_assertions)]
         {
             let chat = &self.core.chats[&id];
+            let want = self.desired_timers(chat);
             debug_assert_eq!(chat.idx.slot, self.desired_slot(id, chat));
-            debug_assert_eq!(chat.idx.timers, self.desired_timers(chat));
+            debug_assert_eq!(chat.idx.timers[..AUTO_CLOSE], want[..AUTO_CLOSE]);
+            debug_assert!(match (chat.idx.timers[AUTO_CLOSE], want[AUTO_CLOSE]) {
+                (Some(entry), Some(due)) => entry <= due,
+                (entry, due) => entry == due,
+            });
             debug_assert_eq!(chat.idx.idle, self.rebalance_indexed(chat));
         }
+    }
+
+    /// Moves chat `id`'s auto-close entry, found at `entry` at the front of the timers, to
+    /// the chat's real deadline if messages have made that later (see
+    /// [`Engine::touch_chat`]); returns whether it moved. Run on the front entry before any
+    /// timer fires and at the end of every input, so the first timer is always a real
+    /// deadline: [`Engine::next_deadline`] is exact.
+    pub(crate) fn settle_auto_close(&mut self, id: ChatId, entry: SimTime) -> bool {
+        let chat = &self.core.chats[&id];
+        let due = auto_close_at(&self.core.config.settings, chat);
+        if due == Some(entry) {
+            return false;
+        }
+        self.core
+            .chats
+            .get_mut(&id)
+            .expect("timer of an open chat")
+            .idx
+            .timers[AUTO_CLOSE] = due;
+        self.move_timer(id, AUTO_CLOSE, Some(entry), due);
+        true
     }
 
     /// The chat's key in the rebalance index: kept only while rebalancing is on (a
