@@ -10,6 +10,7 @@ use crate::engine::{
     UnassignReason,
 };
 use std::cmp::Reverse;
+use std::ops::Bound;
 
 impl Engine {
     pub(crate) fn arrive(
@@ -267,7 +268,7 @@ impl Engine {
     /// The next rebalance move into `inbox`, if the newcomer is still below the floor of the
     /// mean load and below capacity, and some donor has a chat the newcomer may take.
     fn rebalance_candidate(
-        &self,
+        &mut self,
         newcomer: AgentId,
         inbox: InboxId,
         idle_before: SimTime,
@@ -304,22 +305,31 @@ impl Engine {
     /// which the best by (donor order, idleness) is the same choice, are few when customers
     /// write. So a rebalance costs the smaller of the two, not a walk over every donor.
     fn rebalance_choice(
-        &self,
+        &mut self,
         newcomer: AgentId,
         inbox: InboxId,
         idle_before: SimTime,
         my_load: u32,
     ) -> Option<(AgentId, ChatId)> {
-        let balance = &self.derived.balance;
-        let mut donors = balance.donors.iter();
-        let mut idle = balance.by_message[inbox.index()].range(..=(idle_before, ChatId(u64::MAX)));
+        // Both walks keep a cursor rather than an iterator: the idle walk moves entries as it
+        // goes (`next_idle`).
+        let mut donor_at: Option<(Reverse<u32>, AgentId)> = None;
+        let mut idle_at: Option<(SimTime, ChatId)> = None;
         // (donor order, (last message, chat)) of the best idle chat seen so far.
         type Choice = ((Reverse<u32>, AgentId), (SimTime, ChatId));
         let mut best: Option<Choice> = None;
         loop {
             // One donor.
-            match donors.next() {
+            let lower = donor_at.map_or(Bound::Unbounded, Bound::Excluded);
+            match self
+                .derived
+                .balance
+                .donors
+                .range((lower, Bound::Unbounded))
+                .next()
+            {
                 Some(&(Reverse(load), donor)) if load >= my_load + 2 => {
+                    donor_at = Some((Reverse(load), donor));
                     if donor != newcomer
                         && let Some(chat) = self.oldest_idle_chat(newcomer, donor, inbox, idle_before)
                     {
@@ -330,7 +340,7 @@ impl Engine {
             }
             // A few idle chats.
             for _ in 0..4 {
-                let Some(&(t, id)) = idle.next() else {
+                let Some((t, id)) = self.next_idle(inbox, idle_before, &mut idle_at) else {
                     return best.map(|((_, donor), (_, chat))| (donor, chat));
                 };
                 let c = &self.core.chats[&id];
@@ -346,6 +356,30 @@ impl Engine {
                     best = Some((key, (t, id)));
                 }
             }
+        }
+    }
+
+    /// The next chat after `at` in `inbox`'s index of assigned chats by last message, if its
+    /// last message is at or before `idle_before`; `at` moves to it. Entries that messages
+    /// have left early (see [`Engine::touch_chat`]) are moved to their real place on the
+    /// way, so the chats come in the order of their real last messages.
+    fn next_idle(
+        &mut self,
+        inbox: InboxId,
+        idle_before: SimTime,
+        at: &mut Option<(SimTime, ChatId)>,
+    ) -> Option<(SimTime, ChatId)> {
+        loop {
+            let lower = at.map_or(Bound::Unbounded, Bound::Excluded);
+            let upper = Bound::Included((idle_before, ChatId(u64::MAX)));
+            let &(t, id) = self.derived.balance.by_message[inbox.index()]
+                .range((lower, upper))
+                .next()?;
+            if self.settle_idle(id, t) {
+                continue;
+            }
+            *at = Some((t, id));
+            return Some((t, id));
         }
     }
 

@@ -42,21 +42,36 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
         core.counters.violations
     );
 
-    // The rebalance index of assigned chats by last message, per inbox.
-    for (i, by_message) in engine.derived.balance.by_message.iter().enumerate() {
-        let expected: BTreeSet<(crate::engine::SimTime, crate::engine::ChatId)> = core
-            .chats
-            .iter_any_order()
-            .filter(|(_, c)| {
-                core.config.settings.rebalance_on_online
-                    && c.status == ChatStatus::Assigned
-                    && c.auto
-                    && c.inbox.index() == i
-            })
-            .map(|(id, c)| (c.last_message_at, id))
-            .collect();
+    // The rebalance index of assigned chats by last message, per inbox: every chat that
+    // belongs there, once, where the chat says its entry is — at its last message, or
+    // earlier (messages since; readers move it when they reach it).
+    let mut expected = vec![BTreeSet::new(); engine.derived.balance.by_message.len()];
+    for (id, c) in core.chats.iter_any_order() {
+        let due = engine.rebalance_indexed(c);
+        match (c.idx.idle, due) {
+            (Some((inbox, entry)), Some((due_inbox, due))) if inbox == due_inbox && entry <= due => {
+                ensure!(
+                    inbox.index() < expected.len(),
+                    "chat {id:?} is indexed under inbox {inbox:?}, which does not exist"
+                );
+                expected[inbox.index()].insert((entry, id));
+            }
+            (entry, due) => ensure!(
+                entry == due,
+                "chat {id:?}'s place in the index of idle chats {entry:?} is not {due:?}"
+            ),
+        }
+    }
+    for (i, (by_message, expected)) in engine
+        .derived
+        .balance
+        .by_message
+        .iter()
+        .zip(&expected)
+        .enumerate()
+    {
         ensure!(
-            *by_message == expected,
+            by_message == expected,
             "inbox {i}: the index of assigned chats by last message is stale"
         );
     }

@@ -306,33 +306,54 @@ impl Engine {
         }
     }
 
-    /// Records a message on the chat: moves `last_message_at` to now and updates only what
-    /// depends on it — the rebalance idle entry — exactly as [`Engine::sync_chat`] would
-    /// (its slot and other timers do not read `last_message_at`, and are in sync between
-    /// inputs). The auto-close entry is left where it is: a message only makes the chat's
-    /// deadline later, so the entry is early, and [`Engine::settle_auto_close`] moves it to
-    /// the real deadline when it reaches the front of the timers — once per
-    /// `auto_close_after` at most, instead of once per message.
+    /// Records a message on the chat: moves `last_message_at` to now, and nothing else.
+    /// The two index entries that depend on it — the chat's place in the rebalance index
+    /// of idle chats and its auto-close timer — are left where they are: a message only
+    /// makes them later, so each entry is early, and it is moved to its real place when a
+    /// reader reaches it ([`Engine::settle_idle`], [`Engine::settle_auto_close`]) — at most
+    /// once per idle threshold or `auto_close_after`, instead of twice per message.
     pub(crate) fn touch_chat(&mut self, id: ChatId) {
-        let now = self.core.now;
-        let settings = &self.core.config.settings;
         let chat = self.core.chats.get_mut(&id).expect("validated");
-        chat.last_message_at = now;
-        let new_idle = idle_key(settings, chat);
-        let old_idle = std::mem::replace(&mut chat.idx.idle, new_idle);
-        self.move_idle(id, old_idle, new_idle);
+        chat.last_message_at = self.core.now;
         #[cfg(debug_assertions)]
         {
             let chat = &self.core.chats[&id];
             let want = self.desired_timers(chat);
-            debug_assert_eq!(chat.idx.slot, self.desired_slot(id, chat));
-            debug_assert_eq!(chat.idx.timers[..AUTO_CLOSE], want[..AUTO_CLOSE]);
-            debug_assert!(match (chat.idx.timers[AUTO_CLOSE], want[AUTO_CLOSE]) {
+            let early = |entry: Option<SimTime>, due: Option<SimTime>| match (entry, due) {
                 (Some(entry), Some(due)) => entry <= due,
                 (entry, due) => entry == due,
-            });
-            debug_assert_eq!(chat.idx.idle, self.rebalance_indexed(chat));
+            };
+            debug_assert_eq!(chat.idx.slot, self.desired_slot(id, chat));
+            debug_assert_eq!(chat.idx.timers[..AUTO_CLOSE], want[..AUTO_CLOSE]);
+            debug_assert!(early(chat.idx.timers[AUTO_CLOSE], want[AUTO_CLOSE]));
+            let idle = self.rebalance_indexed(chat);
+            debug_assert_eq!(
+                chat.idx.idle.map(|(inbox, _)| inbox),
+                idle.map(|(inbox, _)| inbox)
+            );
+            debug_assert!(early(chat.idx.idle.map(|(_, t)| t), idle.map(|(_, t)| t)));
         }
+    }
+
+    /// Moves chat `id`'s entry in the rebalance index of idle chats, found at `entry`, to
+    /// the chat's real last message if messages have made that later (see
+    /// [`Engine::touch_chat`]); returns whether it moved.
+    pub(crate) fn settle_idle(&mut self, id: ChatId, entry: SimTime) -> bool {
+        let chat = &self.core.chats[&id];
+        let real = self.rebalance_indexed(chat);
+        let old = chat.idx.idle;
+        debug_assert_eq!(old.map(|(_, t)| t), Some(entry));
+        if real == old {
+            return false;
+        }
+        self.core
+            .chats
+            .get_mut(&id)
+            .expect("indexed chats are open")
+            .idx
+            .idle = real;
+        self.move_idle(id, old, real);
+        true
     }
 
     /// Moves chat `id`'s auto-close entry, found at `entry` at the front of the timers, to
