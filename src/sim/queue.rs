@@ -27,16 +27,30 @@ pub enum Class {
     Arrival = 4,
 }
 
-/// Bits of [`Entry::order`] below the class: entity ids are below 2^61 (chat ids stay
-/// below 2^42, agent and schedule ids below 2^32).
-const ENTITY_BITS: u32 = 61;
+/// How the key of an entry packs (time, class, entity, sequence) into one `u128` whose
+/// integer order is the tuple's, from the top: the time in ms (44 bits: 557 years — a run
+/// is at most 366 days plus its drain, and a later time, which no run reaches, is kept as
+/// the largest value), the class (3 bits), the entity (42 bits: chat ids stay below 2^42,
+/// agent and schedule ids below 2^32) and the sequence number (39 bits; renumbered, order
+/// kept, should a run ever schedule 2^39 events).
+const SEQ_BITS: u32 = 39;
+const ENTITY_BITS: u32 = 42;
+const CLASS_BITS: u32 = 3;
+const TIME_BITS: u32 = 128 - SEQ_BITS - ENTITY_BITS - CLASS_BITS;
+const TIME_MAX: u64 = (1 << TIME_BITS) - 1;
 
-/// A queued event: when, in which order, and what. The key is three words — (time,
-/// class and entity packed, sequence) — so entries stay small and compare fast.
+/// A queued event: its packed key and what it is. Two words of key and (for the
+/// simulator's events) two of payload: two entries per cache line.
 #[derive(Debug)]
 struct Entry<E> {
-    key: (SimTime, u64, u64),
+    key: u128,
     event: E,
+}
+
+impl<E> Entry<E> {
+    fn time(&self) -> SimTime {
+        SimTime((self.key >> (128 - TIME_BITS)) as u64)
+    }
 }
 
 /// Children per node of the heap. A 4-ary heap is half as deep as a binary one, and a
@@ -64,18 +78,21 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     /// Schedules `event` at `time` in `class`, ordered by `entity` among its class.
     pub fn push(&mut self, time: SimTime, class: Class, entity: u64, event: E) {
-        self.seq += 1;
         assert!(entity < 1 << ENTITY_BITS, "entity id {entity} out of range");
-        let order = (class as u64) << ENTITY_BITS | entity;
-        self.heap.push(Entry {
-            key: (time, order, self.seq),
-            event,
-        });
+        if self.seq == (1 << SEQ_BITS) - 1 {
+            self.renumber();
+        }
+        self.seq += 1;
+        let key = (u128::from(time.as_millis().min(TIME_MAX)) << (128 - TIME_BITS))
+            | (class as u128) << (SEQ_BITS + ENTITY_BITS)
+            | u128::from(entity) << SEQ_BITS
+            | u128::from(self.seq);
+        self.heap.push(Entry { key, event });
         // Sift up.
         let mut i = self.heap.len() - 1;
         while i > 0 {
             let parent = (i - 1) / ARITY;
-            if self.heap[i].key >= self.heap[parent].key {
+            if key >= self.heap[parent].key {
                 break;
             }
             self.heap.swap(i, parent);
@@ -83,9 +100,21 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// Gives the pending entries sequence numbers 1, 2, … in their order, which stays.
+    #[cold]
+    fn renumber(&mut self) {
+        const SEQ_MASK: u128 = (1 << SEQ_BITS) - 1;
+        self.heap.sort_unstable_by_key(|e| e.key);
+        for (n, e) in self.heap.iter_mut().enumerate() {
+            e.key = (e.key & !SEQ_MASK) | (n as u128 + 1);
+        }
+        // A sorted array is a heap.
+        self.seq = self.heap.len() as u64;
+    }
+
     /// When the next event is due.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.first().map(|e| e.key.0)
+        self.heap.first().map(Entry::time)
     }
 
     /// Takes the next event.
@@ -103,18 +132,21 @@ impl<E> EventQueue<E> {
                 break;
             }
             let mut least = first;
+            let mut least_key = self.heap[first].key;
             for c in first + 1..(first + ARITY).min(n) {
-                if self.heap[c].key < self.heap[least].key {
+                let k = self.heap[c].key;
+                if k < least_key {
                     least = c;
+                    least_key = k;
                 }
             }
-            if self.heap[least].key >= self.heap[i].key {
+            if least_key >= self.heap[i].key {
                 break;
             }
             self.heap.swap(i, least);
             i = least;
         }
-        Some((top.key.0, top.event))
+        Some((top.time(), top.event))
     }
 
     /// Number of pending events.
@@ -153,6 +185,36 @@ mod tests {
                 "arrival 2"
             ]
         );
+    }
+
+    /// Running out of sequence numbers renumbers the pending entries without changing the
+    /// order anything comes out in, FIFO among equal keys included.
+    #[test]
+    fn renumbering_keeps_the_order() {
+        let mut q = EventQueue::default();
+        q.push(SimTime(9), Class::Message, 1, "late");
+        q.push(SimTime(3), Class::Message, 1, "first at 3");
+        q.seq = (1 << SEQ_BITS) - 2;
+        q.push(SimTime(3), Class::Message, 1, "second at 3");
+        assert_eq!(q.seq, (1 << SEQ_BITS) - 1);
+        q.push(SimTime(3), Class::Message, 1, "third at 3");
+        assert_eq!(q.seq, 4, "three renumbered, then one more");
+        q.push(SimTime(5), Class::Close, 0, "middle");
+        let order: Vec<&str> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(
+            order,
+            ["first at 3", "second at 3", "third at 3", "middle", "late"]
+        );
+    }
+
+    /// A time past what the key holds (no run gets there) is kept as the latest one.
+    #[test]
+    fn times_past_the_key_range_come_last() {
+        let mut q = EventQueue::default();
+        q.push(SimTime(u64::MAX), Class::Close, 0, "never");
+        q.push(SimTime(TIME_MAX - 1), Class::Arrival, 0, "last reachable");
+        assert_eq!(q.pop(), Some((SimTime(TIME_MAX - 1), "last reachable")));
+        assert_eq!(q.pop(), Some((SimTime(TIME_MAX), "never")));
     }
 
     /// Interleaved pushes and pops come out in key order, like an ordered set's.
