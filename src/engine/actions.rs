@@ -301,7 +301,8 @@ impl Engine {
     /// The choice of docs/engine.md#rebalance, found two ways at once, stopping at whichever
     /// ends first: the donor walk (the most loaded donor first; the first with a movable
     /// idle chat gives its chat idle longest) is quick when many chats are idle; the idle
-    /// chats (a prefix of the inbox's automatically assigned chats by last message), of
+    /// chats (a prefix of the inbox's automatically assigned chats by last message, early
+    /// entries moved on the way by `next_idle`), of
     /// which the best by (donor order, idleness) is the same choice, are few when customers
     /// write. So a rebalance costs the smaller of the two, not a walk over every donor.
     fn rebalance_choice(

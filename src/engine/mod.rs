@@ -307,8 +307,10 @@ struct Balance {
     /// Per inbox: (count, total load) of its routable agents (role agent, `auto_assign` on,
     /// available), for the mean.
     means: Vec<(u64, u64)>,
-    /// Per inbox: its automatically assigned chats by (last message, id): rebalance looks
-    /// at the idle ones (a prefix) instead of walking every donor's chats.
+    /// Per inbox: its automatically assigned chats by (last message, id) — an entry may be
+    /// at an earlier message (see `Engine::touch_chat`); a rebalance walk moves such entries
+    /// as it reaches them — so rebalance looks at the idle ones (a prefix) instead of
+    /// walking every donor's chats.
     by_message: Vec<BTreeSet<(SimTime, ChatId)>>,
 }
 

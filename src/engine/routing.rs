@@ -4,7 +4,9 @@
 //! Every change to an agent or a chat is followed by [`Engine::reindex_agent`] or
 //! [`Engine::sync_chat`], which compare what the derived indexes hold with what the core
 //! state says they should hold and fix the difference. That one mutate-then-sync rule keeps
-//! pools, queues and timers correct without each action knowing about every index.
+//! pools, queues and timers correct without each action knowing about every index. One
+//! exception, for the most frequent input: a message ([`Engine::touch_chat`]) leaves the
+//! two entries it makes later where they are, and readers move them when they reach them.
 
 use crate::engine::queue::{CHAT_TIMER_KINDS, Place, QueueKey, Queues, Slot, Timer};
 use crate::engine::state::{Agent, AgentId, AgentIndex, Chat, ChatId, ChatStatus, GroupId, InboxId};
@@ -310,8 +312,10 @@ impl Engine {
     /// The two index entries that depend on it — the chat's place in the rebalance index
     /// of idle chats and its auto-close timer — are left where they are: a message only
     /// makes them later, so each entry is early, and it is moved to its real place when a
-    /// reader reaches it ([`Engine::settle_idle`], [`Engine::settle_auto_close`]) — at most
-    /// once per idle threshold or `auto_close_after`, instead of twice per message.
+    /// reader reaches it: the auto-close entry when it comes to the front of the timers
+    /// ([`Engine::settle_auto_close`] — at most once per `auto_close_after`), the idle entry
+    /// when a rebalance walk passes it ([`Engine::settle_idle`]) — instead of two moves in
+    /// two trees per message.
     pub(crate) fn touch_chat(&mut self, id: ChatId) {
         let chat = self.core.chats.get_mut(&id).expect("validated");
         chat.last_message_at = self.core.now;

@@ -118,9 +118,12 @@ pub(crate) struct AgentIndex {
 pub(crate) struct ChatIndex {
     /// Its queue slot and place, while queued.
     pub(crate) slot: Option<(Slot, Place)>,
-    /// Scheduled deadlines: menu, target fallback, group overflow, auto-close.
+    /// Scheduled deadlines: menu, target fallback, group overflow, auto-close (which may be
+    /// earlier than the real one: see `Engine::touch_chat`).
     pub(crate) timers: [Option<SimTime>; CHAT_TIMER_KINDS],
-    /// Inbox and last message, while assigned (the rebalance index of idle chats).
+    /// Inbox and last message — or an earlier message of the chat's (see
+    /// `Engine::touch_chat`) — while assigned: its entry in the rebalance index of idle
+    /// chats.
     pub(crate) idle: Option<(InboxId, SimTime)>,
 }
 
@@ -206,7 +209,7 @@ impl Agent {
 }
 
 /// One open chat's state.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Chat {
     /// Inbox it came through.
     pub inbox: InboxId,
@@ -248,3 +251,48 @@ pub struct Chat {
     #[serde(skip)]
     pub(crate) idx: ChatIndex,
 }
+
+/// Chats compare by their state, not by where the indexes hold them: an index entry may sit
+/// at an earlier message of the chat's (see `Engine::touch_chat`), which depends on the
+/// history, not on the state. Every field but `idx` is named, so a new one cannot be missed.
+impl PartialEq for Chat {
+    fn eq(&self, other: &Self) -> bool {
+        let Self {
+            inbox,
+            group,
+            target,
+            status,
+            owner,
+            assign_seq,
+            assigned_at,
+            auto,
+            created_at,
+            needs_human_at,
+            last_message_at,
+            menu_deadline,
+            overflowed,
+            overflowed_at,
+            target_waiting,
+            excluded,
+            idx: _,
+        } = self;
+        *inbox == other.inbox
+            && *group == other.group
+            && *target == other.target
+            && *status == other.status
+            && *owner == other.owner
+            && *assign_seq == other.assign_seq
+            && *assigned_at == other.assigned_at
+            && *auto == other.auto
+            && *created_at == other.created_at
+            && *needs_human_at == other.needs_human_at
+            && *last_message_at == other.last_message_at
+            && *menu_deadline == other.menu_deadline
+            && *overflowed == other.overflowed
+            && *overflowed_at == other.overflowed_at
+            && *target_waiting == other.target_waiting
+            && *excluded == other.excluded
+    }
+}
+
+impl Eq for Chat {}

@@ -35,6 +35,8 @@ pub enum Class {
 /// kept, should a run ever schedule 2^39 events).
 const SEQ_BITS: u32 = 39;
 const ENTITY_BITS: u32 = 42;
+/// Entity ids must be below this.
+pub(crate) const ENTITY_LIMIT: u64 = 1 << ENTITY_BITS;
 const CLASS_BITS: u32 = 3;
 const TIME_BITS: u32 = 128 - SEQ_BITS - ENTITY_BITS - CLASS_BITS;
 const TIME_MAX: u64 = (1 << TIME_BITS) - 1;
@@ -67,7 +69,9 @@ const ARITY: usize = 4;
 /// lower buckets or into the near heap. Each entry moves down a few buckets at most, in
 /// sequential sweeps, instead of climbing a heap of every pending event (a cache miss per
 /// level with the hundreds of thousands of pending events of a 10 000-agent day). The
-/// near heap, a 4-ary heap on the full key, holds what is due at or before `last`: the
+/// near heap, a 4-ary heap on the full key, holds what is due at or before `last` — `last`
+/// can run ahead of the last event taken (`peek_time` refills), so an event scheduled
+/// between the two goes there too, in its place; it holds the
 /// instant being played, ordered by class, entity and sequence.
 #[derive(Debug)]
 pub struct EventQueue<E> {
@@ -98,7 +102,7 @@ fn bucket(time: u64, last: u64) -> usize {
 impl<E> EventQueue<E> {
     /// Schedules `event` at `time` in `class`, ordered by `entity` among its class.
     pub fn push(&mut self, time: SimTime, class: Class, entity: u64, event: E) {
-        assert!(entity < 1 << ENTITY_BITS, "entity id {entity} out of range");
+        assert!(entity < ENTITY_LIMIT, "entity id {entity} out of range");
         if self.seq == (1 << SEQ_BITS) - 1 {
             self.renumber();
         }
