@@ -158,21 +158,7 @@ impl<'a, 'i> Table<'a, 'i> {
 
     pub(crate) fn bool(&self, key: &str, p: &mut Problems) -> Option<bool> {
         let v = self.get(key)?;
-        match v.get_ref() {
-            DeValue::Boolean(b) => Some(*b),
-            other => {
-                p.add(
-                    v.span(),
-                    error::WRONG_TYPE,
-                    format!(
-                        "{} must be true or false, found {}",
-                        self.path(key),
-                        type_name(other)
-                    ),
-                );
-                None
-            }
-        }
+        as_bool(v, &self.path(key), p)
     }
 
     /// A number (integer or float).
@@ -287,6 +273,20 @@ pub(crate) fn as_str<'a>(v: Val<'a, '_>, name: &str, p: &mut Problems) -> Option
                 v.span(),
                 error::WRONG_TYPE,
                 format!("{name} must be a string, found {}", type_name(other)),
+            );
+            None
+        }
+    }
+}
+
+pub(crate) fn as_bool(v: Val<'_, '_>, name: &str, p: &mut Problems) -> Option<bool> {
+    match v.get_ref() {
+        DeValue::Boolean(b) => Some(*b),
+        other => {
+            p.add(
+                v.span(),
+                error::WRONG_TYPE,
+                format!("{name} must be true or false, found {}", type_name(other)),
             );
             None
         }

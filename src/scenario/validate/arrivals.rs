@@ -1,13 +1,13 @@
 //! `[arrivals]`: the rate profile, bursts, volume, group shares and the trace file, if any
 //! (docs/workload.md#arrivals).
 
-use super::teams::clock;
+use super::teams::{clock, window_parts};
 use super::{MAX_RATE_PER_HOUR, Walk, group_ref};
 use crate::engine::SimTime;
 use crate::scenario::doc::{self, Problems, Table, Val};
 use crate::scenario::error;
 use crate::workload::arrivals::{Burst, ProfileWindow, RateProfile};
-use crate::workload::calendar::{DAY_MS, Days, Window, parse_time_of_day};
+use crate::workload::calendar::{DAY_MS, Window};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -64,18 +64,7 @@ impl Walk<'_> {
                 continue;
             };
             w.check_keys(&["days", "from", "to", "rate"], p);
-            let days = w.str("days", p).map_or(Some(Days::ALL), |(d, span)| {
-                Days::parse(d)
-                    .map_err(|m| p.add(span, error::BAD_CALENDAR, m))
-                    .ok()
-            });
-            let time = |key: &str, p: &mut Problems| {
-                let (s, span) = w.require(key, p).and_then(|_| w.str(key, p))?;
-                parse_time_of_day(s)
-                    .map_err(|m| p.add(span, error::BAD_CALENDAR, m))
-                    .ok()
-            };
-            let (from, to) = (time("from", p), time("to", p));
+            let (days, from, to) = window_parts(&w, "from", "to", p);
             if let (Some(a), Some(b)) = (from, to)
                 && a == b
             {

@@ -172,17 +172,7 @@ pub(in crate::scenario) fn setting_value(
     p: &mut Problems,
 ) -> Option<Value> {
     let value = match spec.kind {
-        Kind::Bool => match v.get_ref() {
-            DeValue::Boolean(b) => Value::Bool(*b),
-            other => {
-                p.add(
-                    v.span(),
-                    error::WRONG_TYPE,
-                    format!("{name} must be true or false, found {}", type_name(other)),
-                );
-                return None;
-            }
-        },
+        Kind::Bool => Value::Bool(doc::as_bool(v, name, p)?),
         Kind::Capacity => match v.get_ref() {
             DeValue::String(text) if text == "unlimited" => Value::Capacity(Capacity::Unlimited),
             _ => Value::Capacity(capacity(v, spec.key, p)?),

@@ -186,18 +186,7 @@ fn shifts(team: Table<'_, '_>, name: &str, p: &mut Problems) -> Vec<Window> {
             continue;
         };
         t.check_keys(&["days", "start", "end"], p);
-        let days = t.str("days", p).map_or(Some(Days::ALL), |(d, span)| {
-            Days::parse(d)
-                .map_err(|m| p.add(span, error::BAD_CALENDAR, m))
-                .ok()
-        });
-        let time = |key: &str, p: &mut Problems| {
-            let (s, span) = t.require(key, p).and_then(|_| t.str(key, p))?;
-            parse_time_of_day(s)
-                .map_err(|m| p.add(span, error::BAD_CALENDAR, m))
-                .ok()
-        };
-        let (from, to) = (time("start", p), time("end", p));
+        let (days, from, to) = window_parts(&t, "start", "end", p);
         if let (Some(from), Some(to)) = (from, to)
             && from == to
         {
@@ -278,6 +267,30 @@ fn overlaps(shifts: &[(Window, Range<usize>)]) -> Vec<(usize, usize)> {
     }
     found.sort_unstable();
     found
+}
+
+/// The parts of a calendar window written as `days` (optional: every day) and two required
+/// times of day under `from` and `to` — shift or profile window alike — each parsed, or
+/// reported where it is written.
+pub(super) fn window_parts(
+    t: &Table<'_, '_>,
+    from: &str,
+    to: &str,
+    p: &mut Problems,
+) -> (Option<Days>, Option<u64>, Option<u64>) {
+    let days = t.str("days", p).map_or(Some(Days::ALL), |(d, span)| {
+        Days::parse(d)
+            .map_err(|m| p.add(span, error::BAD_CALENDAR, m))
+            .ok()
+    });
+    let mut time = |key: &str| {
+        let (s, span) = t.require(key, p).and_then(|_| t.str(key, p))?;
+        parse_time_of_day(s)
+            .map_err(|m| p.add(span, error::BAD_CALENDAR, m))
+            .ok()
+    };
+    let (from, to) = (time(from), time(to));
+    (days, from, to)
 }
 
 /// `HH:MM` of ms after midnight (`24:00` for the end of the day).
