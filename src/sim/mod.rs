@@ -890,6 +890,8 @@ impl<'s> Sim<'s> {
         while let Some(output) = self.engine.poll_output() {
             self.collector.advance(output.at);
             let at = output.at;
+            // A closed chat's track, taken out with its record.
+            let mut closed = None;
             match output.event {
                 Event::ChatAssigned { chat, agent, .. } => self.attach(chat, agent, at),
                 Event::ChatTakenOver { chat, admin, .. } => self.attach(chat, admin, at),
@@ -926,38 +928,30 @@ impl<'s> Sim<'s> {
                     if let Some(agent) = holder {
                         self.detach(chat, agent, at);
                     }
-                    let mut closed = self.chats.remove(chat.0).and_then(|c| c.track);
+                    closed = self.chats.remove(chat.0).and_then(|c| c.track);
                     self.counts.closed += 1;
                     if let Some(agent) = holder {
                         self.refresh_claimer(agent, at);
                     }
-                    self.collector.on_output(&output, closed.as_mut());
-                    self.observe(&output);
-                    continue;
                 }
                 _ => {}
             }
-            let chat = match output.event {
+            let track = match output.event {
+                Event::ChatClosed { .. } => closed.as_mut(),
                 Event::ChatAssigned { chat, .. }
                 | Event::ChatUnassigned { chat, .. }
                 | Event::ChatQueued { chat, .. }
-                | Event::ChatTakenOver { chat, .. } => Some(chat),
+                | Event::ChatTakenOver { chat, .. } => {
+                    self.chats.get_mut(chat.0).and_then(|c| c.track.as_mut())
+                }
                 _ => None,
             };
-            let track = chat
-                .and_then(|chat| self.chats.get_mut(chat.0))
-                .and_then(|c| c.track.as_mut());
             self.collector.on_output(&output, track);
-            self.observe(&output);
-        }
-    }
-
-    /// Shows an output to the observer, if any; it may stop the run.
-    fn observe(&mut self, output: &Output) {
-        if let Some(observer) = &mut self.observer
-            && !self.stopped
-        {
-            self.stopped = !observer(output);
+            if let Some(observer) = &mut self.observer
+                && !self.stopped
+            {
+                self.stopped = !observer(&output);
+            }
         }
     }
 
