@@ -15,12 +15,24 @@
 /// Marks an empty index cell.
 const EMPTY: u32 = u32::MAX;
 
+/// One index cell: the top half of the id's hash (its `tag`, which also gives the cell the
+/// id belongs in) and the id's slab slot. Eight bytes, not sixteen: with ids kept only in
+/// the slab, the index of 10^4 open chats fits in a few hundred kilobytes of cache. A tag
+/// match is confirmed against the id in the slab entry, which a lookup reads anyway.
+#[derive(Clone, Copy)]
+struct Cell {
+    tag: u32,
+    slot: u32,
+}
+
+const FREE: Cell = Cell { tag: 0, slot: EMPTY };
+
 /// A map from `u64` ids to values: O(1) get, insert and remove; slots reused.
 #[derive(Clone)]
 pub struct IdMap<V> {
-    /// Open-addressing index (linear probing): (id, slot), `slot == EMPTY` when free.
-    /// Its length is a power of two, at least twice the number of entries.
-    index: Vec<(u64, u32)>,
+    /// Open-addressing index (linear probing), `slot == EMPTY` when free. Its length is a
+    /// power of two, at least twice the number of entries, and below 2^32.
+    index: Vec<Cell>,
     /// The values, with their ids.
     slab: Vec<Option<(u64, V)>>,
     /// Free slab slots, reused last-freed first.
@@ -45,18 +57,23 @@ impl<V: std::fmt::Debug> std::fmt::Debug for IdMap<V> {
     }
 }
 
-/// Fibonacci hashing: the id times 2^64/φ; the top bits pick the cell.
+/// Fibonacci hashing: the id times 2^64/φ; the top 32 bits are the id's tag.
 #[inline]
-fn home(id: u64, mask: usize) -> usize {
-    let h = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> 32) as usize & mask
+fn tag(id: u64) -> u32 {
+    (id.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32
+}
+
+/// The cell a tag belongs in (the table is smaller than 2^32 cells).
+#[inline]
+fn home(tag: u32, mask: usize) -> usize {
+    tag as usize & mask
 }
 
 impl<V> IdMap<V> {
     /// An empty map.
     pub fn new() -> Self {
         Self {
-            index: vec![(0, EMPTY); 16],
+            index: vec![FREE; 16],
             slab: Vec::new(),
             free: Vec::new(),
             len: 0,
@@ -82,13 +99,18 @@ impl<V> IdMap<V> {
     #[inline]
     fn find(&self, id: u64) -> Option<usize> {
         let mask = self.mask();
-        let mut i = home(id, mask);
+        let tag = tag(id);
+        let mut i = home(tag, mask);
         loop {
-            let (key, slot) = self.index[i];
-            if slot == EMPTY {
+            let cell = self.index[i];
+            if cell.slot == EMPTY {
                 return None;
             }
-            if key == id {
+            if cell.tag == tag
+                && self.slab[cell.slot as usize]
+                    .as_ref()
+                    .is_some_and(|(key, _)| *key == id)
+            {
                 return Some(i);
             }
             i = (i + 1) & mask;
@@ -98,7 +120,7 @@ impl<V> IdMap<V> {
     /// The slab slot of `id`, if present.
     #[inline]
     fn slot(&self, id: u64) -> Option<u32> {
-        self.find(id).map(|i| self.index[i].1)
+        self.find(id).map(|i| self.index[i].slot)
     }
 
     /// Whether `id` is present.
@@ -141,27 +163,27 @@ impl<V> IdMap<V> {
                 u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 - 1 entries")
             }
         };
-        self.place(id, slot);
+        self.place(Cell { tag: tag(id), slot });
         self.len += 1;
         None
     }
 
     /// Puts (id, slot) in the first free cell of its probe sequence.
-    fn place(&mut self, id: u64, slot: u32) {
+    fn place(&mut self, cell: Cell) {
         let mask = self.mask();
-        let mut i = home(id, mask);
-        while self.index[i].1 != EMPTY {
+        let mut i = home(cell.tag, mask);
+        while self.index[i].slot != EMPTY {
             i = (i + 1) & mask;
         }
-        self.index[i] = (id, slot);
+        self.index[i] = cell;
     }
 
     fn grow(&mut self) {
-        let doubled = vec![(0, EMPTY); self.index.len() * 2];
+        let doubled = vec![FREE; self.index.len() * 2];
         let old = std::mem::replace(&mut self.index, doubled);
-        for (id, slot) in old {
-            if slot != EMPTY {
-                self.place(id, slot);
+        for cell in old {
+            if cell.slot != EMPTY {
+                self.place(cell);
             }
         }
     }
@@ -170,17 +192,17 @@ impl<V> IdMap<V> {
     #[inline]
     pub fn remove(&mut self, id: u64) -> Option<V> {
         let mut hole = self.find(id)?;
-        let slot = self.index[hole].1;
+        let slot = self.index[hole].slot;
         // Backward-shift deletion: pull later members of the probe run into the hole, so
         // lookups never need tombstones.
         let mask = self.mask();
         let mut i = (hole + 1) & mask;
         loop {
-            let (key, s) = self.index[i];
-            if s == EMPTY {
+            let cell = self.index[i];
+            if cell.slot == EMPTY {
                 break;
             }
-            let h = home(key, mask);
+            let h = home(cell.tag, mask);
             // Move the entry if its home is not in (hole, i] (cyclically).
             let stays = if hole <= i {
                 hole < h && h <= i
@@ -193,7 +215,7 @@ impl<V> IdMap<V> {
             }
             i = (i + 1) & mask;
         }
-        self.index[hole] = (0, EMPTY);
+        self.index[hole] = FREE;
         self.len -= 1;
         self.free.push(slot);
         self.slab[slot as usize].take().map(|(_, v)| v)
@@ -261,5 +283,40 @@ mod tests {
         }
         // Slots are reused: the slab grows only past the most entries present at once.
         assert_eq!(map.slab.len(), peak);
+    }
+
+    /// Ids whose hashes share their top 32 bits share a tag and a home cell: the slab's id
+    /// tells them apart, on lookup, replacement and removal.
+    #[test]
+    fn ids_sharing_a_tag_are_told_apart() {
+        // The inverse of the hash multiplier: id + j·inv hashes to hash(id) + j.
+        let c: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut inv: u64 = 1;
+        for _ in 0..6 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(c.wrapping_mul(inv)));
+        }
+        assert_eq!(c.wrapping_mul(inv), 1);
+        // The id whose hash is 0xABCD_0123 · 2^32: adding up to 39 keeps its top half.
+        let base = 0xABCD_0123_0000_0000u64.wrapping_mul(inv);
+        let ids: Vec<u64> = (0..40u64).map(|j| base.wrapping_add(j.wrapping_mul(inv))).collect();
+        assert!(ids.iter().all(|&id| tag(id) == tag(ids[0])));
+        let mut map = IdMap::new();
+        for (v, &id) in ids.iter().enumerate() {
+            assert_eq!(map.insert(id, v), None);
+        }
+        assert_eq!(map.insert(ids[7], 700), Some(7));
+        for &gone in &[ids[0], ids[13], ids[39]] {
+            assert!(map.remove(gone).is_some());
+            assert!(!map.contains(gone));
+        }
+        for (v, &id) in ids.iter().enumerate() {
+            let want = match v {
+                0 | 13 | 39 => None,
+                7 => Some(700),
+                _ => Some(v),
+            };
+            assert_eq!(map.get(id).copied(), want, "id #{v}");
+        }
+        assert_eq!(map.len(), 37);
     }
 }
