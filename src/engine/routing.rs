@@ -682,6 +682,10 @@ impl Engine {
         if self.derived.queues.len() == 0 {
             return;
         }
+        if self.derived.queues.by_target.is_empty() && self.derived.queues.by_key.len() == 1 {
+            self.drain_one_queue(reroute);
+            return;
+        }
         // The heap's buffer is kept between drains: no allocation per call.
         let mut heap = std::mem::take(&mut self.derived.drain_heap);
         heap.clear();
@@ -746,6 +750,37 @@ impl Engine {
             }
         }
         self.derived.drain_heap = heap;
+    }
+
+    /// [`Engine::drain`] when there is one queue and no chat waits for a particular agent
+    /// (the common case): the same walk — the queue's open chats in order, while its pool
+    /// has agents — without merging sources.
+    fn drain_one_queue(&mut self, reroute: Option<ChatId>) {
+        let Some((&key, _)) = self.derived.queues.by_key.first_key_value() else {
+            return;
+        };
+        let mut at = None;
+        while self.pool_has_agents(key) {
+            let Some(place) = self
+                .derived
+                .queues
+                .by_key
+                .get(&key)
+                .and_then(|q| Queues::next_after(&q.open, at))
+            else {
+                return;
+            };
+            let id = place.1;
+            let reason = if Some(id) == reroute {
+                AssignReason::Reroute
+            } else {
+                AssignReason::Drain
+            };
+            if let Some(agent) = self.pick(id) {
+                self.checked_assign(id, agent, reason);
+            }
+            at = Some(place);
+        }
     }
 
     fn pool_has_agents(&self, (inbox, group): QueueKey) -> bool {

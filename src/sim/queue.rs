@@ -77,6 +77,8 @@ const ARITY: usize = 4;
 pub struct EventQueue<E> {
     near: Vec<Entry<E>>,
     far: [Vec<Entry<E>>; TIME_BITS as usize],
+    /// Bit `b` set when `far[b]` is not empty: the lowest one is found in one instruction.
+    far_used: u64,
     far_len: usize,
     last: u64,
     seq: u64,
@@ -87,6 +89,7 @@ impl<E> Default for EventQueue<E> {
         Self {
             near: Vec::new(),
             far: std::array::from_fn(|_| Vec::new()),
+            far_used: 0,
             far_len: 0,
             last: 0,
             seq: 0,
@@ -119,7 +122,9 @@ impl<E> EventQueue<E> {
         if time <= self.last {
             self.push_near(entry);
         } else {
-            self.far[bucket(time, self.last)].push(entry);
+            let b = bucket(time, self.last);
+            self.far[b].push(entry);
+            self.far_used |= 1 << b;
             self.far_len += 1;
         }
     }
@@ -132,6 +137,7 @@ impl<E> EventQueue<E> {
         for bucket in &mut self.far {
             all.append(bucket);
         }
+        self.far_used = 0;
         self.far_len = 0;
         all.sort_unstable_by_key(|e| e.key);
         self.seq = all.len() as u64;
@@ -159,7 +165,8 @@ impl<E> EventQueue<E> {
         if !self.near.is_empty() || self.far_len == 0 {
             return;
         }
-        let b = self.far.iter().position(|v| !v.is_empty()).expect("far_len > 0");
+        let b = self.far_used.trailing_zeros() as usize;
+        self.far_used &= !(1 << b);
         let mut entries = std::mem::take(&mut self.far[b]);
         self.last = entries.iter().map(Entry::time).min().expect("non-empty bucket");
         self.far_len -= entries.len();
