@@ -59,25 +59,29 @@ pub struct Plan {
 /// human ([`Collector::on_arrival`]) to its close. The simulator keeps it inside its own
 /// record of the chat — one slab of open chats for both, one lookup per chat event — and
 /// hands it to every call about that chat.
+///
+/// Laid out in declaration order (`repr(C)`): what a message touches first, beside the flags
+/// (see the simulator's chat record, which holds the track after its own hot fields).
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct ChatTrack {
-    needs_human_at: SimTime,
+    last_message_at: SimTime,
     measured: bool,
-    group: Option<GroupId>,
-    inbox: InboxId,
-    interval: usize,
     served: bool,
-    queued_since: Option<SimTime>,
     /// Whether the current queue episode follows a service (a re-queue).
     requeued: bool,
     /// Whether the chat waited in the queue before its first service.
     ever_queued: bool,
+    in_service: bool,
+    multi_agent: bool,
+    inbox: InboxId,
+    needs_human_at: SimTime,
+    group: Option<GroupId>,
+    interval: usize,
+    queued_since: Option<SimTime>,
     /// Agent currently holding it in status `assigned` (counts in their load).
     holder: Option<AgentId>,
-    in_service: bool,
     first_agent: Option<AgentId>,
-    multi_agent: bool,
-    last_message_at: SimTime,
     /// First service (assignment or takeover).
     served_at: Option<SimTime>,
     /// When a silent customer left.
