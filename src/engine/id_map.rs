@@ -298,7 +298,9 @@ mod tests {
         assert_eq!(c.wrapping_mul(inv), 1);
         // The id whose hash is 0xABCD_0123 · 2^32: adding up to 39 keeps its top half.
         let base = 0xABCD_0123_0000_0000u64.wrapping_mul(inv);
-        let ids: Vec<u64> = (0..40u64).map(|j| base.wrapping_add(j.wrapping_mul(inv))).collect();
+        let ids: Vec<u64> = (0..40u64)
+            .map(|j| base.wrapping_add(j.wrapping_mul(inv)))
+            .collect();
         assert!(ids.iter().all(|&id| tag(id) == tag(ids[0])));
         let mut map = IdMap::new();
         for (v, &id) in ids.iter().enumerate() {

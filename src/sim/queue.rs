@@ -57,28 +57,41 @@ impl<E> Entry<E> {
 
 /// Children per node of the near heap.
 const ARITY: usize = 4;
+/// A far bucket of at most this many entries moves into the near heap whole on a refill.
+const WHOLE_BUCKET: usize = 64;
+/// Bits per digit of the radix (buckets per level: 16).
+const DIGIT_BITS: u32 = 4;
+const DIGITS: usize = 1 << DIGIT_BITS;
+/// Levels: one per digit of a time.
+const LEVELS: usize = TIME_BITS.div_ceil(DIGIT_BITS) as usize;
+/// Far buckets: one per (level, digit value).
+const BUCKETS: usize = LEVELS * DIGITS;
+const MASK_WORDS: usize = BUCKETS.div_ceil(64);
 
 /// A min-queue of events in key order. Keys are unique (the sequence number), so the
 /// order events come out in is fully determined by them, whatever the structure.
 ///
-/// A radix heap on time (Ahuja, Mehlhorn, Orlin and Tarjan, 1990), which needs what a
-/// simulation gives it — nothing is scheduled before the last event taken: entries due
-/// after `last` wait in `far`, bucketed by the highest bit in which their time differs
-/// from `last` (an append, no comparison); when the near heap runs dry, the lowest
-/// non-empty bucket is emptied — its earliest time becomes `last` and its entries move to
-/// lower buckets or into the near heap. Each entry moves down a few buckets at most, in
-/// sequential sweeps, instead of climbing a heap of every pending event (a cache miss per
-/// level with the hundreds of thousands of pending events of a 10 000-agent day). The
-/// near heap, a 4-ary heap on the full key, holds what is due at or before `last` — `last`
-/// can run ahead of the last event taken (`peek_time` refills), so an event scheduled
-/// between the two goes there too, in its place; it holds the
-/// instant being played, ordered by class, entity and sequence.
+/// A radix heap on time (Ahuja, Mehlhorn, Orlin and Tarjan, 1990) with base-16 digits,
+/// which needs what a simulation gives it — nothing is scheduled before the last event
+/// taken: an entry due after `last` waits in the far bucket of (the highest base-16 digit
+/// in which its time differs from `last`, its own value of that digit) — an append, no
+/// comparison. Buckets in that (level, digit) order are in time order: every entry of one
+/// is due before every entry of the next. When the near heap runs dry, the lowest
+/// non-empty bucket is emptied (see `refill`): a small one into the near heap, a large
+/// one into lower levels. Each entry moves a few times at most (a level down each time),
+/// in sequential sweeps, instead of climbing a heap of every pending event (a cache miss
+/// per level with the hundreds of thousands of pending events of a 10 000-agent day). The
+/// near heap, a 4-ary heap on the full key, holds what is due at or before `last` —
+/// `last` runs ahead of the last event taken (to the end of the bucket taken whole, or
+/// when `peek_time` refills), so an event scheduled between the two goes there too, in
+/// its place — in order of time, class, entity and sequence.
 #[derive(Debug)]
 pub struct EventQueue<E> {
     near: Vec<Entry<E>>,
-    far: [Vec<Entry<E>>; TIME_BITS as usize],
-    /// Bit `b` set when `far[b]` is not empty: the lowest one is found in one instruction.
-    far_used: u64,
+    far: [Vec<Entry<E>>; BUCKETS],
+    /// Bit `b` set when `far[b]` is not empty: the lowest one is found in a few
+    /// instructions.
+    far_used: [u64; MASK_WORDS],
     far_len: usize,
     last: u64,
     seq: u64,
@@ -89,7 +102,7 @@ impl<E> Default for EventQueue<E> {
         Self {
             near: Vec::new(),
             far: std::array::from_fn(|_| Vec::new()),
-            far_used: 0,
+            far_used: [0; MASK_WORDS],
             far_len: 0,
             last: 0,
             seq: 0,
@@ -97,9 +110,17 @@ impl<E> Default for EventQueue<E> {
     }
 }
 
-/// The far bucket of a time after `last`: the highest bit in which they differ.
+/// The far bucket of a time after `last`: (the highest digit in which they differ, the
+/// time's value of that digit).
 fn bucket(time: u64, last: u64) -> usize {
-    (u64::BITS - 1 - (time ^ last).leading_zeros()) as usize
+    let level = (u64::BITS - 1 - (time ^ last).leading_zeros()) / DIGIT_BITS;
+    let digit = (time >> (level * DIGIT_BITS)) as usize & (DIGITS - 1);
+    level as usize * DIGITS + digit
+}
+
+/// The level of far bucket `b`.
+fn level(b: usize) -> u32 {
+    (b / DIGITS) as u32
 }
 
 impl<E> EventQueue<E> {
@@ -124,7 +145,7 @@ impl<E> EventQueue<E> {
         } else {
             let b = bucket(time, self.last);
             self.far[b].push(entry);
-            self.far_used |= 1 << b;
+            self.far_used[b / 64] |= 1 << (b % 64);
             self.far_len += 1;
         }
     }
@@ -137,7 +158,7 @@ impl<E> EventQueue<E> {
         for bucket in &mut self.far {
             all.append(bucket);
         }
-        self.far_used = 0;
+        self.far_used = [0; MASK_WORDS];
         self.far_len = 0;
         all.sort_unstable_by_key(|e| e.key);
         self.seq = all.len() as u64;
@@ -159,20 +180,44 @@ impl<E> EventQueue<E> {
         self.pop_near().map(|e| (SimTime(e.time()), e.event))
     }
 
-    /// If the near heap is empty, empties the lowest far bucket: its earliest time becomes
-    /// `last`; its entries at that time go to the near heap, the others to lower buckets.
+    /// If the near heap is empty, empties the lowest far bucket `b`, of level `l`: its
+    /// entries agree with `last` above digit `l` and share their digit `l`. A small bucket
+    /// goes into the near heap whole, and `last` moves to the end of the bucket's range
+    /// (its digits below `l` all ones): every far entry due by then is in that bucket (the
+    /// lower ones are empty), and every other bucket holds the same entries whether
+    /// counted from the old `last` or the new one, which differ only in digits up to `l`
+    /// and agree with each other on digit `l` only where the entries differ from both. A
+    /// large bucket is split instead: its earliest time becomes `last`, and its entries
+    /// move to lower levels or into the near heap — so the near heap stays small, and
+    /// most entries move a level or two, then to it.
     fn refill(&mut self) {
         if !self.near.is_empty() || self.far_len == 0 {
             return;
         }
-        let b = self.far_used.trailing_zeros() as usize;
-        self.far_used &= !(1 << b);
+        let word = self
+            .far_used
+            .iter()
+            .position(|&w| w != 0)
+            .expect("far_len > 0: a bucket is used");
+        let b = word * 64 + self.far_used[word].trailing_zeros() as usize;
+        self.far_used[word] &= !(1 << (b % 64));
         let mut entries = std::mem::take(&mut self.far[b]);
-        self.last = entries.iter().map(Entry::time).min().expect("non-empty bucket");
         self.far_len -= entries.len();
-        for entry in entries.drain(..) {
-            // Every entry lands below bucket `b`: `entries` is not touched.
-            self.insert(entry);
+        if entries.len() <= WHOLE_BUCKET {
+            let below = (level(b) + 1) * DIGIT_BITS;
+            let digit = (b % DIGITS) as u64;
+            self.last = (self.last >> below << below)
+                | digit << (below - DIGIT_BITS)
+                | ((1 << (below - DIGIT_BITS)) - 1);
+            for entry in entries.drain(..) {
+                self.push_near(entry);
+            }
+        } else {
+            self.last = entries.iter().map(Entry::time).min().expect("non-empty bucket");
+            for entry in entries.drain(..) {
+                // Every entry lands below bucket `b`'s level: `entries` is not touched.
+                self.insert(entry);
+            }
         }
         self.far[b] = entries;
     }
@@ -264,6 +309,30 @@ mod tests {
     /// Running out of sequence numbers renumbers the pending entries without changing the
     /// order anything comes out in, FIFO among equal keys included.
     #[test]
+    fn a_bucket_taken_whole_moves_the_base_to_the_end_of_its_range_only() {
+        let mut q = EventQueue::default();
+        // From base 0: time 0x12 is in the bucket of times 0x10–0x1F (second digit 1),
+        // time 0x25 in that of 0x20–0x2F (second digit 2).
+        q.push(SimTime(0x12), Class::Arrival, 0, "a");
+        q.push(SimTime(0x25), Class::Arrival, 0, "b");
+        // The first bucket goes to the near heap whole: the base becomes 0x1F, not 0xFF,
+        // so time 0x26 waits in a far bucket behind 0x25 instead of jumping ahead of it...
+        assert_eq!(q.pop(), Some((SimTime(0x12), "a")));
+        q.push(SimTime(0x26), Class::Arrival, 0, "c");
+        assert_eq!(q.pop(), Some((SimTime(0x25), "b")));
+        assert_eq!(q.pop(), Some((SimTime(0x26), "c")));
+        // ...and it does become the end of the range: once a look ahead has moved 0x35 to
+        // the near heap, a time before it that is scheduled now (0x31) joins it there and
+        // comes first.
+        q.push(SimTime(0x35), Class::Arrival, 0, "d");
+        assert_eq!(q.peek_time(), Some(SimTime(0x35)));
+        q.push(SimTime(0x31), Class::Arrival, 0, "e");
+        assert_eq!(q.pop(), Some((SimTime(0x31), "e")));
+        assert_eq!(q.pop(), Some((SimTime(0x35), "d")));
+        assert!(q.is_empty());
+    }
+
+    #[test]
     fn renumbering_keeps_the_order() {
         let mut q = EventQueue::default();
         q.push(SimTime(9), Class::Message, 1, "late");
@@ -314,11 +383,12 @@ mod tests {
                     model.first().map(|e: &(u64, Class, u64, u64)| SimTime(e.0))
                 );
             }
-            // Times near `now` (same-instant events) and far ahead (many buckets).
-            let ahead = if (r >> 40) % 4 == 0 {
-                (r >> 12) % 5_000_000
-            } else {
-                r % 50
+            // Times near `now` (same-instant events), a little ahead (small buckets, taken
+            // whole) and far ahead (large buckets, split).
+            let ahead = match (r >> 40) % 8 {
+                0 | 1 => (r >> 12) % 5_000_000,
+                2..=4 => (r >> 12) % 3_000,
+                _ => r % 50,
             };
             if r % 3 != 0 || model.is_empty() {
                 let (t, entity) = (now + ahead, (r >> 8) % 20);
