@@ -200,7 +200,7 @@ impl Engine {
                 list.retain(|&x| x != agent);
             }
         }
-        self.derived.agent_inboxes[agent.index()].clear();
+        self.derived.agent_inboxes.clear(agent.index());
         self.derived.names.remove(&self.core.agents[agent.index()].name);
         self.reindex_agent(agent);
         if !chats.is_empty() {
@@ -239,7 +239,7 @@ impl Engine {
         }
         let idle_before = self.core.now - threshold;
         let mut moved = false;
-        let inboxes = self.derived.agent_inboxes[newcomer.index()].clone();
+        let inboxes = self.derived.agent_inboxes[newcomer.index()].to_vec();
         for inbox in inboxes {
             if !self.inbox_is_auto(inbox) || !Self::routable(&self.core.agents[newcomer.index()]) {
                 continue;

@@ -281,11 +281,64 @@ struct Core {
     outputs: VecDeque<Output>,
 }
 
+/// For each agent, the inboxes that may route to it, sorted: every list in one flat
+/// array with offsets — two compact arrays that stay in cache at 10 000 agents, where a
+/// list per agent costs a miss on its header and another on its heap buffer each time an
+/// assignment or a close re-indexes the agent.
+#[derive(Debug, Default)]
+pub(crate) struct InboxLists {
+    /// Agent i's list is `flat[start[i]..start[i + 1]]`.
+    start: Vec<u32>,
+    flat: Vec<InboxId>,
+}
+
+impl InboxLists {
+    fn new(lists: &[Vec<InboxId>]) -> Self {
+        let mut this = Self {
+            start: vec![0],
+            flat: Vec::new(),
+        };
+        for list in lists {
+            this.push(list);
+        }
+        this
+    }
+
+    /// Agent `agent`'s list, if the agent exists.
+    pub(crate) fn get(&self, agent: usize) -> Option<&[InboxId]> {
+        let (from, to) = (*self.start.get(agent)?, *self.start.get(agent + 1)?);
+        Some(&self.flat[from as usize..to as usize])
+    }
+
+    /// Appends the list of a new agent.
+    fn push(&mut self, list: &[InboxId]) {
+        self.flat.extend_from_slice(list);
+        self.start
+            .push(u32::try_from(self.flat.len()).expect("fewer than 2^32 agent-inbox pairs"));
+    }
+
+    /// Empties agent `agent`'s list (a removed agent; rare, so the array is rebuilt).
+    fn clear(&mut self, agent: usize) {
+        let lists: Vec<Vec<InboxId>> = (0..self.start.len() - 1)
+            .map(|i| if i == agent { Vec::new() } else { self[i].to_vec() })
+            .collect();
+        *self = Self::new(&lists);
+    }
+}
+
+impl std::ops::Index<usize> for InboxLists {
+    type Output = [InboxId];
+
+    fn index(&self, agent: usize) -> &[InboxId] {
+        self.get(agent).expect("an agent of the roster")
+    }
+}
+
 /// Indexes rebuilt from [`Core`] (after a restore or a configuration change).
 #[derive(Debug, Default)]
 struct Derived {
     /// Inboxes each agent may be routed from, sorted.
-    agent_inboxes: Vec<Vec<InboxId>>,
+    agent_inboxes: InboxLists,
     /// Strategy pools per inbox: slot 0 is "no group", slot g + 1 is group g. Empty for
     /// manual inboxes (or with auto-assign off); group slots only with group routing.
     pools: Vec<Vec<Option<Box<dyn Strategy>>>>,
@@ -437,10 +490,7 @@ impl Engine {
     /// The inboxes that may route to `agent` (its inbox's `eligible` names it, or is
     /// everyone), in id order; empty for an unknown agent.
     pub fn agent_inboxes(&self, agent: AgentId) -> &[InboxId] {
-        self.derived
-            .agent_inboxes
-            .get(agent.index())
-            .map_or(&[][..], Vec::as_slice)
+        self.derived.agent_inboxes.get(agent.index()).unwrap_or(&[])
     }
 
     /// An open chat.
@@ -679,7 +729,7 @@ impl Engine {
                     self.unindex_agent(AgentId(i as u32));
                 }
                 self.core.config.inboxes[inbox.index()].eligible = eligible;
-                self.derived.agent_inboxes = self.inbox_lists();
+                self.derived.agent_inboxes = InboxLists::new(&self.inbox_lists());
                 for i in 0..self.core.agents.len() {
                     self.reindex_agent(AgentId(i as u32));
                 }
@@ -747,8 +797,8 @@ impl Engine {
             .enumerate()
             .filter(|(_, inbox)| inbox.eligible == EligibleAgents::Everyone)
             .map(|(i, _)| InboxId(i as u32))
-            .collect();
-        self.derived.agent_inboxes.push(everyone);
+            .collect::<Vec<_>>();
+        self.derived.agent_inboxes.push(&everyone);
         self.reindex_agent(id);
         self.drain(None);
     }
@@ -899,7 +949,7 @@ impl Engine {
             .map(|(i, a)| (a.name.clone(), AgentId(i as u32)))
             .collect();
         self.derived = Derived {
-            agent_inboxes: self.inbox_lists(),
+            agent_inboxes: InboxLists::new(&self.inbox_lists()),
             pools,
             balance: Balance {
                 donors: BTreeSet::new(),

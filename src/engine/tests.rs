@@ -208,3 +208,20 @@ fn invalid_configuration_is_refused() {
         EngineError::Config(ConfigError::CapacityOutOfRange { value: 0 })
     );
 }
+
+#[test]
+fn inbox_lists_keep_each_agents_list_through_appends_and_clears() {
+    let ids = |v: &[u32]| v.iter().map(|&i| InboxId(i)).collect::<Vec<_>>();
+    let mut lists = InboxLists::new(&[ids(&[0, 2]), ids(&[]), ids(&[1])]);
+    lists.push(&ids(&[0, 1, 2]));
+    assert_eq!(lists.get(0), Some(&ids(&[0, 2])[..]));
+    assert_eq!(lists.get(1), Some(&[][..]));
+    assert_eq!(&lists[2], &ids(&[1])[..]);
+    assert_eq!(&lists[3], &ids(&[0, 1, 2])[..]);
+    assert_eq!(lists.get(4), None);
+    lists.clear(0);
+    assert_eq!(lists.get(0), Some(&[][..]));
+    assert_eq!(&lists[2], &ids(&[1])[..]);
+    assert_eq!(&lists[3], &ids(&[0, 1, 2])[..]);
+    assert_eq!(lists.get(4), None);
+}
