@@ -10,6 +10,7 @@ use crate::engine::queue::{CHAT_TIMER_KINDS, Place, Slot};
 use crate::engine::strategy::AgentKey;
 use crate::engine::time::SimTime;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use std::collections::BTreeSet;
 
 /// An agent: its position in the roster.
@@ -130,12 +131,16 @@ pub(crate) struct ChatIndex {
 /// An agent's chats in status `assigned`: (assignment sequence number, chat), ascending —
 /// in assignment order. A sorted vector rather than a tree: an agent holds a handful of
 /// chats, a new assignment goes at the end (sequence numbers only grow) and a close removes
-/// one by binary search, so an assignment allocates nothing once the agent has held chats
-/// before, and a 10 000-agent roster is not 10 000 trees. Serialized as the list it is; a
+/// one by binary search. Up to three are kept inline, in the agent's record (no allocation,
+/// no other cache line); a 10 000-agent roster is not 10 000 trees. Serialized as the list it is; a
 /// snapshot's list is read in any order, duplicates dropped.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct HeldChats(Vec<(u64, ChatId)>);
+pub struct HeldChats(SmallVec<[(u64, ChatId); HELD_INLINE]>);
+
+/// Chats an agent holds without a heap buffer: the usual capacities fit, so an assignment
+/// or a close touches the agent's record and no other line.
+const HELD_INLINE: usize = 3;
 
 impl HeldChats {
     /// Adds a chat; returns whether it was not there already.

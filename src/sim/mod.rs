@@ -32,6 +32,7 @@ use crate::workload::draw::{COPY_STRIDE, ChatDraw, Draws, EXTRA_CHAT_BASE};
 use crate::workload::presence::presence_plan;
 use crate::workload::{Purpose, Rng, stream, stream_seed, unit};
 use queue::{Class, EventQueue};
+use smallvec::SmallVec;
 
 // Chat ids are event entities: base chats below `EXTRA_CHAT_BASE`, extra chats and trace
 // copies above it, with as many ids again to spare (a run is refused beyond 10^8 chats,
@@ -174,8 +175,9 @@ struct AgentRt {
     /// is the engine's).
     changes: Vec<(SimTime, Presence)>,
     next_change: usize,
-    /// Chats they work on (assigned or taken over), in the order they got them.
-    holding: Vec<ChatId>,
+    /// Chats they work on (assigned or taken over), in the order they got them (the usual
+    /// few inline, in this record).
+    holding: SmallVec<[ChatId; 3]>,
     work: work::AgentWork,
     /// A claim is scheduled.
     claim_pending: bool,
@@ -349,7 +351,7 @@ impl<'s> Sim<'s> {
             agents.push(AgentRt {
                 changes,
                 next_change: 1,
-                holding: Vec::new(),
+                holding: SmallVec::new(),
                 work: work::AgentWork::default(),
                 claim_pending: false,
                 claimer_key: None,
