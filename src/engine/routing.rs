@@ -298,8 +298,10 @@ impl Engine {
                 self.derived.queues.insert(slot, place);
             }
         }
-        for (kind, (old_t, new_t)) in old.timers.into_iter().zip(new_timers).enumerate() {
-            self.move_timer(id, kind, old_t, new_t);
+        if old.timers != new_timers {
+            for (kind, (old_t, new_t)) in old.timers.into_iter().zip(new_timers).enumerate() {
+                self.move_timer(id, kind, old_t, new_t);
+            }
         }
         if let Some(chat) = self.core.chats.get_mut(&id) {
             chat.idx.slot = new_slot;
@@ -526,7 +528,8 @@ impl Engine {
                 return;
             }
         }
-        self.route(id, AssignReason::Auto);
+        // Made ownerless and queued above, as `route` would.
+        self.route_ownerless(id, AssignReason::Auto);
     }
 
     /// Routes an ownerless chat by its inbox's strategy, or queues it.
@@ -536,6 +539,12 @@ impl Engine {
         chat.owner = None;
         chat.target_waiting = false;
         self.refresh_overflow(id);
+        self.route_ownerless(id, reason)
+    }
+
+    /// [`Engine::route`] for a chat already made ownerless, queued and not waiting for a
+    /// target, with its overflow flag fresh.
+    fn route_ownerless(&mut self, id: ChatId, reason: AssignReason) -> Option<AgentId> {
         if self.inbox_is_auto(self.core.chats[&id].inbox)
             && let Some(agent) = self.pick(id)
             && self.checked_assign(id, agent, reason)
