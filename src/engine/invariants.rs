@@ -258,9 +258,15 @@ pub fn check(engine: &Engine) -> Result<(), InvariantViolation> {
         }
     }
     ensure!(
-        engine.derived.timers == want,
+        *engine.derived.timers.set() == want,
         "timers {:?} differ from the state's {want:?}",
-        engine.derived.timers
+        engine.derived.timers.set()
+    );
+    ensure!(
+        engine.derived.timers.first_is_current(),
+        "the earliest timer kept at hand, {:?}, is not the first of {:?}",
+        engine.derived.timers.first(),
+        engine.derived.timers.set()
     );
     if let Some(&(entry, Timer::AutoClose(id))) = engine.derived.timers.first() {
         let due = engine.desired_timers(&core.chats[&id])[AUTO_CLOSE];

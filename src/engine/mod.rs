@@ -108,7 +108,7 @@ pub use strategy::StrategyKind;
 pub use time::{SimDuration, SimTime};
 
 use chats::Chats;
-use queue::{Queues, Timer};
+use queue::{Queues, Timer, Timers};
 use rand_core::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -345,7 +345,7 @@ struct Derived {
     /// What rebalance looks at (kept only while rebalancing is on).
     balance: Balance,
     queues: Queues,
-    timers: BTreeSet<(SimTime, Timer)>,
+    timers: Timers,
     /// Live agents by name.
     names: BTreeMap<String, AgentId>,
     /// The drain's merge of queue heads, kept so a drain allocates nothing.
@@ -957,7 +957,7 @@ impl Engine {
                 by_message: vec![BTreeSet::new(); n_inboxes],
             },
             queues: Queues::default(),
-            timers: BTreeSet::new(),
+            timers: Timers::default(),
             names,
             drain_heap: BinaryHeap::new(),
         };

@@ -146,6 +146,56 @@ impl Queues {
     }
 }
 
+/// The engine's pending deadlines in order, the earliest kept at hand: every input and
+/// every look at the next deadline reads it, which would otherwise be a walk down the tree
+/// each time. An insert compares with it; only removing it walks the tree again.
+#[derive(Debug, Default)]
+pub(crate) struct Timers {
+    set: BTreeSet<(SimTime, Timer)>,
+    first: Option<(SimTime, Timer)>,
+}
+
+impl Timers {
+    /// The earliest deadline.
+    pub(crate) fn first(&self) -> Option<&(SimTime, Timer)> {
+        self.first.as_ref()
+    }
+
+    /// Adds a deadline; returns whether it was not there already.
+    pub(crate) fn insert(&mut self, entry: (SimTime, Timer)) -> bool {
+        if self.first.is_none_or(|first| entry < first) {
+            self.first = Some(entry);
+        }
+        self.set.insert(entry)
+    }
+
+    /// Removes a deadline; returns whether it was there.
+    pub(crate) fn remove(&mut self, entry: &(SimTime, Timer)) -> bool {
+        let removed = self.set.remove(entry);
+        if self.first.as_ref() == Some(entry) {
+            self.first = self.set.first().copied();
+        }
+        removed
+    }
+
+    /// Takes the earliest deadline out.
+    pub(crate) fn pop_first(&mut self) -> Option<(SimTime, Timer)> {
+        let first = self.set.pop_first();
+        self.first = self.set.first().copied();
+        first
+    }
+
+    /// Every deadline, in order.
+    pub(crate) fn set(&self) -> &BTreeSet<(SimTime, Timer)> {
+        &self.set
+    }
+
+    /// Whether the earliest deadline kept at hand is the set's.
+    pub(crate) fn first_is_current(&self) -> bool {
+        self.first.as_ref() == self.set.first()
+    }
+}
+
 /// An engine timer. The derived order (variant, then id) is the same-instant firing order
 /// of docs/engine.md#same-instant-order: auto-close, offline grace, rebalance, menu
 /// timeout, group overflow, target fallback.
