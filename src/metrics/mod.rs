@@ -338,6 +338,8 @@ struct Books {
     plan: Plan,
     agents: Vec<AgentTrack>,
     last: SimTime,
+    /// The levels are integrated up to here (at most `last`, in its interval; see `advance`).
+    integrated: SimTime,
     /// The interval `last` is in (`interval_index(last)`) and where it ends, kept so that
     /// integrating divides only when a boundary is crossed.
     interval: usize,
@@ -441,6 +443,7 @@ impl Collector {
         let books = Books {
             agents,
             last: SimTime::ZERO,
+            integrated: SimTime::ZERO,
             interval,
             interval_end: interval_end(&plan, interval),
             queue_len: 0,
@@ -490,13 +493,14 @@ impl Collector {
         Self { books }
     }
 
-    /// Integrates every level up to `now` (at most the run's end). Called before every
+    /// Moves the collector's clock to `now` (at most the run's end). Called before every
     /// event and output: when the time has not moved (several outputs at one instant) it
-    /// costs one comparison.
+    /// costs one comparison. The levels are integrated when one of them changes, or at an
+    /// interval boundary — not at every event (see `Books::settle`).
     #[inline]
     pub fn advance(&mut self, now: SimTime) {
         if now > self.books.last {
-            self.books.integrate(now);
+            self.books.advance(now);
         }
     }
 
@@ -624,27 +628,60 @@ impl Collector {
 }
 
 impl Books {
-    /// Integrates every level from `last` up to `now` (at most the run's end), split at
-    /// interval boundaries: per segment, one addition to each of the interval's and the
+    /// Moves the clock to `now` (at most the run's end). Within the interval of `last`
+    /// nothing is integrated yet: the levels have not changed since `integrated`, and the
+    /// integral of a constant over two spans is its integral over their sum — exactly, as
+    /// every level and every span is a whole number (of chats, agents, milliseconds) far
+    /// below 2^53, so the sums come out the same to the bit. Crossing into another interval
+    /// integrates, so each interval gets its own share.
+    fn advance(&mut self, now: SimTime) {
+        let now = now.min(self.plan.end);
+        if now.as_millis() >= self.interval_end {
+            self.integrate(now);
+        } else if now > self.last {
+            self.last = now;
+        }
+    }
+
+    /// Integrates the levels over the span from `integrated` to `last`, within one
+    /// interval. Called before any level changes.
+    #[inline]
+    fn settle(&mut self) {
+        if self.integrated < self.last {
+            let from = self.integrated.max(self.plan.measure_from);
+            if self.last > from {
+                self.add_levels((self.last.as_millis() - from.as_millis()) as f64);
+            }
+            self.integrated = self.last;
+        }
+    }
+
+    /// Adds `dt` ms at the current levels to the current interval's and the run's integrals.
+    fn add_levels(&mut self, dt: f64) {
+        let levels = [
+            self.queue_len as f64,
+            self.in_service as f64,
+            self.available as f64,
+            self.avail_load as f64,
+            self.avail_capacity as f64,
+        ];
+        self.intervals[self.interval].add(&levels, dt);
+        self.total.add(&levels, dt);
+        self.orphan_area += self.orphaned as f64 * dt;
+    }
+
+    /// Integrates every level from `integrated` up to `now` (at most the run's end), split
+    /// at interval boundaries: per segment, one addition to each of the interval's and the
     /// run's integrals.
     fn integrate(&mut self, now: SimTime) {
+        self.settle();
         let now = now.min(self.plan.end);
         while self.last < now {
             let boundary = self.interval_end;
             let seg_end = now.min(SimTime(boundary));
             let from = self.last.max(self.plan.measure_from);
             if seg_end > from {
-                let dt = (seg_end.as_millis() - from.as_millis()) as f64;
-                let levels = [
-                    self.queue_len as f64,
-                    self.in_service as f64,
-                    self.available as f64,
-                    self.avail_load as f64,
-                    self.avail_capacity as f64,
-                ];
-                self.intervals[self.interval].add(&levels, dt);
-                self.total.add(&levels, dt);
-                self.orphan_area += self.orphaned as f64 * dt;
+                self.add_levels((seg_end.as_millis() - from.as_millis()) as f64);
             }
             self.last = seg_end;
             if seg_end.as_millis() >= boundary {
@@ -653,6 +690,7 @@ impl Books {
                 self.interval_end = interval_end(&self.plan, self.interval);
             }
         }
+        self.integrated = self.last;
     }
 
     fn measured_now(&self) -> bool {
@@ -677,6 +715,7 @@ impl Books {
     }
 
     fn change_load(&mut self, agent: AgentId, up: bool) {
+        self.settle();
         self.touch_agent(agent);
         let a = &mut self.agents[agent.index()];
         if up {
@@ -695,6 +734,7 @@ impl Books {
     }
 
     fn on_presence(&mut self, agent: AgentId, presence: Presence) {
+        self.settle();
         self.touch_agent(agent);
         let a = &mut self.agents[agent.index()];
         let cap = match a.capacity {
@@ -757,6 +797,7 @@ impl Books {
     /// A chat of `group` and `inbox` enters (`up`) or leaves service: the overall level and
     /// its group's and inbox's.
     fn in_service_changed(&mut self, group: Option<GroupId>, inbox: InboxId, up: bool) {
+        self.settle();
         let (now, from) = (self.last, self.plan.measure_from);
         let g = self.group_slot(group);
         for part in [&mut self.groups[g], &mut self.inboxes[inbox.index()]] {
@@ -829,6 +870,7 @@ impl Books {
 
     /// CHAT_QUEUED.
     fn queued(&mut self, c: &mut ChatTrack) {
+        self.settle();
         if c.queued_since.is_none() {
             c.queued_since = Some(self.last);
             // A wait before first service makes the chat "queued"; one after it is a
@@ -895,6 +937,7 @@ impl Books {
 
     /// The chat leaves the queue, if it is in it: its episode counts.
     fn leave_queue(&mut self, c: &mut ChatTrack) {
+        self.settle();
         let now = self.last;
         let from = self.plan.measure_from;
         if let Some(since) = c.queued_since.take() {
