@@ -59,8 +59,9 @@ impl<E> Entry<E> {
 const ARITY: usize = 4;
 /// A far bucket of at most this many entries moves into the near heap whole on a refill.
 const WHOLE_BUCKET: usize = 64;
-/// Bits per digit of the radix (buckets per level: 16).
-const DIGIT_BITS: u32 = 4;
+/// Bits per digit of the radix (buckets per level: 64). Wider digits move entries fewer
+/// times (a split drops them a whole digit), at the cost of more buckets to keep.
+const DIGIT_BITS: u32 = 6;
 const DIGITS: usize = 1 << DIGIT_BITS;
 /// Levels: one per digit of a time.
 const LEVELS: usize = TIME_BITS.div_ceil(DIGIT_BITS) as usize;
@@ -71,9 +72,9 @@ const MASK_WORDS: usize = BUCKETS.div_ceil(64);
 /// A min-queue of events in key order. Keys are unique (the sequence number), so the
 /// order events come out in is fully determined by them, whatever the structure.
 ///
-/// A radix heap on time (Ahuja, Mehlhorn, Orlin and Tarjan, 1990) with base-16 digits,
+/// A radix heap on time (Ahuja, Mehlhorn, Orlin and Tarjan, 1990) with base-64 digits,
 /// which needs what a simulation gives it — nothing is scheduled before the last event
-/// taken: an entry due after `last` waits in the far bucket of (the highest base-16 digit
+/// taken: an entry due after `last` waits in the far bucket of (the highest base-64 digit
 /// in which its time differs from `last`, its own value of that digit) — an append, no
 /// comparison. Buckets in that (level, digit) order are in time order: every entry of one
 /// is due before every entry of the next. When the near heap runs dry, the lowest
@@ -190,10 +191,15 @@ impl<E> EventQueue<E> {
     /// large bucket is split instead: its earliest time becomes `last`, and its entries
     /// move to lower levels or into the near heap — so the near heap stays small, and
     /// most entries move a level or two, then to it.
+    #[inline]
     fn refill(&mut self) {
-        if !self.near.is_empty() || self.far_len == 0 {
-            return;
+        if self.near.is_empty() && self.far_len > 0 {
+            self.take_lowest_bucket();
         }
+    }
+
+    /// [`EventQueue::refill`]'s work, when the near heap is empty and a far bucket is not.
+    fn take_lowest_bucket(&mut self) {
         let word = self
             .far_used
             .iter()
@@ -310,25 +316,28 @@ mod tests {
     /// order anything comes out in, FIFO among equal keys included.
     #[test]
     fn a_bucket_taken_whole_moves_the_base_to_the_end_of_its_range_only() {
+        // One unit of the second digit.
+        const D: u64 = DIGITS as u64;
         let mut q = EventQueue::default();
-        // From base 0: time 0x12 is in the bucket of times 0x10–0x1F (second digit 1),
-        // time 0x25 in that of 0x20–0x2F (second digit 2).
-        q.push(SimTime(0x12), Class::Arrival, 0, "a");
-        q.push(SimTime(0x25), Class::Arrival, 0, "b");
-        // The first bucket goes to the near heap whole: the base becomes 0x1F, not 0xFF,
-        // so time 0x26 waits in a far bucket behind 0x25 instead of jumping ahead of it...
-        assert_eq!(q.pop(), Some((SimTime(0x12), "a")));
-        q.push(SimTime(0x26), Class::Arrival, 0, "c");
-        assert_eq!(q.pop(), Some((SimTime(0x25), "b")));
-        assert_eq!(q.pop(), Some((SimTime(0x26), "c")));
-        // ...and it does become the end of the range: once a look ahead has moved 0x35 to
-        // the near heap, a time before it that is scheduled now (0x31) joins it there and
-        // comes first.
-        q.push(SimTime(0x35), Class::Arrival, 0, "d");
-        assert_eq!(q.peek_time(), Some(SimTime(0x35)));
-        q.push(SimTime(0x31), Class::Arrival, 0, "e");
-        assert_eq!(q.pop(), Some((SimTime(0x31), "e")));
-        assert_eq!(q.pop(), Some((SimTime(0x35), "d")));
+        // From base 0: time D + 2 is in the bucket of times D … 2D − 1 (second digit 1),
+        // time 2D + 5 in that of 2D … 3D − 1 (second digit 2).
+        q.push(SimTime(D + 2), Class::Arrival, 0, "a");
+        q.push(SimTime(2 * D + 5), Class::Arrival, 0, "b");
+        // The first bucket goes to the near heap whole: the base becomes 2D − 1, not
+        // D² − 1, so time 2D + 6 waits in a far bucket behind 2D + 5 instead of jumping
+        // ahead of it...
+        assert_eq!(q.pop(), Some((SimTime(D + 2), "a")));
+        q.push(SimTime(2 * D + 6), Class::Arrival, 0, "c");
+        assert_eq!(q.pop(), Some((SimTime(2 * D + 5), "b")));
+        assert_eq!(q.pop(), Some((SimTime(2 * D + 6), "c")));
+        // ...and it does become the end of the range: once a look ahead has moved 3D + 5
+        // to the near heap, a time before it that is scheduled now (3D + 1) joins it there
+        // and comes first.
+        q.push(SimTime(3 * D + 5), Class::Arrival, 0, "d");
+        assert_eq!(q.peek_time(), Some(SimTime(3 * D + 5)));
+        q.push(SimTime(3 * D + 1), Class::Arrival, 0, "e");
+        assert_eq!(q.pop(), Some((SimTime(3 * D + 1), "e")));
+        assert_eq!(q.pop(), Some((SimTime(3 * D + 5), "d")));
         assert!(q.is_empty());
     }
 
