@@ -723,14 +723,7 @@ impl Engine {
                     if !self.pool_has_agents(key) {
                         continue;
                     }
-                    let reason = if Some(id) == reroute {
-                        AssignReason::Reroute
-                    } else {
-                        AssignReason::Drain
-                    };
-                    if let Some(agent) = self.pick(id) {
-                        self.checked_assign(id, agent, reason);
-                    }
+                    self.drain_from_pool(id, reroute);
                     self.derived
                         .queues
                         .by_key
@@ -779,16 +772,21 @@ impl Engine {
             else {
                 return;
             };
-            let id = place.1;
-            let reason = if Some(id) == reroute {
-                AssignReason::Reroute
-            } else {
-                AssignReason::Drain
-            };
-            if let Some(agent) = self.pick(id) {
-                self.checked_assign(id, agent, reason);
-            }
+            self.drain_from_pool(place.1, reroute);
             at = Some(place);
+        }
+    }
+
+    /// A drain's assignment of a queued chat to its pool's pick, if any: reason `reroute`
+    /// for the chat an unassign just returned, `drain` otherwise.
+    fn drain_from_pool(&mut self, id: ChatId, reroute: Option<ChatId>) {
+        let reason = if Some(id) == reroute {
+            AssignReason::Reroute
+        } else {
+            AssignReason::Drain
+        };
+        if let Some(agent) = self.pick(id) {
+            self.checked_assign(id, agent, reason);
         }
     }
 
