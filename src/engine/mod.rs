@@ -729,7 +729,7 @@ impl Engine {
                     self.unindex_agent(AgentId(i as u32));
                 }
                 self.core.config.inboxes[inbox.index()].eligible = eligible;
-                self.derived.agent_inboxes = InboxLists::new(&self.inbox_lists());
+                self.derived.agent_inboxes = self.inbox_lists();
                 for i in 0..self.core.agents.len() {
                     self.reindex_agent(AgentId(i as u32));
                 }
@@ -892,7 +892,7 @@ impl Engine {
     }
 
     /// For each agent, the inboxes that admit it, sorted.
-    fn inbox_lists(&self) -> Vec<Vec<InboxId>> {
+    fn inbox_lists(&self) -> InboxLists {
         let config = &self.core.config;
         let mut lists = vec![Vec::new(); self.core.agents.len()];
         for (i, inbox) in config.inboxes.iter().enumerate() {
@@ -914,7 +914,7 @@ impl Engine {
                 list.clear();
             }
         }
-        lists
+        InboxLists::new(&lists)
     }
 
     /// Recomputes every derived index from core state.
@@ -949,7 +949,7 @@ impl Engine {
             .map(|(i, a)| (a.name.clone(), AgentId(i as u32)))
             .collect();
         self.derived = Derived {
-            agent_inboxes: InboxLists::new(&self.inbox_lists()),
+            agent_inboxes: self.inbox_lists(),
             pools,
             balance: Balance {
                 donors: BTreeSet::new(),

@@ -132,8 +132,8 @@ pub(crate) struct ChatIndex {
 /// in assignment order. A sorted vector rather than a tree: an agent holds a handful of
 /// chats, a new assignment goes at the end (sequence numbers only grow) and a close removes
 /// one by binary search. Up to three are kept inline, in the agent's record (no allocation,
-/// no other cache line); a 10 000-agent roster is not 10 000 trees. Serialized as the list it is; a
-/// snapshot's list is read in any order, duplicates dropped.
+/// no other cache line); a 10 000-agent roster is not 10 000 trees. Serialized as the list
+/// it is; a snapshot's list is read in any order, duplicates dropped.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct HeldChats(SmallVec<[(u64, ChatId); HELD_INLINE]>);

@@ -185,9 +185,8 @@ impl<E> EventQueue<E> {
     /// entries agree with `last` above digit `l` and share their digit `l`. A small bucket
     /// goes into the near heap whole, and `last` moves to the end of the bucket's range
     /// (its digits below `l` all ones): every far entry due by then is in that bucket (the
-    /// lower ones are empty), and every other bucket holds the same entries whether
-    /// counted from the old `last` or the new one, which differ only in digits up to `l`
-    /// and agree with each other on digit `l` only where the entries differ from both. A
+    /// lower ones are empty), and every other far entry differs from the new `last` in the
+    /// same digit, with the same value, as from the old one — its bucket stays right. A
     /// large bucket is split instead: its earliest time becomes `last`, and its entries
     /// move to lower levels or into the near heap — so the near heap stays small, and
     /// most entries move a level or two, then to it.
@@ -312,8 +311,6 @@ mod tests {
         );
     }
 
-    /// Running out of sequence numbers renumbers the pending entries without changing the
-    /// order anything comes out in, FIFO among equal keys included.
     #[test]
     fn a_bucket_taken_whole_moves_the_base_to_the_end_of_its_range_only() {
         // One unit of the second digit.
@@ -341,6 +338,8 @@ mod tests {
         assert!(q.is_empty());
     }
 
+    /// Running out of sequence numbers renumbers the pending entries without changing the
+    /// order anything comes out in, FIFO among equal keys included.
     #[test]
     fn renumbering_keeps_the_order() {
         let mut q = EventQueue::default();
