@@ -4,10 +4,13 @@
 //! time: B1 is judged against it), `CHATSIM_BENCH_QUICK=1 scripts/bench` for a smoke run
 //! with every size shrunk 10×. The script builds the release binary and runs
 //! `cargo bench --locked --bench perf -- PARTS…`. Timings are wall clock
-//! ([`Instant`]), best of 3 repetitions (a run over a minute is measured once). Beside a
-//! single-threaded time, CPU is the on-CPU time of the measuring thread and of the processes
-//! it waited for, and each part ends with how many cores other processes kept busy: on a
-//! shared machine the gap between wall clock and CPU is the delay they caused.
+//! ([`Instant`]), best of 5 repetitions (a run over a minute is measured once). The two
+//! sides of a ratio are measured in turn, round by round (REF beside each B1 case, B2's four
+//! sizes, B4's two thread counts), so a machine that speeds up or slows down meanwhile
+//! moves both sides alike. Beside a single-threaded time, CPU is the on-CPU time of the
+//! measuring thread and of the processes it waited for, and each part ends with how many
+//! cores other processes kept busy: on a shared machine the gap between wall clock and CPU
+//! is the delay they caused.
 //!
 //! - **REF** — a minimal M/M/c loop of our own (a [`BinaryHeap`] of completions, a
 //!   [`VecDeque`] queue, exponential draws from [`Pcg64Mcg`]): c = 10, ρ = 0.9, mean 60 s,
@@ -15,7 +18,8 @@
 //! - **B1** — ns per chat of one `chatsim::sim::run` (one thread, every metric collected) on
 //!   M/M/10 at ρ = 0.9, exponential handle time with mean 60 s, 500 000 chats: each strategy
 //!   at capacity 1, least-busy at capacity 3 (λ tripled) and with customer messages.
-//!   Judged by REF ns / chatsim ns [≥ 0.2, aim 0.5]. Loading the scenario is not timed.
+//!   Judged by REF ns / chatsim ns [≥ 0.2, aim 0.5], REF measured again in turn with each
+//!   case. Loading the scenario is not timed.
 //! - **B2** — the same per-chat cost at 10, 100, 1 000 and 10 000 agents (capacity 1,
 //!   ρ = 0.9, ~500 000 chats each), each strategy: cost(10 000) / cost(10) [≤ 1.5].
 //! - **B3** — peak RSS (`VmHWM`) of a whole `chatsim run --jobs 1 --quiet` (report
@@ -59,7 +63,7 @@ const BASELINE_COMMIT: &str = "0f3c390";
 /// The hidden first argument that makes this binary a B3 child: `RSS_CHILD SCENARIO OUT`.
 const RSS_CHILD: &str = "--rss-child";
 /// Repetitions of every timing; the best counts.
-const REPS: usize = 3;
+const REPS: usize = 5;
 /// A repetition longer than this is not repeated.
 const LONG_RUN: Duration = Duration::from_secs(60);
 /// The parts that can be selected (REF always runs).
@@ -113,12 +117,12 @@ fn main() {
     );
 
     let whole = Load::start();
-    let reference = figure_ref(&mut report, sizes.chats);
+    figure_ref(&mut report, sizes.chats);
     for part in parts {
         println!();
         let load = Load::start();
         match part {
-            "B1" => figure_b1(&mut report, sizes.chats, reference),
+            "B1" => figure_b1(&mut report, sizes.chats),
             "B2" => figure_b2(&mut report, sizes.chats),
             "B3" => figure_b3(&mut report, sizes.rss_chats, &tmp),
             "B4" => figure_b4(&mut report, sizes.matrix_horizon_ms),
@@ -163,8 +167,8 @@ impl Sizes {
 // ---------------------------------------------------------------------------------------
 // The figures
 
-/// REF: our own M/M/10 loop; returns its ns per chat.
-fn figure_ref(report: &mut Report, chats: u64) -> f64 {
+/// REF: our own M/M/10 loop, on its own (B1 measures it again beside each of its cases).
+fn figure_ref(report: &mut Report, chats: u64) {
     let c = 10;
     let (time, mean_wait_s) = best_of(|| mmc_reference(c, RHO, HANDLE_MS, chats));
     let ns = per_chat(time.wall, chats);
@@ -179,11 +183,10 @@ fn figure_ref(report: &mut Report, chats: u64) -> f64 {
     report.note(&format!(
         "REF mean wait {mean_wait_s:.1} s (Erlang C: {theory:.1} s)"
     ));
-    ns
 }
 
 /// B1: one thread, M/M/10 at ρ = 0.9, each strategy, capacity 3, messages.
-fn figure_b1(report: &mut Report, chats: u64, reference_ns: f64) {
+fn figure_b1(report: &mut Report, chats: u64) {
     let mut cases: Vec<(String, Mmc)> = STRATEGIES
         .iter()
         .map(|s| (format!("{s}, capacity 1"), Mmc::new(10, 1, s, chats)))
@@ -200,12 +203,17 @@ fn figure_b1(report: &mut Report, chats: u64, reference_ns: f64) {
         },
     ));
     for (label, mmc) in cases {
-        let (ns, cpu) = sim_ns_per_chat(&mmc);
+        // REF again, in turn with this case: the ratio compares runs from the same minutes.
+        let mut sim = SimRun::new(&mmc);
+        let mut reference = || mmc_reference(10, RHO, HANDLE_MS, chats).to_bits();
+        let [(ref_time, _), (time, created)] = best_of_interleaved([&mut reference, &mut || sim.run()]);
+        let reference_ns = per_chat(ref_time.wall, chats);
+        let (ns, cpu) = (per_chat(time.wall, created), per_chat(time.cpu, created));
         let ratio = reference_ns / ns;
         report.figure(
             "B1",
             &format!("M/M/10 {label}"),
-            format!("{ns:.0} ns/chat (CPU {cpu:.0}), REF/chatsim {ratio:.3}"),
+            format!("{ns:.0} ns/chat (CPU {cpu:.0}), REF {reference_ns:.0} → REF/chatsim {ratio:.3}"),
             "≥ 0.2 (aim 0.5)",
             Some(ratio >= 0.2),
         );
@@ -216,10 +224,15 @@ fn figure_b1(report: &mut Report, chats: u64, reference_ns: f64) {
 fn figure_b2(report: &mut Report, chats: u64) {
     let teams = [10, 100, 1_000, 10_000];
     for strategy in STRATEGIES {
+        // The four sizes in turn, so the ratio compares runs from the same minutes.
+        let mut runs = teams.map(|agents| SimRun::new(&Mmc::new(agents, 1, strategy, chats)));
+        let [a, b, c, d] = &mut runs;
+        let timed = best_of_interleaved([&mut || a.run(), &mut || b.run(), &mut || c.run(), &mut || d.run()]);
         let costs: Vec<f64> = teams
             .iter()
-            .map(|&agents| {
-                let (ns, cpu) = sim_ns_per_chat(&Mmc::new(agents, 1, strategy, chats));
+            .zip(timed)
+            .map(|(agents, (time, created))| {
+                let (ns, cpu) = (per_chat(time.wall, created), per_chat(time.cpu, created));
                 report.note(&format!(
                     "B2 {strategy} at {agents} agents: {ns:.0} ns/chat (CPU {cpu:.0})"
                 ));
@@ -345,13 +358,17 @@ fn figure_b4(report: &mut Report, horizon_ms: u64) {
     let experiment: Experiment =
         chatsim::scenario::experiment_from_str(&text, Path::new("b4.toml")).expect("valid B4 scenario");
     let runs = experiment.cells.len() * experiment.base.replications as usize;
-    let time = |jobs| {
-        best_of(|| chatsim::experiment::run_experiment(&experiment, jobs, &|| {}).expect("worker threads"))
-            .0
-            .wall
+    let experiment = &experiment;
+    let on = |jobs| {
+        move || {
+            chatsim::experiment::run_experiment(experiment, jobs, &|| {})
+                .expect("worker threads")
+                .len()
+        }
     };
-    let t1 = time(1).as_secs_f64();
-    let t2 = time(2).as_secs_f64();
+    // In turn, so a machine that speeds up or slows down meanwhile moves both alike.
+    let [(one, _), (two, _)] = best_of_interleaved([&mut on(1), &mut on(2)]);
+    let (t1, t2) = (one.wall.as_secs_f64(), two.wall.as_secs_f64());
     let speedup = t1 / t2;
     report.note(&format!(
         "B4 {runs} runs: {:.2} s a run on one thread",
@@ -672,16 +689,24 @@ impl Mmc {
     }
 }
 
-/// Best-of-3 ns per chat of `sim::run` on `mmc` (loading not timed): wall clock, CPU.
-fn sim_ns_per_chat(mmc: &Mmc) -> (f64, f64) {
-    let scenario = chatsim::scenario::from_str(&mmc.toml("bench"), Path::new("bench.toml"))
-        .unwrap_or_else(|e| panic!("generated scenario is invalid: {e:?}"));
-    let (time, counts) = best_of(|| chatsim::sim::run(&scenario, 0).counts);
-    assert_eq!(counts.engine_errors, 0, "engine errors in {mmc:?}");
-    (
-        per_chat(time.wall, counts.created),
-        per_chat(time.cpu, counts.created),
-    )
+/// One `sim::run` of an M/M/c scenario, loaded once (loading is not timed).
+struct SimRun {
+    scenario: chatsim::scenario::Scenario,
+}
+
+impl SimRun {
+    fn new(mmc: &Mmc) -> Self {
+        let scenario = chatsim::scenario::from_str(&mmc.toml("bench"), Path::new("bench.toml"))
+            .unwrap_or_else(|e| panic!("generated scenario is invalid: {e:?}"));
+        Self { scenario }
+    }
+
+    /// Runs it; returns the chats created.
+    fn run(&mut self) -> u64 {
+        let counts = chatsim::sim::run(&self.scenario, 0).counts;
+        assert_eq!(counts.engine_errors, 0, "engine errors in {}", self.scenario.name);
+        counts.created
+    }
 }
 
 fn per_chat(elapsed: Duration, chats: u64) -> f64 {
@@ -700,26 +725,42 @@ struct Timing {
 }
 
 /// The best times of up to [`REPS`] calls of `f` (one when it takes over [`LONG_RUN`]),
-/// wall clock and CPU each the least seen, and the last result.
+/// and the last call's result.
 fn best_of<T>(mut f: impl FnMut() -> T) -> (Timing, T) {
-    let mut best = Timing {
+    let [best] = best_of_interleaved([&mut f]);
+    best
+}
+
+/// [`best_of`] for several measurements taken in turn: [`REPS`] rounds, each calling every
+/// function once, the order rotated from one round to the next. A ratio of two of them
+/// then compares runs from the same minutes, even on a machine that speeds up or slows
+/// down (a shared virtual machine does, by a third within an hour). Stops after a round
+/// with a call over [`LONG_RUN`].
+fn best_of_interleaved<T, const N: usize>(fs: [&mut dyn FnMut() -> T; N]) -> [(Timing, T); N] {
+    let mut best = [Timing {
         wall: Duration::MAX,
         cpu: Duration::MAX,
-    };
-    let mut last = None;
-    for _ in 0..REPS {
-        let cpu = cpu_time();
-        let started = Instant::now();
-        let result = black_box(f());
-        let wall = started.elapsed();
-        best.wall = best.wall.min(wall);
-        best.cpu = best.cpu.min(cpu_time().saturating_sub(cpu));
-        last = Some(result);
-        if wall > LONG_RUN {
+    }; N];
+    let mut last: [Option<T>; N] = std::array::from_fn(|_| None);
+    for round in 0..REPS {
+        let mut long = false;
+        for k in 0..N {
+            let i = (round + k) % N;
+            let cpu = cpu_time();
+            let started = Instant::now();
+            let result = black_box(fs[i]());
+            let wall = started.elapsed();
+            best[i].wall = best[i].wall.min(wall);
+            best[i].cpu = best[i].cpu.min(cpu_time().saturating_sub(cpu));
+            last[i] = Some(result);
+            long |= wall > LONG_RUN;
+        }
+        if long {
             break;
         }
     }
-    (best, last.expect("REPS > 0"))
+    let mut last = last.into_iter();
+    best.map(|timing| (timing, last.next().flatten().expect("REPS > 0")))
 }
 
 /// CPU time so far of this thread (ns, /proc/thread-self/schedstat) plus that of the
