@@ -102,3 +102,33 @@ fn every_shipped_scenario_validates_and_runs_a_short_horizon() {
         }
     }
 }
+
+/// The benchmark and profiling scenarios (`benches/scenarios/`, run by `scripts/bench` and
+/// `scripts/profile`, never in CI) still load, without warnings: a format change that
+/// breaks them fails here rather than in the next performance report.
+#[test]
+fn every_benchmark_scenario_loads() {
+    let mut files = Vec::new();
+    files_with_extension(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/scenarios"),
+        "toml",
+        &mut files,
+    );
+    files.sort();
+    let names: Vec<_> = files.iter().filter_map(|f| f.file_stem()?.to_str()).collect();
+    assert_eq!(
+        names,
+        ["profile-b1", "profile-b2", "sim-10k-full", "sim-10k-plain"],
+        "the scenarios the benchmark and profile scripts name"
+    );
+    for file in &files {
+        let experiment = chatsim::scenario::load_experiment(file).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            experiment.base.warnings.is_empty(),
+            "{}: {:?}",
+            file.display(),
+            experiment.base.warnings
+        );
+        assert_eq!(experiment.cells.len(), 1, "{}", file.display());
+    }
+}
