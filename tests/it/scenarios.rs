@@ -16,14 +16,33 @@ fn files_with_extension(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn every_shipped_engine_script_runs() {
+/// The files under `dir` (relative to the crate root) ending in `.ext`, sorted.
+fn shipped(dir: &str, ext: &str) -> Vec<PathBuf> {
     let mut files = Vec::new();
     files_with_extension(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
-        "script",
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir),
+        ext,
         &mut files,
     );
+    files.sort();
+    files
+}
+
+/// Loads a shipped scenario file, which must give no warnings.
+fn load_cleanly(file: &Path) -> chatsim::scenario::Experiment {
+    let experiment = chatsim::scenario::load_experiment(file).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        experiment.base.warnings.is_empty(),
+        "{}: {:?}",
+        file.display(),
+        experiment.base.warnings
+    );
+    experiment
+}
+
+#[test]
+fn every_shipped_engine_script_runs() {
+    let files = shipped("scenarios", "script");
     assert!(!files.is_empty(), "scenarios/ ships at least one engine script");
     for file in files {
         let text = std::fs::read_to_string(&file).expect("readable script");
@@ -45,29 +64,17 @@ fn every_shipped_engine_script_runs() {
 /// horizon (one replication) with the sample-path identities holding.
 #[test]
 fn every_shipped_scenario_validates_and_runs_a_short_horizon() {
-    let mut files = Vec::new();
-    files_with_extension(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
-        "toml",
-        &mut files,
-    );
-    files.sort();
+    let files = shipped("scenarios", "toml");
     assert!(
         files.len() >= 9,
         "scenarios/ ships the quickstart, the Erlang C check and the seven workload questions"
     );
     for file in files {
-        let experiment = chatsim::scenario::load_experiment(&file).unwrap_or_else(|e| panic!("{e}"));
+        let experiment = load_cleanly(&file);
         assert!(
             experiment.base.question.is_some(),
             "{} asks no question",
             file.display()
-        );
-        assert!(
-            experiment.base.warnings.is_empty(),
-            "{}: {:?}",
-            file.display(),
-            experiment.base.warnings
         );
         for cell in &experiment.cells {
             let mut s = cell.scenario.clone();
@@ -108,13 +115,7 @@ fn every_shipped_scenario_validates_and_runs_a_short_horizon() {
 /// breaks them fails here rather than in the next performance report.
 #[test]
 fn every_benchmark_scenario_loads() {
-    let mut files = Vec::new();
-    files_with_extension(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/scenarios"),
-        "toml",
-        &mut files,
-    );
-    files.sort();
+    let files = shipped("benches/scenarios", "toml");
     let names: Vec<_> = files.iter().filter_map(|f| f.file_stem()?.to_str()).collect();
     assert_eq!(
         names,
@@ -122,13 +123,7 @@ fn every_benchmark_scenario_loads() {
         "the scenarios the benchmark and profile scripts name"
     );
     for file in &files {
-        let experiment = chatsim::scenario::load_experiment(file).unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            experiment.base.warnings.is_empty(),
-            "{}: {:?}",
-            file.display(),
-            experiment.base.warnings
-        );
+        let experiment = load_cleanly(file);
         assert_eq!(experiment.cells.len(), 1, "{}", file.display());
     }
 }
