@@ -27,7 +27,7 @@
 //!   3 slots at ρ = 0.9 throughout (the handle time shrinks as the rate grows, so as many
 //!   chats are open at once at every size); each size in a process of its own (this binary
 //!   re-run with a hidden argument): RSS(10⁷) / RSS(10⁵) [≤ 1.2].
-//! - **B4** — a comparison matrix (3 strategies × 2 capacities × 8 replications, ~0.06 s a
+//! - **B4** — a comparison matrix (3 strategies × 2 capacities × 8 replications, ~0.04 s a
 //!   run) through `chatsim::experiment::run_experiment` on 1 and on 2 threads: t1 / t2
 //!   [≥ 1.8].
 //! - **B5** — `chatsim run scenarios/quickstart.toml --quiet --out DIR` end to end as a
