@@ -33,12 +33,12 @@ use crate::workload::presence::presence_plan;
 use crate::workload::{Purpose, Rng, stream, stream_seed, unit};
 use queue::{Class, EventQueue};
 use smallvec::SmallVec;
+use std::collections::BTreeSet;
 
 // Chat ids are event entities: base chats below `EXTRA_CHAT_BASE`, extra chats and trace
 // copies above it, with as many ids again to spare (a run is refused beyond 10^8 chats,
 // a trace beyond 256 MiB) — all below what an event key holds.
 const _: () = assert!(2 * EXTRA_CHAT_BASE <= queue::ENTITY_LIMIT);
-use std::collections::BTreeSet;
 
 /// What one replication produced.
 #[derive(Debug)]
